@@ -1,0 +1,46 @@
+/* The concbench command line, parsed into plain data; nothing here prints or exits. */
+#ifndef CB_CLI_H
+#define CB_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CLI_LIST_MAX 64
+
+enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
+
+struct cli_param {
+	char *module, *key, *value; /* from "-p module.key=value"; owned */
+};
+
+struct cli {
+	char *workloads[CLI_LIST_MAX];
+	int nworkloads;
+	char *runners[CLI_LIST_MAX];
+	int nrunners;
+	int64_t tasks[CLI_LIST_MAX];
+	int ntasks;
+	int64_t workers[CLI_LIST_MAX];
+	int nworkers;
+	struct cli_param params[CLI_LIST_MAX];
+	int nparams;
+	int64_t repeat, warmup;
+	double timeout_s;
+	double scale; /* multiplies every duration and amount of work */
+	enum cli_order order;
+	const char *output; /* trials CSV; NULL: none */
+	char *presets[CLI_LIST_MAX]; /* --preset names; "all" for every one */
+	int npresets;
+	bool list, help, version, floors, no_floors, quiet;
+};
+
+/* Fills c from argv; CB_EINVAL with one line naming the bad value on bad input.
+ * Call cli_free afterwards whatever it returned. */
+int cli_parse(struct cli *c, int argc, char **argv, struct cb_err *err);
+void cli_free(struct cli *c);
+/* The --help text. */
+const char *cli_usage(void);
+
+#endif

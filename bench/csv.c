@@ -1,0 +1,302 @@
+/* Writing results as CSV. */
+#include "csv.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void csv_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.9g", v);
+}
+
+int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
+{
+	size_t n = strlen(output);
+	if (n + 16 >= sizeof cp->trials)
+		return cb_fail(err, CB_EINVAL, "--output: path too long");
+	size_t stem = n > 4 && strcmp(output + n - 4, ".csv") == 0 ? n - 4 : n;
+	snprintf(cp->trials, sizeof cp->trials, "%s", output);
+	snprintf(cp->summary, sizeof cp->summary, "%.*s.summary.csv", (int)stem, output);
+	snprintf(cp->meta, sizeof cp->meta, "%.*s.meta.csv", (int)stem, output);
+	return CB_OK;
+}
+
+static int check_one(const char *path, struct cb_err *err)
+{
+	char copy[4096];
+	snprintf(copy, sizeof copy, "%s", path);
+	const char *dir = dirname(copy);
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return cb_fail(err, CB_EINVAL, "--output: directory '%s' does not exist", dir);
+	if (!S_ISDIR(st.st_mode))
+		return cb_fail(err, CB_EINVAL, "--output: '%s' is not a directory", dir);
+	if (access(dir, W_OK) != 0)
+		return cb_fail(err, CB_EINVAL, "--output: directory '%s' is not writable", dir);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return cb_fail(err, CB_EINVAL, "--output: '%s' is a directory", path);
+	if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
+		return cb_fail(err, CB_EINVAL, "--output: '%s' is not writable", path);
+	return CB_OK;
+}
+
+int csv_check_writable(const struct csv_paths *cp, struct cb_err *err)
+{
+	int rc;
+	if ((rc = check_one(cp->trials, err)) || (rc = check_one(cp->summary, err)) ||
+	    (rc = check_one(cp->meta, err)))
+		return rc;
+	return CB_OK;
+}
+
+typedef void (*csv_body_fn)(FILE *f, const void *arg);
+
+/* Writes path whole or not at all: a temporary file in the same directory, then rename. */
+static int write_whole(const char *path, csv_body_fn body, const void *arg, struct cb_err *err)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return cb_fail_errno(err, CB_ESYS, "cannot create '%s'", tmp);
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return cb_fail_errno(err, CB_ESYS, "fdopen '%s'", tmp);
+	}
+	/* Numbers in the C locale whatever LC_NUMERIC says: '.' as the decimal point. */
+	locale_t c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	locale_t old = c_loc ? uselocale(c_loc) : (locale_t)0;
+	body(f, arg);
+	if (c_loc) {
+		uselocale(old);
+		freelocale(c_loc);
+	}
+	bool bad = ferror(f) != 0;
+	bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return cb_fail_errno(err, CB_ESYS, "writing '%s'", path);
+	}
+	return CB_OK;
+}
+
+/* The union of every registered workload's metric names, in registry order. */
+static int metric_columns(const char **names, int max)
+{
+	int n = 0;
+	for (int w = 0; workload_table[w]; w++)
+		for (int k = 0; workload_table[w]->metrics && workload_table[w]->metrics[k]; k++) {
+			const char *m = workload_table[w]->metrics[k];
+			bool seen = false;
+			for (int i = 0; i < n && !seen; i++)
+				seen = strcmp(names[i], m) == 0;
+			if (!seen && n < max)
+				names[n++] = m;
+		}
+	return n;
+}
+
+static void metric_cells(FILE *f, const struct workload *wl, const double *metric,
+			 const char **cols, int ncols)
+{
+	for (int i = 0; i < ncols; i++) {
+		fputc(',', f);
+		for (int k = 0; wl->metrics && wl->metrics[k] && k < WL_METRICS_MAX; k++)
+			if (strcmp(wl->metrics[k], cols[i]) == 0)
+				csv_number(f, metric[k]);
+	}
+}
+
+static void cell_key(FILE *f, const struct cell *c)
+{
+	csv_field(f, c->wi->wl->name);
+	fputc(',', f);
+	csv_field(f, c->wi->params_str);
+	fputc(',', f);
+	csv_field(f, c->ri->rn->name);
+	fputc(',', f);
+	csv_field(f, c->ri->params_str);
+	fprintf(f, ",%d,%d,", c->tasks, c->workers);
+	csv_field(f, c->preset);
+}
+
+struct trials_arg {
+	const struct plan *p;
+	const struct trial_row *rows;
+	int nrows;
+};
+
+static void trials_body(FILE *f, const void *arg)
+{
+	const struct trials_arg *a = arg;
+	const char *cols[64];
+	int ncols = metric_columns(cols, 64);
+	fputs("workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,user_s,sys_s,"
+	      "maxrss_kib,minflt,vcsw,ivcsw,tasks_ok,tasks_failed,warmup,outcome,trial_s,majflt,"
+	      "task_p50_s,task_max_s", f);
+	for (int k = 1; k < FAIL_REASONS; k++)
+		fprintf(f, ",fail_%s", task_fail_name(k));
+	for (int i = 0; i < ncols; i++)
+		fprintf(f, ",%s", cols[i]);
+	fputs(",note\n", f);
+	for (int i = 0; i < a->nrows; i++) {
+		const struct trial_row *r = &a->rows[i];
+		const struct cell *c = &a->p->cells[r->cell];
+		cell_key(f, c);
+		fprintf(f, ",%d,", r->index);
+		csv_number(f, r->wall_s);
+		fputc(',', f);
+		csv_number(f, r->user_s);
+		fputc(',', f);
+		csv_number(f, r->sys_s);
+		fprintf(f, ",%ld,%ld,%ld,%ld,%d,%d,%d,", r->maxrss_kib, r->minflt, r->vcsw, r->ivcsw,
+			r->tasks_ok, r->tasks_failed, r->warmup ? 1 : 0);
+		csv_field(f, r->outcome);
+		fputc(',', f);
+		csv_number(f, r->trial_s);
+		fprintf(f, ",%ld,", r->majflt);
+		csv_number(f, r->task_p50_s);
+		fputc(',', f);
+		csv_number(f, r->task_max_s);
+		for (int k = 1; k < FAIL_REASONS; k++)
+			fprintf(f, ",%d", r->fail[k]);
+		metric_cells(f, c->wi->wl, r->metric, cols, ncols);
+		fputc(',', f);
+		csv_field(f, r->note);
+		fputc('\n', f);
+	}
+}
+
+int csv_write_trials(const char *path, const struct plan *p, const struct trial_row *rows,
+		     int nrows, struct cb_err *err)
+{
+	struct trials_arg a = {p, rows, nrows};
+	return write_whole(path, trials_body, &a, err);
+}
+
+struct summary_arg {
+	const struct summary *sums;
+	int n;
+};
+
+static void summary_body(FILE *f, const void *arg)
+{
+	const struct summary_arg *a = arg;
+	const char *cols[64];
+	int ncols = metric_columns(cols, 64);
+	fputs("workload,params,runner,runner_params,tasks,workers,preset,trials,trials_ok,tasks_failed,"
+	      "mean_s,median_s,stddev_s,min_s,max_s,ci95_lo_s,ci95_hi_s,cv,speedup,ideal_s,"
+	      "overhead_s,overhead_per_task_s,floor_s,overhead_vs_floor,maxrss_kib,"
+	      "rss_per_task_b,minflt,minflt_per_task,user_s,sys_s,vcsw,ivcsw,trial_s,"
+	      "task_p50_s,task_max_s,outcomes,flags", f);
+	for (int i = 0; i < ncols; i++)
+		fprintf(f, ",%s", cols[i]);
+	fputc('\n', f);
+	for (int i = 0; i < a->n; i++) {
+		const struct summary *s = &a->sums[i];
+		cell_key(f, s->cell);
+		fprintf(f, ",%d,%d,%ld", s->trials, s->trials_ok, s->tasks_failed);
+		const double v[] = {s->wall.mean, s->wall.median, s->wall.stddev, s->wall.min,
+				    s->wall.max, s->wall.ci95_lo, s->wall.ci95_hi, s->wall.cv,
+				    s->speedup, s->ideal_s, s->overhead_s, s->overhead_per_task_s,
+				    s->floor_s, s->overhead_vs_floor, s->maxrss_kib,
+				    s->rss_per_task_b, s->minflt, s->minflt_per_task, s->user_s,
+				    s->sys_s, s->vcsw, s->ivcsw, s->trial_s, s->task_p50_s,
+				    s->task_max_s};
+		for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+			fputc(',', f);
+			csv_number(f, v[k]);
+		}
+		char flags[64];
+		summary_flag_names(s->flags, flags, sizeof flags);
+		fputc(',', f);
+		csv_field(f, s->outcomes);
+		fputc(',', f);
+		csv_field(f, flags);
+		metric_cells(f, s->cell->wi->wl, s->metric, cols, ncols);
+		fputc('\n', f);
+	}
+}
+
+int csv_write_summary(const char *path, const struct summary *sums, int n, struct cb_err *err)
+{
+	struct summary_arg a = {sums, n};
+	return write_whole(path, summary_body, &a, err);
+}
+
+struct meta_arg {
+	const struct sysinfo *si;
+	const struct floors *f;
+};
+
+static void meta_row(FILE *f, const char *key, const char *value)
+{
+	csv_field(f, key);
+	fputc(',', f);
+	csv_field(f, value);
+	fputc('\n', f);
+}
+
+static void meta_number(FILE *f, const char *key, double v)
+{
+	csv_field(f, key);
+	fputc(',', f);
+	csv_number(f, v);
+	fputc('\n', f);
+}
+
+static void meta_body(FILE *f, const void *arg)
+{
+	const struct meta_arg *a = arg;
+	const struct floors *fl = a->f;
+	fputs("key,value\n", f);
+	for (int i = 0; i < a->si->n; i++)
+		meta_row(f, a->si->kv[i].key, a->si->kv[i].value);
+	meta_number(f, "floor_fork_wait_s", fl->fork_wait_s);
+	meta_number(f, "floor_page_touch_s", fl->page_touch_s);
+	meta_number(f, "base_rss_kib", fl->base_rss_kib < 0 ? NAN : (double)fl->base_rss_kib);
+	meta_number(f, "countdown_ns_per_iter", fl->countdown_ns);
+	meta_number(f, "core_ghz_est", fl->core_ghz);
+	meta_number(f, "countdown_cycles_per_iter", fl->countdown_ns * fl->core_ghz);
+	for (int i = 0; i < fl->n; i++) {
+		const struct floor_entry *e = &fl->e[i];
+		char key[160];
+		snprintf(key, sizeof key, "floor_s:%s:tasks=%d:workers=%d", e->ri->rn->name,
+			 e->tasks, e->workers);
+		meta_number(f, key, e->seconds);
+	}
+}
+
+int csv_write_meta(const char *path, const struct sysinfo *si, const struct floors *f,
+		   struct cb_err *err)
+{
+	struct meta_arg a = {si, f};
+	return write_whole(path, meta_body, &a, err);
+}

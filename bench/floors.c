@@ -1,0 +1,187 @@
+/* Measuring the floors. */
+#include "floors.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "countdown.h"
+#include "stats.h"
+#include "trial.h"
+
+#define FLOOR_REPS 3
+#define FORK_WAIT_REPS 50
+#define TOUCH_BYTES (64u << 20)
+/* The harness floors take about a second; a short --timeout meant for the trials
+ * must not stop the run before its first trial. */
+#define HARNESS_TIMEOUT_MIN_S 60.0
+
+static int fork_wait_fn(void *arg, struct cb_err *err)
+{
+	double *out = arg;
+	double t0 = clock_now();
+	for (int i = 0; i < FORK_WAIT_REPS; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return cb_fail_errno(err, CB_ESYS, "fork");
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+	}
+	*out = (clock_now() - t0) / FORK_WAIT_REPS;
+	return CB_OK;
+}
+
+static int page_touch_fn(void *arg, struct cb_err *err)
+{
+	(void)arg;
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, TOUCH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (m == MAP_FAILED)
+		return cb_fail_errno(err, CB_ESYS, "mmap");
+	/* No huge pages: the floor is the 4 KiB fault every small allocation pays. */
+	madvise(m, TOUCH_BYTES, MADV_NOHUGEPAGE);
+	for (size_t off = 0; off < TOUCH_BYTES; off += (size_t)page)
+		((volatile char *)m)[off] = 1;
+	munmap(m, TOUCH_BYTES);
+	return CB_OK;
+}
+
+/* perf's cycle counter is often missing in VMs, so the core clock is estimated
+ * from a chain of dependent 64-bit multiplies: 3 cycles each on every x86-64 core
+ * of the last decade. The countdown's cycles per iteration follow from it. */
+static int cpu_clock_fn(void *arg, struct cb_err *err)
+{
+	(void)err;
+	struct floors *f = arg;
+	const uint64_t n = 30000000;
+	double t0 = clock_now();
+	countdown_spin(n);
+	f->countdown_ns = (clock_now() - t0) / (double)n * 1e9;
+	f->core_ghz = NAN;
+#if defined(__x86_64__)
+	uint64_t x = 3;
+	t0 = clock_now();
+	for (uint64_t i = 0; i < n / 3; i++)
+		__asm__ volatile("imul %0, %0" : "+r"(x));
+	f->core_ghz = 3.0 * (double)(n / 3) / (clock_now() - t0) * 1e-9;
+#endif
+	return CB_OK;
+}
+
+static int nothing_fn(void *arg, struct cb_err *err)
+{
+	(void)arg;
+	(void)err;
+	return CB_OK;
+}
+
+static int runner_floor_fn(void *arg, struct cb_err *err)
+{
+	const struct floor_entry *e = arg;
+	return e->ri->rn->floor(&e->ri->params, e->tasks, e->workers, err);
+}
+
+/* The fork+wait figure comes from inside its child, so a fork of that child is not in it. */
+static int fork_wait_shared(double *out, double timeout_s, struct cb_err *err)
+{
+	double *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return cb_fail_errno(err, CB_ESYS, "mmap");
+	double s;
+	int rc = trial_time_fn(fork_wait_fn, shared, timeout_s, &s, NULL, err);
+	*out = *shared;
+	munmap(shared, sizeof *shared);
+	return rc;
+}
+
+static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err)
+{
+	double s, v[FLOOR_REPS];
+	int rc;
+	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
+		timeout_s = HARNESS_TIMEOUT_MIN_S;
+	for (int i = 0; i < FLOOR_REPS; i++)
+		if ((rc = fork_wait_shared(&v[i], timeout_s, err)))
+			return rc;
+	f->fork_wait_s = stats_median(v, FLOOR_REPS);
+	for (int i = 0; i < FLOOR_REPS; i++) {
+		if ((rc = trial_time_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
+			return rc;
+		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
+	}
+	f->page_touch_s = stats_median(v, FLOOR_REPS);
+	/* In the driver itself: it touches no memory and forks nothing. */
+	if ((rc = cpu_clock_fn(f, err)))
+		return rc;
+	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
+}
+
+static bool have_entry(const struct floors *f, const struct rn_inst *ri, int tasks, int workers)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->e[i].ri == ri && f->e[i].tasks == tasks && f->e[i].workers == workers)
+			return true;
+	return false;
+}
+
+int floors_measure(struct floors *f, const struct plan *p, double timeout_s, struct cb_err *err)
+{
+	floors_none(f);
+	int rc = harness_floors(f, timeout_s, err);
+	if (rc)
+		return rc;
+	f->e = calloc((size_t)p->ncells + 1, sizeof *f->e);
+	if (!f->e)
+		return cb_fail_errno(err, CB_ESYS, "floors");
+	for (int c = 0; c < p->ncells; c++) {
+		const struct cell *cell = &p->cells[c];
+		if (!cell->ri->rn->floor || have_entry(f, cell->ri, cell->tasks, cell->workers))
+			continue;
+		struct floor_entry *e = &f->e[f->n++];
+		*e = (struct floor_entry){.ri = cell->ri, .tasks = cell->tasks,
+					  .workers = cell->workers, .seconds = NAN};
+		double v[FLOOR_REPS];
+		int k = 0;
+		for (int i = 0; i < FLOOR_REPS; i++) {
+			struct cb_err ferr = {0};
+			if ((rc = trial_time_fn(runner_floor_fn, e, timeout_s, &v[k], NULL, &ferr))) {
+				if (rc == CB_EINTR)
+					return cb_fail(err, rc, "interrupted");
+				cb_copy(e->note, ferr.msg, sizeof e->note);
+				break;
+			}
+			k++;
+		}
+		if (k == FLOOR_REPS)
+			e->seconds = stats_median(v, k);
+	}
+	return CB_OK;
+}
+
+void floors_none(struct floors *f)
+{
+	*f = (struct floors){.fork_wait_s = NAN, .page_touch_s = NAN, .countdown_ns = NAN,
+			     .core_ghz = NAN, .base_rss_kib = -1};
+}
+
+double floors_of(const struct floors *f, const struct cell *c)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->e[i].ri == c->ri && f->e[i].tasks == c->tasks && f->e[i].workers == c->workers)
+			return f->e[i].seconds;
+	return NAN;
+}
+
+void floors_free(struct floors *f)
+{
+	free(f->e);
+	f->e = NULL;
+	f->n = 0;
+}

@@ -1,0 +1,288 @@
+/* concbench: runs workloads under concurrency models and measures every trial.
+ * The only place that prints errors and decides the exit status. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "csv.h"
+#include "floors.h"
+#include "plan.h"
+#include "preset.h"
+#include "report.h"
+#include "summary.h"
+#include "sysinfo.h"
+#include "trial.h"
+
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	trial_request_stop();
+}
+
+static void catch_stop_signals(void)
+{
+	/* No SA_RESTART: the trial's poll must wake up and kill its child. */
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static int start_workloads(struct plan *p, struct cb_err *err)
+{
+	for (int i = 0; i < p->nwls; i++) {
+		struct wl_inst *wi = p->wls[i];
+		if (!wi->wl->start)
+			continue;
+		if (wi->wl->start(wi->cfg, err))
+			return err->code ? err->code : CB_ESYS;
+		wi->started = true;
+	}
+	return CB_OK;
+}
+
+static void finish_workloads(struct plan *p)
+{
+	for (int i = 0; i < p->nwls; i++)
+		if (p->wls[i]->wl->finish)
+			p->wls[i]->wl->finish(p->wls[i]->cfg);
+}
+
+/* Runs every trial of the plan in order; returns how many rows it filled. */
+static int run_trials(const struct plan *p, const struct cli *c, struct trial_row *rows,
+		      bool *interrupted)
+{
+	bool progress = !c->quiet && isatty(STDERR_FILENO);
+	double t0 = clock_now();
+	int n = 0;
+	for (int k = 0; k < p->norder && !trial_stop_requested(); k++) {
+		const struct plan_trial *t = &p->order[k];
+		if (progress)
+			report_progress(stderr, p, t, k, clock_now() - t0);
+		struct trial_row *r = &rows[n];
+		*r = (struct trial_row){.cell = t->cell, .index = t->index, .warmup = t->warmup};
+		struct cb_err err = {0};
+		int rc = trial_run(&p->cells[t->cell], p->cells[t->cell].timeout_s, r, &err);
+		if (rc == CB_EINTR)
+			break;
+		if (rc) { /* the trial child itself could not be made: a failed trial */
+			snprintf(r->outcome, sizeof r->outcome, "error");
+			cb_copy(r->note, err.msg, sizeof r->note);
+			r->tasks_failed = p->cells[t->cell].tasks;
+		}
+		n++;
+	}
+	if (progress)
+		report_progress_clear(stderr);
+	*interrupted = trial_stop_requested();
+	return n;
+}
+
+static int write_results(const struct cli *c, const struct plan *p, const struct trial_row *rows,
+			 int nrows, const struct summary *sums, const struct sysinfo *si,
+			 const struct floors *fl, struct cb_err *err)
+{
+	struct csv_paths cp;
+	int rc;
+	if ((rc = csv_paths_for(&cp, c->output, err)) ||
+	    (rc = csv_write_trials(cp.trials, p, rows, nrows, err)) ||
+	    (rc = csv_write_summary(cp.summary, sums, p->ncells, err)) ||
+	    (rc = csv_write_meta(cp.meta, si, fl, err)))
+		return rc;
+	if (!c->quiet)
+		fprintf(stderr, "wrote %s, %s, %s\n", cp.trials, cp.summary, cp.meta);
+	return CB_OK;
+}
+
+static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
+{
+	struct cb_err err = {0};
+	struct floors fl = {0};
+	struct trial_row *rows = NULL;
+	struct summary *sums = NULL;
+	bool interrupted = false;
+	int nrows = 0, status = EXIT_SOME_FAILED;
+
+	if (start_workloads(p, &err))
+		goto out;
+	if (c->no_floors && !c->floors)
+		floors_none(&fl);
+	else if (floors_measure(&fl, p, c->timeout_s, &err)) {
+		interrupted = err.code == CB_EINTR;
+		goto out;
+	}
+	if (c->floors) {
+		report_floors(stdout, &fl);
+		status = EXIT_ALL_OK;
+		goto out;
+	}
+	rows = calloc((size_t)p->norder + 1, sizeof *rows);
+	sums = calloc((size_t)p->ncells + 1, sizeof *sums);
+	if (!rows || !sums) {
+		cb_fail(&err, CB_ESYS, "no memory for %d trial rows", p->norder);
+		goto out;
+	}
+	nrows = run_trials(p, c, rows, &interrupted);
+	summary_compute(sums, p, rows, nrows, &fl, sysinfo_cores());
+	report_table(stdout, sums, p->ncells);
+	report_floors(stdout, &fl);
+	status = EXIT_ALL_OK;
+	for (int i = 0; i < p->ncells; i++)
+		if (sums[i].flags & FLAG_FAILED)
+			status = EXIT_SOME_FAILED;
+	if (c->output && write_results(c, p, rows, nrows, sums, si, &fl, &err))
+		status = EXIT_SOME_FAILED;
+out:
+	finish_workloads(p);
+	if (err.code && err.code != CB_EINTR)
+		fprintf(stderr, "concbench: %s\n", err.msg);
+	if (interrupted) {
+		fprintf(stderr, "concbench: interrupted after %d trials\n", nrows);
+		status = EXIT_INTERRUPTED;
+	}
+	floors_free(&fl);
+	free(rows);
+	free(sums);
+	return status;
+}
+
+/* The user's own words, less --preset, go after a preset's so they add or override. */
+static int preset_cli(struct cli *sub, const struct preset *ps, int argc, char **argv,
+		      struct cb_err *err)
+{
+	char buf[1024], *words[PRESET_ARGS_MAX];
+	char *args[PRESET_ARGS_MAX + 2 * CLI_LIST_MAX + 64];
+	int nw, n = 0, rc = preset_words(ps, words, PRESET_ARGS_MAX, &nw, buf, sizeof buf, err);
+	if (rc)
+		return rc;
+	args[n++] = argv[0];
+	for (int i = 0; i < nw; i++)
+		args[n++] = words[i];
+	for (int i = 1; i < argc && n < (int)(sizeof args / sizeof args[0]) - 1; i++) {
+		if (strcmp(argv[i], "--preset") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--preset=", 9) != 0)
+			args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	if (cli_parse(sub, n, args, err)) {
+		char msg[sizeof err->msg];
+		cb_copy(msg, err->msg, sizeof msg);
+		return cb_fail(err, CB_EINVAL, "preset %s (%s:%d): %s", ps->name, ps->file, ps->line,
+			       msg);
+	}
+	return CB_OK;
+}
+
+static int add_preset(struct plan *p, const struct preset *ps, int argc, char **argv,
+		      struct cb_err *err)
+{
+	struct cli sub;
+	int rc = preset_cli(&sub, ps, argc, argv, err);
+	if (rc == CB_OK)
+		rc = plan_add(p, &sub, ps->name, err);
+	cli_free(&sub);
+	return rc;
+}
+
+static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *c, int argc,
+		      char **argv, struct cb_err *err)
+{
+	int rc;
+	if (c->npresets == 0) {
+		if ((rc = plan_add(p, c, NULL, err)))
+			return rc;
+		return plan_order(p, c->order, err);
+	}
+	if ((rc = preset_load_dir(pl, preset_dir(), err)))
+		return rc;
+	for (int i = 0; i < c->npresets; i++) {
+		bool all = strcmp(c->presets[i], "all") == 0;
+		const struct preset *ps = all ? NULL : preset_find(pl, c->presets[i]);
+		if (!all && !ps) {
+			char names[2048] = "all";
+			size_t off = 3;
+			for (int k = 0; k < pl->n && off < sizeof names; k++)
+				off += (size_t)snprintf(names + off, sizeof names - off, ", %s",
+							pl->v[k].name);
+			return cb_fail(err, CB_EINVAL, "unknown preset '%s' (allowed: %s)",
+				       c->presets[i], names);
+		}
+		for (int k = 0; k < pl->n; k++)
+			if ((all || ps == &pl->v[k]) && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
+				return rc;
+	}
+	return plan_order(p, c->order, err);
+}
+
+static void list_presets(FILE *f)
+{
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	if (preset_load_dir(&pl, preset_dir(), &err) == CB_OK) {
+		fprintf(f, "\npresets (--preset NAME, or all; from %s):\n", preset_dir());
+		for (int i = 0; i < pl.n; i++)
+			fprintf(f, "  %-22s %s\n", pl.v[i].name, pl.v[i].title);
+	} else {
+		fprintf(f, "\npresets: %s\n", err.msg);
+	}
+	preset_list_free(&pl);
+}
+
+int main(int argc, char **argv)
+{
+	struct preset_list pl = {0};
+	struct cli c;
+	struct plan p = {0};
+	struct cb_err err = {0};
+	static struct sysinfo si;
+	int status = EXIT_BAD_INPUT;
+
+	if (cli_parse(&c, argc, argv, &err))
+		goto fail;
+	if (c.help || c.version || c.list) {
+		if (c.help)
+			fputs(cli_usage(), stdout);
+		else if (c.version)
+			printf("concbench %s\n", CB_VERSION);
+		else {
+			report_list(stdout);
+			list_presets(stdout);
+		}
+		cli_free(&c);
+		return EXIT_ALL_OK;
+	}
+	if (build_plan(&p, &pl, &c, argc, argv, &err))
+		goto fail;
+	if (p.skipped[0])
+		fprintf(stderr, "%s\n", p.skipped);
+	struct csv_paths cp;
+	if (c.output && (csv_paths_for(&cp, c.output, &err) || csv_check_writable(&cp, &err)))
+		goto fail;
+	/* Once, before any thread or fork, as libcurl requires. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	catch_stop_signals();
+	sysinfo_collect(&si, argc, argv);
+	status = run(&c, &p, &si);
+	curl_global_cleanup();
+	preset_list_free(&pl);
+	plan_free(&p);
+	cli_free(&c);
+	return status;
+fail:
+	fprintf(stderr, "concbench: %s\n", err.msg);
+	preset_list_free(&pl);
+	plan_free(&p);
+	cli_free(&c);
+	return err.code == CB_EINVAL ? EXIT_BAD_INPUT : EXIT_SOME_FAILED;
+}

@@ -1,0 +1,300 @@
+/* From parsed command lines to cells and an order of trials. */
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The modules one command line names, before they join the plan. */
+struct picked {
+	struct wl_inst *wls[CLI_LIST_MAX];
+	int nwls;
+	struct rn_inst *rns[CLI_LIST_MAX];
+	int nrns;
+};
+
+static void names_of_workloads(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; workload_table[i] && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					workload_table[i]->name);
+}
+
+static void names_of_runners(char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; runner_table[i] && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+					runner_table[i]->name);
+}
+
+static int pick_workload(struct plan *p, struct picked *k, const char *name, struct cb_err *err)
+{
+	(void)p;
+	const struct workload *wl = workload_find(name);
+	if (!wl) {
+		char all[512];
+		names_of_workloads(all, sizeof all);
+		return cb_fail(err, CB_EINVAL, "unknown workload '%s' (allowed: %s)", name, all);
+	}
+	for (int i = 0; i < k->nwls; i++)
+		if (k->wls[i]->wl == wl)
+			return CB_OK;
+	struct wl_inst *wi = calloc(1, sizeof *wi);
+	if (!wi)
+		return cb_fail_errno(err, CB_ESYS, "plan");
+	k->wls[k->nwls++] = wi;
+	wi->wl = wl;
+	return params_init(&wi->params, wl->name, wl->params, err);
+}
+
+static int pick_runner(struct plan *p, struct picked *k, const char *name, struct cb_err *err)
+{
+	const struct runner *rn = runner_find(name);
+	if (!rn) {
+		char all[512];
+		names_of_runners(all, sizeof all);
+		return cb_fail(err, CB_EINVAL, "unknown runner '%s' (allowed: %s)", name, all);
+	}
+	for (int i = 0; i < k->nrns; i++)
+		if (k->rns[i]->rn == rn)
+			return CB_OK;
+	struct cb_err why = {0};
+	if (rn->available && rn->available(&why) != CB_OK) {
+		size_t off = strlen(p->skipped);
+		if (!strstr(p->skipped, name))
+			snprintf(p->skipped + off, sizeof p->skipped - off,
+				 "%sskipped runner %s: %s", off ? "\n" : "", name, why.msg);
+		return CB_OK;
+	}
+	struct rn_inst *ri = calloc(1, sizeof *ri);
+	if (!ri)
+		return cb_fail_errno(err, CB_ESYS, "plan");
+	k->rns[k->nrns++] = ri;
+	ri->rn = rn;
+	return params_init(&ri->params, rn->name, rn->params, err);
+}
+
+typedef int (*pick_fn)(struct plan *, struct picked *, const char *, struct cb_err *);
+
+static int pick_names(struct plan *p, struct picked *k, char *const *names, int n,
+		      const char *defaults, pick_fn pick, struct cb_err *err)
+{
+	for (int i = 0; i < n; i++)
+		if (pick(p, k, names[i], err))
+			return err->code;
+	if (n > 0)
+		return CB_OK;
+	char buf[256];
+	cb_copy(buf, defaults, sizeof buf);
+	char *save, *tok = strtok_r(buf, ",", &save);
+	for (; tok; tok = strtok_r(NULL, ",", &save))
+		if (pick(p, k, tok, err))
+			return err->code;
+	return CB_OK;
+}
+
+/* Routes each -p to the workload or runner it names. */
+static int apply_params(struct picked *k, const struct cli *c, struct cb_err *err)
+{
+	for (int i = 0; i < c->nparams; i++) {
+		const struct cli_param *cp = &c->params[i];
+		struct params *target = NULL;
+		for (int j = 0; j < k->nwls && !target; j++)
+			if (strcmp(k->wls[j]->wl->name, cp->module) == 0)
+				target = &k->wls[j]->params;
+		for (int j = 0; j < k->nrns && !target; j++)
+			if (strcmp(k->rns[j]->rn->name, cp->module) == 0)
+				target = &k->rns[j]->params;
+		if (!target) {
+			if (workload_find(cp->module) || runner_find(cp->module))
+				return cb_fail(err, CB_EINVAL, "-p %s.%s: module '%s' is not in this "
+					       "run (add it with -w or -r)", cp->module, cp->key,
+					       cp->module);
+			return cb_fail(err, CB_EINVAL, "-p %s.%s: no workload or runner is named "
+				       "'%s' (see --list)", cp->module, cp->key, cp->module);
+		}
+		if (params_set(target, cp->key, cp->value, err))
+			return err->code;
+	}
+	return CB_OK;
+}
+
+static void wl_inst_free(struct wl_inst *wi)
+{
+	if (!wi)
+		return;
+	if (wi->cfg && wi->wl->config_free)
+		wi->wl->config_free(wi->cfg);
+	params_free(&wi->params);
+	free(wi);
+}
+
+static void rn_inst_free(struct rn_inst *ri)
+{
+	if (!ri)
+		return;
+	params_free(&ri->params);
+	free(ri);
+}
+
+/* Moves the picked modules into the plan, sharing an instance with identical
+ * parameters already there (so two presets share one server, one config). */
+static int adopt(struct plan *p, struct picked *k, double scale, struct cb_err *err)
+{
+	for (int i = 0; i < k->nwls; i++) {
+		struct wl_inst *wi = k->wls[i];
+		if (scale != 1 && params_scale(&wi->params, scale, err))
+			return err->code;
+		params_format(&wi->params, wi->params_str, sizeof wi->params_str);
+		bool shared = false;
+		for (int j = 0; j < p->nwls && !shared; j++)
+			if (p->wls[j]->wl == wi->wl && strcmp(p->wls[j]->params_str, wi->params_str) == 0) {
+				wl_inst_free(wi);
+				wi = k->wls[i] = p->wls[j];
+				shared = true;
+			}
+		if (shared)
+			continue;
+		if (p->nwls >= PLAN_INST_MAX)
+			return cb_fail(err, CB_EINVAL, "more than %d workload settings", PLAN_INST_MAX);
+		p->wls[p->nwls++] = wi;
+		if (wi->wl->configure(&wi->params, &wi->cfg, err))
+			return err->code ? err->code : CB_EINVAL;
+	}
+	for (int i = 0; i < k->nrns; i++) {
+		struct rn_inst *ri = k->rns[i];
+		params_format(&ri->params, ri->params_str, sizeof ri->params_str);
+		bool shared = false;
+		for (int j = 0; j < p->nrns && !shared; j++)
+			if (p->rns[j]->rn == ri->rn && strcmp(p->rns[j]->params_str, ri->params_str) == 0) {
+				rn_inst_free(ri);
+				ri = k->rns[i] = p->rns[j];
+				shared = true;
+			}
+		if (shared)
+			continue;
+		if (p->nrns >= PLAN_INST_MAX)
+			return cb_fail(err, CB_EINVAL, "more than %d runner settings", PLAN_INST_MAX);
+		p->rns[p->nrns++] = ri;
+		if (ri->rn->configure && ri->rn->configure(&ri->params, err))
+			return err->code ? err->code : CB_EINVAL;
+	}
+	return CB_OK;
+}
+
+static bool same_cell(const struct cell *a, const struct cell *b)
+{
+	return a->wi == b->wi && a->ri == b->ri && a->tasks == b->tasks && a->workers == b->workers &&
+	       strcmp(a->preset, b->preset) == 0;
+}
+
+static int add_cells(struct plan *p, const struct picked *k, const struct cli *c,
+		     const char *preset, struct cb_err *err)
+{
+	int64_t def_tasks = PLAN_DEFAULT_TASKS, def_workers = 0;
+	const int64_t *tasks = c->ntasks ? c->tasks : &def_tasks;
+	const int64_t *workers = c->nworkers ? c->workers : &def_workers;
+	int nt = c->ntasks ? c->ntasks : 1, nw = c->nworkers ? c->nworkers : 1;
+	size_t more = (size_t)k->nwls * (size_t)k->nrns * (size_t)nt * (size_t)nw;
+	struct cell *cells = realloc(p->cells, sizeof *cells * ((size_t)p->ncells + more + 1));
+	if (!cells)
+		return cb_fail_errno(err, CB_ESYS, "plan");
+	p->cells = cells;
+	for (int w = 0; w < k->nwls; w++)
+		for (int t = 0; t < nt; t++)
+			for (int r = 0; r < k->nrns; r++)
+				for (int j = 0; j < nw; j++) {
+					struct cell cell = {
+						.wi = k->wls[w], .ri = k->rns[r], .tasks = (int)tasks[t],
+						/* A one-at-a-time runner gives one cell for any W. */
+						.workers = k->rns[r]->rn->one_at_a_time ? 1 : (int)workers[j],
+						.repeat = (int)c->repeat, .warmup = (int)c->warmup,
+						.timeout_s = c->timeout_s};
+					cb_copy(cell.preset, preset ? preset : "", sizeof cell.preset);
+					bool dup = false;
+					for (int x = 0; x < p->ncells && !dup; x++)
+						dup = same_cell(&p->cells[x], &cell);
+					if (!dup)
+						p->cells[p->ncells++] = cell;
+				}
+	return CB_OK;
+}
+
+int plan_add(struct plan *p, const struct cli *c, const char *preset, struct cb_err *err)
+{
+	struct picked k = {0};
+	int rc;
+	if ((rc = pick_names(p, &k, c->workloads, c->nworkloads, PLAN_DEFAULT_WORKLOADS,
+			     pick_workload, err)) ||
+	    (rc = pick_names(p, &k, c->runners, c->nrunners, PLAN_DEFAULT_RUNNERS, pick_runner,
+			     err)))
+		goto fail;
+	if (k.nrns == 0) {
+		rc = cb_fail(err, CB_EINVAL, "no runner can run here:\n%s", p->skipped);
+		goto fail;
+	}
+	if ((rc = apply_params(&k, c, err)) || (rc = adopt(p, &k, c->scale, err)))
+		goto fail;
+	return add_cells(p, &k, c, preset, err);
+fail:
+	/* Free what the plan did not take over. */
+	for (int i = 0; i < k.nwls; i++) {
+		bool owned = false;
+		for (int j = 0; j < p->nwls && !owned; j++)
+			owned = p->wls[j] == k.wls[i];
+		if (!owned)
+			wl_inst_free(k.wls[i]);
+	}
+	for (int i = 0; i < k.nrns; i++) {
+		bool owned = false;
+		for (int j = 0; j < p->nrns && !owned; j++)
+			owned = p->rns[j] == k.rns[i];
+		if (!owned)
+			rn_inst_free(k.rns[i]);
+	}
+	return rc;
+}
+
+int plan_order(struct plan *p, enum cli_order order, struct cb_err *err)
+{
+	size_t total = 0;
+	int rounds = 0;
+	for (int c = 0; c < p->ncells; c++) {
+		int per = p->cells[c].warmup + p->cells[c].repeat;
+		total += (size_t)per;
+		if (per > rounds)
+			rounds = per;
+	}
+	free(p->order);
+	p->order = calloc(total + 1, sizeof *p->order);
+	if (!p->order)
+		return cb_fail_errno(err, CB_ESYS, "plan");
+	int n = 0;
+	if (order == ORDER_INTERLEAVED) {
+		for (int i = 0; i < rounds; i++)
+			for (int c = 0; c < p->ncells; c++)
+				if (i < p->cells[c].warmup + p->cells[c].repeat)
+					p->order[n++] = (struct plan_trial){c, i, i < p->cells[c].warmup};
+	} else {
+		for (int c = 0; c < p->ncells; c++)
+			for (int i = 0; i < p->cells[c].warmup + p->cells[c].repeat; i++)
+				p->order[n++] = (struct plan_trial){c, i, i < p->cells[c].warmup};
+	}
+	p->norder = n;
+	return CB_OK;
+}
+
+void plan_free(struct plan *p)
+{
+	for (int i = 0; i < p->nwls; i++)
+		wl_inst_free(p->wls[i]);
+	for (int i = 0; i < p->nrns; i++)
+		rn_inst_free(p->rns[i]);
+	free(p->cells);
+	free(p->order);
+	*p = (struct plan){0};
+}

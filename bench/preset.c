@@ -1,0 +1,187 @@
+/* Reading preset files. */
+#include "preset.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef CB_PRESETS_DIR
+#define CB_PRESETS_DIR "bench/presets"
+#endif
+
+const char *preset_dir(void)
+{
+	const char *env = getenv("CONCBENCH_PRESETS");
+	return env && *env ? env : CB_PRESETS_DIR;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int grow(struct preset_list *pl, struct cb_err *err)
+{
+	struct preset *v = realloc(pl->v, sizeof *v * (size_t)(pl->n + 1));
+	if (!v)
+		return cb_fail_errno(err, CB_ESYS, "presets");
+	pl->v = v;
+	memset(&pl->v[pl->n], 0, sizeof pl->v[0]);
+	pl->n++;
+	return CB_OK;
+}
+
+/* first: the index of this file's first preset, so keys before it are refused. */
+static int parse_line(struct preset_list *pl, char *s, const char *path, int ln, int first,
+		      struct cb_err *err)
+{
+	if (*s == '\0' || *s == '#')
+		return CB_OK;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (!end || end[1] != '\0' || end == s + 1)
+			return cb_fail(err, CB_EINVAL, "%s:%d: a preset header is [name]", path, ln);
+		*end = '\0';
+		for (char *c = s + 1; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+				return cb_fail(err, CB_EINVAL, "%s:%d: preset name '%s' may hold "
+					       "letters, digits, '-' and '_' only", path, ln, s + 1);
+		if (preset_find(pl, s + 1))
+			return cb_fail(err, CB_EINVAL, "%s:%d: preset '%s' is defined twice", path,
+				       ln, s + 1);
+		if (grow(pl, err))
+			return CB_ESYS;
+		struct preset *p = &pl->v[pl->n - 1];
+		cb_copy(p->name, s + 1, sizeof p->name);
+		cb_copy(p->file, path, sizeof p->file);
+		p->line = ln;
+		return CB_OK;
+	}
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return cb_fail(err, CB_EINVAL, "%s:%d: expected 'key = value' or '[name]'", path, ln);
+	if (pl->n == first)
+		return cb_fail(err, CB_EINVAL, "%s:%d: '%s' before any [preset]", path, ln, s);
+	*eq = '\0';
+	char *key = trim(s), *val = trim(eq + 1);
+	struct preset *p = &pl->v[pl->n - 1];
+	if (strcmp(key, "title") == 0)
+		cb_copy(p->title, val, sizeof p->title);
+	else if (strcmp(key, "args") == 0)
+		cb_copy(p->args, val, sizeof p->args);
+	else
+		return cb_fail(err, CB_EINVAL, "%s:%d: unknown key '%s' (allowed: title, args)",
+			       path, ln, key);
+	return CB_OK;
+}
+
+int preset_load_file(struct preset_list *pl, const char *path, struct cb_err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return cb_fail_errno(err, CB_EINVAL, "cannot read preset file '%s'", path);
+	char line[2048];
+	int ln = 0, rc = CB_OK, first = pl->n;
+	while (rc == CB_OK && fgets(line, sizeof line, f)) {
+		ln++;
+		if (!strchr(line, '\n') && !feof(f))
+			rc = cb_fail(err, CB_EINVAL, "%s:%d: line too long", path, ln);
+		else
+			rc = parse_line(pl, trim(line), path, ln, first, err);
+	}
+	fclose(f);
+	for (int i = first; rc == CB_OK && i < pl->n; i++)
+		if (!pl->v[i].args[0])
+			rc = cb_fail(err, CB_EINVAL, "%s:%d: preset '%s' has no args", path,
+				     pl->v[i].line, pl->v[i].name);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int preset_load_dir(struct preset_list *pl, const char *dir, struct cb_err *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return cb_fail_errno(err, CB_EINVAL, "cannot open the presets folder '%s'", dir);
+	char *names[256];
+	int n = 0, rc = CB_OK;
+	for (struct dirent *e; (e = readdir(d)) && n < 256;) {
+		size_t len = strlen(e->d_name);
+		if (len > 7 && strcmp(e->d_name + len - 7, ".preset") == 0)
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof names[0], by_name);
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i] ? names[i] : "");
+		if (rc == CB_OK)
+			rc = names[i] ? preset_load_file(pl, path, err)
+				      : cb_fail_errno(err, CB_ESYS, "presets");
+		free(names[i]);
+	}
+	return rc;
+}
+
+void preset_list_free(struct preset_list *pl)
+{
+	free(pl->v);
+	*pl = (struct preset_list){0};
+}
+
+const struct preset *preset_find(const struct preset_list *pl, const char *name)
+{
+	for (int i = 0; i < pl->n; i++)
+		if (strcmp(pl->v[i].name, name) == 0)
+			return &pl->v[i];
+	return NULL;
+}
+
+int preset_words(const struct preset *ps, char **words, int max, int *nwords, char *buf,
+		 size_t len, struct cb_err *err)
+{
+	cb_copy(buf, ps->args, len);
+	int n = 0;
+	*nwords = 0;
+	char *c = buf;
+	while (*c) {
+		while (isspace((unsigned char)*c))
+			c++;
+		if (!*c)
+			break;
+		if (n >= max)
+			return cb_fail(err, CB_EINVAL, "%s:%d: more than %d words in args", ps->file,
+				       ps->line, max);
+		char *out = c;
+		words[n++] = out;
+		bool quoted = false;
+		for (; *c && (quoted || !isspace((unsigned char)*c)); c++) {
+			if (*c == '"')
+				quoted = !quoted;
+			else
+				*out++ = *c;
+		}
+		if (quoted)
+			return cb_fail(err, CB_EINVAL, "%s:%d: unclosed quote in args", ps->file,
+				       ps->line);
+		bool end = *c == '\0';
+		*out = '\0';
+		if (end)
+			break;
+		c++;
+	}
+	*nwords = n;
+	return CB_OK;
+}

@@ -1,0 +1,22 @@
+/* Statistics over a sample of trial times: pure functions, nothing prints. */
+#ifndef CB_STATS_H
+#define CB_STATS_H
+
+struct stats {
+	int n;
+	double mean, median, stddev, min, max;
+	double ci95_lo, ci95_hi; /* 95% confidence interval of the mean (Student's t) */
+	double cv;               /* stddev / mean */
+	double mad;              /* median absolute deviation */
+};
+
+/* Summarises x[0..n); x is left untouched. n == 0 gives all fields NAN but n. */
+void stats_summarise(const double *x, int n, struct stats *s);
+/* Median of x[0..n), NAN when n == 0; x is left untouched. */
+double stats_median(const double *x, int n);
+/* Two-sided 97.5% quantile of Student's t with df degrees of freedom. */
+double stats_t975(int df);
+/* The first value is an outlier against the rest (hyperfine's "first run was slower"). */
+int stats_first_is_outlier(const double *x, int n);
+
+#endif

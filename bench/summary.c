@@ -1,0 +1,152 @@
+/* Per-cell statistics: medians of what wait4 saw, the ideal, overhead, floors. */
+#include "summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The median of one field over a cell's measured rows. */
+static double median_of(const struct trial_row *const *r, int n, size_t off, bool is_long)
+{
+	double *v = malloc(sizeof *v * (size_t)(n ? n : 1));
+	if (!v)
+		return NAN;
+	for (int i = 0; i < n; i++) {
+		const char *base = (const char *)r[i] + off;
+		v[i] = is_long ? (double)*(const long *)base : *(const double *)base;
+	}
+	double m = stats_median(v, n);
+	free(v);
+	return m;
+}
+
+#define MEDIAN_D(rows, n, field) median_of(rows, n, offsetof(struct trial_row, field), false)
+#define MEDIAN_L(rows, n, field) median_of(rows, n, offsetof(struct trial_row, field), true)
+
+static void count_outcomes(struct summary *s, const struct trial_row *const *r, int n)
+{
+	char names[8][24];
+	int counts[8] = {0}, k = 0;
+	for (int i = 0; i < n; i++) {
+		int j = 0;
+		while (j < k && strcmp(names[j], r[i]->outcome) != 0)
+			j++;
+		if (j == k && k < 8)
+			snprintf(names[k++], sizeof names[0], "%s", r[i]->outcome);
+		if (j < k)
+			counts[j]++;
+	}
+	size_t off = 0;
+	for (int j = 0; j < k && off < sizeof s->outcomes; j++)
+		off += (size_t)snprintf(s->outcomes + off, sizeof s->outcomes - off, "%s%s:%d",
+					j ? ";" : "", names[j], counts[j]);
+}
+
+static void summarise_cell(struct summary *s, const struct trial_row *const *r, int n,
+			   const struct floors *f)
+{
+	const struct cell *c = s->cell;
+	double *wall = malloc(sizeof *wall * (size_t)(n ? n : 1));
+	const struct trial_row **ok = malloc(sizeof *ok * (size_t)(n ? n : 1));
+	s->trials = n;
+	for (int i = 0; i < n; i++) {
+		s->tasks_failed += r[i]->tasks_failed;
+		/* Only completed trials time the model: a killed or failed one times its failure. */
+		if (wall && ok && strcmp(r[i]->outcome, "ok") == 0) {
+			wall[s->trials_ok] = r[i]->wall_s;
+			ok[s->trials_ok++] = r[i];
+		}
+	}
+	stats_summarise(wall ? wall : (double[]){0}, wall ? s->trials_ok : 0, &s->wall);
+	if (s->wall.cv > 0.05)
+		s->flags |= FLAG_NOISY;
+	if (wall && stats_first_is_outlier(wall, s->trials_ok))
+		s->flags |= FLAG_FIRST_SLOW;
+	if (s->trials_ok < n || s->tasks_failed)
+		s->flags |= FLAG_FAILED;
+	count_outcomes(s, r, n);
+
+	int m = s->trials_ok;
+	const struct trial_row *const *use = ok;
+	if (m == 0) { /* resource figures still tell something when every trial failed */
+		m = n;
+		use = r;
+	}
+	s->maxrss_kib = MEDIAN_L(use, m, maxrss_kib);
+	s->minflt = MEDIAN_L(use, m, minflt);
+	s->user_s = MEDIAN_D(use, m, user_s);
+	s->sys_s = MEDIAN_D(use, m, sys_s);
+	s->vcsw = MEDIAN_L(use, m, vcsw);
+	s->ivcsw = MEDIAN_L(use, m, ivcsw);
+	s->trial_s = MEDIAN_D(use, m, trial_s);
+	s->task_p50_s = MEDIAN_D(use, m, task_p50_s);
+	s->task_max_s = MEDIAN_D(use, m, task_max_s);
+	for (int k = 0; k < WL_METRICS_MAX; k++)
+		s->metric[k] = median_of(use, m, offsetof(struct trial_row, metric) +
+						     sizeof(double) * (size_t)k, false);
+	s->rss_per_task_b = f->base_rss_kib < 0 ? NAN
+			  : (s->maxrss_kib - (double)f->base_rss_kib) * 1024.0 / c->tasks;
+	s->minflt_per_task = s->minflt / c->tasks;
+	s->floor_s = floors_of(f, c);
+	free(wall);
+	free(ok);
+}
+
+static const struct summary *serial_peer(const struct summary *sums, int n,
+					 const struct summary *s)
+{
+	for (int i = 0; i < n; i++) {
+		const struct cell *c = sums[i].cell;
+		if (c->ri->rn->one_at_a_time && c->wi == s->cell->wi && c->tasks == s->cell->tasks)
+			return &sums[i];
+	}
+	return NULL;
+}
+
+static void derive(struct summary *s, const struct summary *serial, int cores)
+{
+	const struct cell *c = s->cell;
+	const struct workload *wl = c->wi->wl;
+	s->speedup = serial ? serial->wall.median / s->wall.median : NAN;
+	s->ideal_s = NAN;
+	if (wl->ideal_s) {
+		s->ideal_s = wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
+	} else if (wl->cpu_bound && serial) {
+		int w = runner_workers(c->tasks, c->workers);
+		int par = w < cores ? w : cores;
+		s->ideal_s = serial->wall.median / (par > 0 ? par : 1);
+	}
+	if (s->ideal_s < 0)
+		s->ideal_s = NAN;
+	s->overhead_s = s->wall.median - s->ideal_s;
+	s->overhead_per_task_s = s->overhead_s / c->tasks;
+	s->overhead_vs_floor = s->floor_s > 0 ? s->overhead_s / s->floor_s : NAN;
+}
+
+void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
+		     int nrows, const struct floors *f, int cores)
+{
+	const struct trial_row **mine = malloc(sizeof *mine * (size_t)(nrows ? nrows : 1));
+	for (int c = 0; c < p->ncells; c++) {
+		int n = 0;
+		for (int i = 0; mine && i < nrows; i++)
+			if (rows[i].cell == c && !rows[i].warmup)
+				mine[n++] = &rows[i];
+		sums[c] = (struct summary){.cell = &p->cells[c]};
+		summarise_cell(&sums[c], mine ? mine : (const struct trial_row *[]){0},
+			       mine ? n : 0, f);
+	}
+	free(mine);
+	for (int c = 0; c < p->ncells; c++)
+		derive(&sums[c], serial_peer(sums, p->ncells, &sums[c]), cores);
+}
+
+void summary_flag_names(int flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", flags & FLAG_NOISY ? "noisy" : "",
+		 (flags & FLAG_NOISY) && (flags & (FLAG_FIRST_SLOW | FLAG_FAILED)) ? "," : "",
+		 flags & FLAG_FIRST_SLOW ? "first-slow" : "",
+		 (flags & FLAG_FIRST_SLOW) && (flags & FLAG_FAILED) ? "," : "",
+		 flags & FLAG_FAILED ? "failed" : "");
+}

@@ -1,0 +1,38 @@
+/* One summary per cell, from its measured trials: pure arithmetic over rows. */
+#ifndef CB_SUMMARY_H
+#define CB_SUMMARY_H
+
+#include "floors.h"
+#include "plan.h"
+#include "stats.h"
+#include "trial.h"
+
+enum {
+	FLAG_NOISY = 1,      /* coefficient of variation above 5% */
+	FLAG_FIRST_SLOW = 2, /* the first measured trial was far slower than the rest */
+	FLAG_FAILED = 4,     /* some trial or task failed */
+};
+
+struct summary {
+	const struct cell *cell;
+	struct stats wall;      /* over the measured trials that completed */
+	int trials, trials_ok;  /* measured trials, and those whose outcome was ok */
+	long tasks_failed;
+	double speedup;         /* the serial median of the same workload and N, over ours */
+	double ideal_s, overhead_s, overhead_per_task_s;
+	double floor_s, overhead_vs_floor;
+	double maxrss_kib, rss_per_task_b;      /* medians; per task above the empty child */
+	double minflt, minflt_per_task;
+	double user_s, sys_s, vcsw, ivcsw, trial_s, task_p50_s, task_max_s;
+	double metric[WL_METRICS_MAX];
+	char outcomes[64];      /* e.g. "ok" or "deadlocked:10" */
+	int flags;
+};
+
+/* Fills sums[0..p->ncells) from the rows of the run (warm-ups are skipped). */
+void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
+		     int nrows, const struct floors *f, int cores);
+/* "noisy,first-slow" for the flags that are set, "" for none. */
+void summary_flag_names(int flags, char *buf, size_t len);
+
+#endif

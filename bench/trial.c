@@ -1,0 +1,356 @@
+/* Running one trial in a child process, and measuring it from both sides. */
+#include "trial.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "stats.h"
+
+/* What a trial child sends back: fixed size, below PIPE_BUF, written once. */
+struct trial_msg {
+	int code;
+	double wall_s;
+	int tasks_ok, tasks_failed;
+	int fail[FAIL_REASONS];
+	double task_p50_s, task_max_s;
+	double metric[WL_METRICS_MAX];
+	char note[256];
+};
+
+_Static_assert(sizeof(struct trial_msg) <= PIPE_BUF, "one atomic write");
+
+static volatile sig_atomic_t trial_stop;
+
+void trial_request_stop(void)
+{
+	trial_stop = 1;
+}
+
+bool trial_stop_requested(void)
+{
+	return trial_stop != 0;
+}
+
+/* What the parent saw of one child. */
+struct trial_seen {
+	struct trial_msg msg;
+	bool got;       /* the whole record arrived */
+	bool timed_out;
+	bool stopped;   /* the user interrupted */
+	int status;
+	struct rusage ru;
+	double elapsed_s;
+};
+
+static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
+{
+	setpgid(0, 0);
+	/* If the driver dies, so does the trial, and PDEATHSIG passes down to workers. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	/* A trial that asks for more memory than the machine has is the one the OOM
+	 * killer should take, never the driver holding every other trial's rows. */
+	int fd_oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd_oom >= 0) {
+		if (write(fd_oom, "1000", 4) < 0) {
+			/* not allowed to change it: the trial still runs */
+		}
+		close(fd_oom);
+	}
+	struct trial_msg m = {0};
+	body(arg, &m);
+	size_t off = 0;
+	while (off < sizeof m) {
+		ssize_t n = write(fd, (char *)&m + off, sizeof m - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(4);
+		off += (size_t)n;
+	}
+	_exit(0);
+}
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static bool child_exited(pid_t pid)
+{
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+/* Reads what is there of the record; returns false at end of file. */
+static bool read_some(int fd, struct trial_seen *s, size_t *off)
+{
+	while (*off < sizeof s->msg) {
+		ssize_t n = read(fd, (char *)&s->msg + *off, sizeof s->msg - *off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 && errno == EAGAIN;
+		*off += (size_t)n;
+	}
+	s->got = true;
+	return true;
+}
+
+static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s)
+{
+	int pfd = pidfd_of(pid);
+	size_t off = 0;
+	bool open = true;
+	for (;;) {
+		if (trial_stop) {
+			s->stopped = true;
+			break;
+		}
+		double left = t0 + timeout_s - clock_now();
+		if (left <= 0) {
+			s->timed_out = true;
+			break;
+		}
+		struct pollfd pf[2] = {{.fd = open ? fd : -1, .events = POLLIN},
+				       {.fd = pfd, .events = POLLIN}};
+		int ms = pfd >= 0 ? (int)(left * 1000) + 1 : 10;
+		int n = poll(pf, 2, ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (open && (pf[0].revents & (POLLIN | POLLHUP)))
+			open = read_some(fd, s, &off);
+		/* The record is the child's last act before _exit: reap it now rather than
+		 * wait for one more wake-up. */
+		if (s->got)
+			break;
+		if ((pfd >= 0 && (pf[1].revents & POLLIN)) || (pfd < 0 && child_exited(pid))) {
+			read_some(fd, s, &off);
+			break;
+		}
+	}
+	/* Anything else, and nothing of this trial may outlive it: its whole group goes.
+	 * (A child that reported has reaped its own workers, which die with it anyway.) */
+	if (!s->got)
+		kill(-pid, SIGKILL);
+	if (s->timed_out || s->stopped)
+		kill(pid, SIGKILL);
+	while (wait4(pid, &s->status, 0, &s->ru) < 0 && errno == EINTR)
+		;
+	if (pfd >= 0)
+		close(pfd);
+}
+
+static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct trial_seen *s,
+		       struct cb_err *err)
+{
+	int fds[2];
+	*s = (struct trial_seen){0};
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cb_fail_errno(err, CB_ESYS, "trial pipe");
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	/* Unflushed stdio would be written twice, once by each process. */
+	fflush(NULL);
+	pid_t parent = getpid();
+	double t0 = clock_now();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return cb_fail_errno(err, CB_ESYS, "fork of a trial child");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(body, arg, fds[1], parent);
+	}
+	setpgid(pid, pid); /* both sides set it, so neither can race the other */
+	close(fds[1]);
+	parent_wait(pid, fds[0], timeout_s, t0, s);
+	s->elapsed_s = clock_now() - t0;
+	close(fds[0]);
+	return s->stopped ? cb_fail(err, CB_EINTR, "interrupted") : CB_OK;
+}
+
+/* The child's side of a cell: build, run under the clock, check, report. */
+static void cell_body(void *arg, struct trial_msg *m)
+{
+	const struct cell *c = arg;
+	const struct workload *wl = c->wi->wl;
+	struct cb_err err = {0};
+	struct taskset ts = {0};
+	if (wl->build(c->wi->cfg, c->tasks, c->workers, &ts, &err)) {
+		m->code = err.code;
+		cb_copy(m->note, err.msg, sizeof m->note);
+		return;
+	}
+	size_t n = (size_t)ts.ntasks;
+	struct task_result *res = malloc(sizeof *res * (n ? n : 1));
+	if (!res) {
+		m->code = cb_fail(&err, CB_ELIMIT, "no memory for %zu task results", n);
+		cb_copy(m->note, err.msg, sizeof m->note);
+		wl->release(&ts);
+		return;
+	}
+	/* Touch the results before the clock starts: their page faults are not the model's. */
+	memset(res, 0, sizeof *res * n);
+	struct run_args a = {.workload = wl->name, .wparams = c->wi->params_str, .ts = &ts,
+			     .workers = c->workers, .params = &c->ri->params, .res = res,
+			     .inner_wall_s = -1};
+	a.t0 = clock_now();
+	m->code = c->ri->rn->run(&a, &err);
+	double wall = clock_now() - a.t0;
+	m->wall_s = a.inner_wall_s >= 0 ? a.inner_wall_s : wall;
+	cb_copy(m->note, err.msg, sizeof m->note);
+
+	double *lat = malloc(sizeof *lat * (n ? n : 1));
+	int nl = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].done && res[i].fail == FAIL_NONE) {
+			m->tasks_ok++;
+		} else {
+			m->tasks_failed++;
+			m->fail[res[i].done ? res[i].fail : FAIL_DIED]++;
+		}
+		if (lat && res[i].done && res[i].end_s >= res[i].start_s)
+			lat[nl++] = (double)res[i].end_s - res[i].start_s;
+	}
+	/* A peer reports no task times: then both stay unknown, not 0. */
+	m->task_p50_s = stats_median(lat, nl);
+	m->task_max_s = NAN;
+	for (int i = 0; i < nl; i++)
+		if (!(lat[i] <= m->task_max_s))
+			m->task_max_s = lat[i];
+	free(lat);
+	if (wl->check && m->code == CB_OK) {
+		struct cb_err cerr = {0};
+		if (wl->check(c->wi->cfg, &ts, res, m->metric, &cerr)) {
+			m->code = cerr.code;
+			cb_copy(m->note, cerr.msg, sizeof m->note);
+		}
+	}
+	wl->release(&ts);
+	free(res);
+}
+
+static void signal_note(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "trial child killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "trial child exited with status %d before reporting",
+			 WEXITSTATUS(status));
+}
+
+static double tv_s(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, struct cb_err *err)
+{
+	struct trial_seen s;
+	int rc = trial_spawn(cell_body, (void *)c, timeout_s, &s, err);
+	if (rc)
+		return rc;
+	row->trial_s = s.elapsed_s;
+	row->user_s = tv_s(s.ru.ru_utime);
+	row->sys_s = tv_s(s.ru.ru_stime);
+	row->maxrss_kib = s.ru.ru_maxrss;
+	row->minflt = s.ru.ru_minflt;
+	row->majflt = s.ru.ru_majflt;
+	row->vcsw = s.ru.ru_nvcsw;
+	row->ivcsw = s.ru.ru_nivcsw;
+	const char *outcome;
+	if (s.timed_out) {
+		outcome = c->wi->wl->timeout_outcome ? c->wi->wl->timeout_outcome : "timeout";
+		row->wall_s = s.elapsed_s;
+		row->tasks_failed = c->tasks;
+		snprintf(row->note, sizeof row->note, "killed after the %.3g s trial timeout",
+			 timeout_s);
+	} else if (!s.got) {
+		outcome = "crashed";
+		row->wall_s = s.elapsed_s;
+		row->tasks_failed = c->tasks;
+		row->fail[FAIL_DIED] = c->tasks;
+		signal_note(s.status, row->note, sizeof row->note);
+	} else {
+		const struct trial_msg *m = &s.msg;
+		row->wall_s = m->wall_s;
+		row->tasks_ok = m->tasks_ok;
+		row->tasks_failed = m->tasks_failed;
+		memcpy(row->fail, m->fail, sizeof row->fail);
+		memcpy(row->metric, m->metric, sizeof row->metric);
+		row->task_p50_s = m->task_p50_s;
+		row->task_max_s = m->task_max_s;
+		cb_copy(row->note, m->note, sizeof row->note);
+		outcome = m->code == CB_ELIMIT ? "limit"
+			: m->code != CB_OK     ? "error"
+			: m->tasks_failed      ? "failed"
+					       : "ok";
+		if (m->code != CB_OK && m->tasks_ok + m->tasks_failed == 0)
+			row->tasks_failed = c->tasks;
+	}
+	cb_copy(row->outcome, outcome, sizeof row->outcome);
+	return CB_OK;
+}
+
+struct timed_fn {
+	int (*fn)(void *arg, struct cb_err *err);
+	void *arg;
+};
+
+static void timed_body(void *arg, struct trial_msg *m)
+{
+	const struct timed_fn *t = arg;
+	struct cb_err err = {0};
+	double t0 = clock_now();
+	m->code = t->fn(t->arg, &err);
+	m->wall_s = clock_now() - t0;
+	cb_copy(m->note, err.msg, sizeof m->note);
+}
+
+int trial_time_fn(int (*fn)(void *arg, struct cb_err *err), void *arg, double timeout_s,
+		  double *seconds, long *maxrss_kib, struct cb_err *err)
+{
+	struct timed_fn t = {fn, arg};
+	struct trial_seen s;
+	int rc = trial_spawn(timed_body, &t, timeout_s, &s, err);
+	if (rc)
+		return rc;
+	if (maxrss_kib)
+		*maxrss_kib = s.ru.ru_maxrss;
+	if (s.timed_out)
+		return cb_fail(err, CB_EFAIL, "timed out after %.3g s", timeout_s);
+	if (!s.got) {
+		char note[128] = "";
+		signal_note(s.status, note, sizeof note);
+		return cb_fail(err, CB_EFAIL, "%s", note);
+	}
+	if (s.msg.code != CB_OK)
+		return cb_fail(err, s.msg.code, "%s", s.msg.note);
+	*seconds = s.msg.wall_s;
+	return CB_OK;
+}

@@ -1,0 +1,198 @@
+// The concbench peer in Go: a goroutine per task, a buffered channel of W slots
+// as the semaphore, a WaitGroup for the end, one keep-alive http.Client.
+// Standard library only; the protocol is in peers/README.md.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	exitUsage           = 2
+	exitUnknownWorkload = 3
+)
+
+// The power check's modulus, 2^61-1, as in the C workload.
+var powerMod = new(big.Int).SetUint64(1<<61 - 1)
+
+type urlList []string
+
+func (u *urlList) String() string     { return strings.Join(*u, " ") }
+func (u *urlList) Set(v string) error { *u = append(*u, v); return nil }
+
+type job struct {
+	workload string
+	params   map[string]string
+	tasks    int
+	workers  int
+	urls     urlList
+}
+
+func fail(code int, format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "concbench peer: "+format+"\n", args...)
+	os.Exit(code)
+}
+
+func parseArgs() *job {
+	j := &job{params: map[string]string{}}
+	var params string
+	flag.StringVar(&j.workload, "workload", "", "countdown, power, sleep or http")
+	flag.StringVar(&params, "params", "", "the workload's parameters, k=v;k=v")
+	flag.IntVar(&j.tasks, "tasks", -1, "N, tasks in the run")
+	flag.IntVar(&j.workers, "workers", 0, "W, tasks at once (0: all)")
+	flag.Var(&j.urls, "url", "the http workload's URLs, one per fetch, in order")
+	flag.Parse()
+	if j.workload == "" || j.tasks < 0 || flag.NArg() > 0 {
+		fail(exitUsage, "--workload and --tasks are required (see peers/README.md)")
+	}
+	for _, item := range strings.Split(params, ";") {
+		if item == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(item, "=")
+		if !ok {
+			fail(exitUsage, "--params: '%s' is not key=value", item)
+		}
+		j.params[k] = v
+	}
+	if j.workers <= 0 || j.workers > j.tasks {
+		j.workers = j.tasks
+	}
+	return j
+}
+
+func (j *job) num(key string, def float64) float64 {
+	v, ok := j.params[key]
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		fail(exitUsage, "--params: %s=%s is not a number", key, v)
+	}
+	return f
+}
+
+func (j *job) integer(key string, def int64) int64 {
+	v, ok := j.params[key]
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		fail(exitUsage, "--params: %s=%s is not an integer", key, v)
+	}
+	return n
+}
+
+// countdown is kept out of line so the loop runs on a value the compiler cannot see.
+//
+//go:noinline
+func countdown(n int64) int64 {
+	for n > 0 {
+		n--
+	}
+	return n
+}
+
+func power(base, exp int64) bool {
+	b, e := big.NewInt(base), big.NewInt(exp)
+	full := new(big.Int).Exp(b, e, nil)
+	return new(big.Int).Mod(full, powerMod).Cmp(new(big.Int).Exp(b, e, powerMod)) == 0
+}
+
+func fetch(client *http.Client, url string, size int64) bool {
+	resp, err := client.Get(url)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	return err == nil && resp.StatusCode == 200 && (size < 0 || n == size)
+}
+
+func httpTask(j *job) func() bool {
+	if len(j.urls) == 0 {
+		fail(exitUsage, "the http workload needs at least one --url")
+	}
+	size := int64(-1)
+	if j.params["url"] == "" {
+		size = j.integer("bytes", 16384)
+	}
+	client := &http.Client{
+		Timeout:   time.Duration(j.num("timeout_ms", 30000) * float64(time.Millisecond)),
+		Transport: &http.Transport{MaxIdleConnsPerHost: j.workers},
+	}
+	return func() bool {
+		for _, u := range j.urls {
+			if !fetch(client, u, size) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// task returns one task of the job as a function.
+func task(j *job) func() bool {
+	switch j.workload {
+	case "countdown":
+		n := j.integer("n", 100000000)
+		return func() bool { return countdown(n) == 0 }
+	case "power":
+		base, exp := j.integer("base", 7777), j.integer("exp", 200000)
+		return func() bool { return power(base, exp) }
+	case "sleep":
+		d := time.Duration(j.num("ms", 100) * float64(time.Millisecond))
+		steps := j.integer("steps", 1)
+		return func() bool {
+			for i := int64(0); i < steps; i++ {
+				time.Sleep(d)
+			}
+			return true
+		}
+	case "http":
+		return httpTask(j)
+	}
+	fail(exitUnknownWorkload, "unknown workload '%s' (this peer runs: countdown, power, sleep, http)",
+		j.workload)
+	return nil
+}
+
+func runAll(j *job, fn func() bool) int64 {
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, j.workers)
+	for i := 0; i < j.tasks; i++ {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if fn() {
+				ok.Add(1)
+			}
+			<-slots
+		}()
+	}
+	wg.Wait()
+	return ok.Load()
+}
+
+func main() {
+	j := parseArgs()
+	fn := task(j)
+	t0 := time.Now()
+	ok := runAll(j, fn)
+	wall := time.Since(t0).Seconds()
+	fmt.Printf("concbench-peer wall_s=%.6f ok=%d failed=%d\n", wall, ok, int64(j.tasks)-ok)
+}

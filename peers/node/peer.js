@@ -1,0 +1,162 @@
+'use strict';
+// The concbench peer in Node.js: one event loop; setTimeout for waits, http.get
+// with one keep-alive Agent (maxSockets = W) for fetches, BigInt for power.
+// CPU tasks run on the loop and block it, as in any event loop. Standard
+// library only; the protocol is in peers/README.md.
+const http = require('http');
+const https = require('https');
+
+const EXIT_USAGE = 2;
+const EXIT_UNKNOWN_WORKLOAD = 3;
+const POWER_MOD = (1n << 61n) - 1n; // the power check's modulus, as in the C workload
+
+function fail(code, msg) {
+  process.stderr.write(`concbench peer: ${msg}\n`);
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const job = { workload: null, params: {}, tasks: -1, workers: 0, urls: [] };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i];
+    const value = argv[i + 1];
+    if (value === undefined) fail(EXIT_USAGE, `${key} needs a value`);
+    if (key === '--workload') job.workload = value;
+    else if (key === '--tasks') job.tasks = Number.parseInt(value, 10);
+    else if (key === '--workers') job.workers = Number.parseInt(value, 10);
+    else if (key === '--url') job.urls.push(value);
+    else if (key === '--params') job.params = parseParams(value);
+    else fail(EXIT_USAGE, `unexpected argument '${key}' (see peers/README.md)`);
+  }
+  if (!job.workload || !(job.tasks >= 0)) fail(EXIT_USAGE, '--workload and --tasks are required');
+  if (!(job.workers > 0) || job.workers > job.tasks) job.workers = job.tasks;
+  return job;
+}
+
+function parseParams(text) {
+  const params = {};
+  for (const item of text.split(';').filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq < 0) fail(EXIT_USAGE, `--params: '${item}' is not key=value`);
+    params[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return params;
+}
+
+function num(job, key, def) {
+  return key in job.params ? Number(job.params[key]) : def;
+}
+
+function countdown(n) {
+  while (n > 0) n--;
+  return n === 0;
+}
+
+function powmod(base, exp, mod) {
+  let r = 1n;
+  for (base %= mod; exp > 0n; exp >>= 1n, base = (base * base) % mod)
+    if (exp & 1n) r = (r * base) % mod;
+  return r;
+}
+
+function power(base, exp) {
+  return base ** exp % POWER_MOD === powmod(base, exp, POWER_MOD);
+}
+
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function fetch(url, agents, size, timeoutMs) {
+  const lib = url.startsWith('https:') ? https : http;
+  const agent = url.startsWith('https:') ? agents.https : agents.http;
+  return new Promise((resolve) => {
+    const req = lib.get(url, { agent }, (res) => {
+      let got = 0;
+      res.on('data', (chunk) => { got += chunk.length; });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(res.statusCode === 200 && (size === null || got === size));
+      });
+      res.on('error', () => resolve(false));
+    });
+    const timer = setTimeout(() => req.destroy(new Error('timed out')), timeoutMs);
+    req.on('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+// One task of the job as an async function, and what to close after the run.
+function makeTask(job) {
+  switch (job.workload) {
+    case 'countdown': {
+      const n = num(job, 'n', 100000000);
+      // Above 2^53 a double's n-- stops changing n: the loop would never end.
+      if (!Number.isSafeInteger(n)) fail(EXIT_USAGE, `countdown n=${job.params.n} is above 2^53`);
+      return { task: async () => countdown(n), close: () => {} };
+    }
+    case 'power': {
+      const base = BigInt(job.params.base ?? 7777);
+      const exp = BigInt(job.params.exp ?? 200000);
+      return { task: async () => power(base, exp), close: () => {} };
+    }
+    case 'sleep': {
+      const ms = num(job, 'ms', 100);
+      const steps = num(job, 'steps', 1);
+      return {
+        task: async () => {
+          for (let i = 0; i < steps; i++) await delay(ms);
+          return true;
+        },
+        close: () => {},
+      };
+    }
+    case 'http':
+      return makeHttpTask(job);
+    default:
+      return fail(EXIT_UNKNOWN_WORKLOAD,
+        `unknown workload '${job.workload}' (this peer runs: countdown, power, sleep, http)`);
+  }
+}
+
+function makeHttpTask(job) {
+  if (job.urls.length === 0) fail(EXIT_USAGE, 'the http workload needs at least one --url');
+  const size = (job.params.url ?? '') === '' ? num(job, 'bytes', 16384) : null;
+  const timeoutMs = num(job, 'timeout_ms', 30000);
+  const opts = { keepAlive: true, maxSockets: job.workers === job.tasks ? Infinity : job.workers };
+  const agents = { http: new http.Agent(opts), https: new https.Agent(opts) };
+  return {
+    task: async () => {
+      for (const url of job.urls) if (!(await fetch(url, agents, size, timeoutMs))) return false;
+      return true;
+    },
+    // Idle keep-alive sockets would keep the process alive after the run.
+    close: () => { agents.http.destroy(); agents.https.destroy(); },
+  };
+}
+
+// W workers, each taking the next task until none is left.
+async function runAll(job, task) {
+  let next = 0;
+  let ok = 0;
+  const worker = async () => {
+    while (next < job.tasks) {
+      next++;
+      if (await task()) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: job.workers }, worker));
+  return ok;
+}
+
+async function main() {
+  const job = parseArgs(process.argv.slice(2));
+  const { task, close } = makeTask(job);
+  const t0 = process.hrtime.bigint();
+  const ok = await runAll(job, task);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  close();
+  process.stdout.write(`concbench-peer wall_s=${wall.toFixed(6)} ok=${ok} failed=${job.tasks - ok}\n`);
+}
+
+main().catch((e) => fail(1, e.stack || String(e)));

@@ -1,0 +1,187 @@
+"""What every Python peer shares: the command line of the peer protocol, the
+workloads (countdown, power, sleep, http), and the result line.
+
+A model file calls peerlib.main(run) where run(job) carries out job.tasks tasks
+with at most job.workers at once and returns how many succeeded."""
+import http.client
+import sys
+import time
+import urllib.parse
+
+MOD = (1 << 61) - 1  # the power check: base^exp mod 2^61-1, as the C workload
+WORKLOADS = ("countdown", "power", "sleep", "http")
+EXIT_USAGE = 2
+EXIT_UNKNOWN_WORKLOAD = 3
+
+
+class Job:
+    """One run as the harness asked for it."""
+
+    def __init__(self, workload, params, tasks, workers, urls):
+        self.workload = workload
+        self.params = params
+        self.tasks = tasks
+        # 0 or more than N: every task at once (and at least one, for the pools).
+        self.workers = max(1, tasks if workers <= 0 or workers > tasks else workers)
+        self.urls = urls
+
+    def num(self, key, default):
+        return float(self.params.get(key, default))
+
+    def integer(self, key, default):
+        return int(self.params.get(key, default))
+
+
+def fail_usage(msg, code=EXIT_USAGE):
+    print(f"concbench peer: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def parse_params(text):
+    params = {}
+    for item in filter(None, text.split(";")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail_usage(f"--params: '{item}' is not key=value")
+        params[key] = value
+    return params
+
+
+def parse_args(argv):
+    opts = {"--workload": None, "--params": "", "--tasks": None, "--workers": "0"}
+    urls = []
+    i = 0
+    while i < len(argv):
+        key = argv[i]
+        if i + 1 >= len(argv) or (key not in opts and key != "--url"):
+            fail_usage(f"unexpected argument '{key}' (see peers/README.md)")
+        if key == "--url":
+            urls.append(argv[i + 1])
+        else:
+            opts[key] = argv[i + 1]
+        i += 2
+    if opts["--workload"] is None or opts["--tasks"] is None:
+        fail_usage("--workload and --tasks are required")
+    if opts["--workload"] not in WORKLOADS:
+        fail_usage(f"unknown workload '{opts['--workload']}' (this peer runs: "
+                   f"{', '.join(WORKLOADS)})", EXIT_UNKNOWN_WORKLOAD)
+    try:
+        tasks, workers = int(opts["--tasks"]), int(opts["--workers"])
+    except ValueError:
+        fail_usage("--tasks and --workers take integers")
+    job = Job(opts["--workload"], parse_params(opts["--params"]), tasks, workers, urls)
+    if job.workload == "http" and not urls:
+        fail_usage("the http workload needs at least one --url")
+    return job
+
+
+def countdown(n):
+    # A plain loop the interpreter has to run: CPython does no loop elimination.
+    while n > 0:
+        n -= 1
+    return n == 0
+
+
+def power(base, exp):
+    return pow(base, exp) % MOD == pow(base, exp, MOD)
+
+
+def compute_task(job):
+    """The CPU task of a countdown or power job, as a function of no argument."""
+    if job.workload == "countdown":
+        n = job.integer("n", 100000000)
+        return lambda: countdown(n)
+    base, exp = job.integer("base", 7777), job.integer("exp", 200000)
+    return lambda: power(base, exp)
+
+
+def sleep_plan(job):
+    """(seconds per wait, waits per task)."""
+    return job.num("ms", 100) / 1000.0, job.integer("steps", 1)
+
+
+def http_plan(job):
+    """(urls in order, expected body size or None, timeout in seconds)."""
+    local = job.params.get("url", "") == ""
+    size = job.integer("bytes", 16384) if local else None
+    return job.urls, size, job.num("timeout_ms", 30000) / 1000.0
+
+
+class ConnPool:
+    """Idle keep-alive connections, one per worker at most: a task takes one,
+    gives it back after its fetches. Plain list operations are atomic under the
+    GIL and never yield under gevent, so one pool serves threads and greenlets."""
+
+    def __init__(self, job):
+        self.idle = {}  # (scheme, host:port) -> idle connections
+        self.timeout = job.num("timeout_ms", 30000) / 1000.0
+
+    def take(self, url):
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        try:
+            return key, self.idle.setdefault(key, []).pop()
+        except IndexError:
+            cls = (http.client.HTTPSConnection if parts.scheme == "https"
+                   else http.client.HTTPConnection)
+            return key, cls(parts.netloc, timeout=self.timeout)
+
+    def give(self, key, conn):
+        self.idle[key].append(conn)
+
+    def close(self):
+        for conns in self.idle.values():
+            for conn in conns:
+                conn.close()
+        self.idle.clear()
+
+
+def fetch_one(pool, url, size):
+    key, conn = pool.take(url)
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        ok = resp.status == 200 and (size is None or len(body) == size)
+    except (OSError, http.client.HTTPException):
+        conn.close()
+        return False
+    pool.give(key, conn)
+    return ok
+
+
+def blocking_task(job, pool=None):
+    """One task of the job in blocking style (serial, threads, processes, gevent
+    after monkey-patching): a function of the task index returning success."""
+    if job.workload in ("countdown", "power"):
+        fn = compute_task(job)
+        return lambda i: fn()
+    if job.workload == "sleep":
+        secs, steps = sleep_plan(job)
+
+        def sleeper(i):
+            for _ in range(steps):
+                time.sleep(secs)
+            return True
+        return sleeper
+    urls, size, _ = http_plan(job)
+    return lambda i: all(fetch_one(pool, u, size) for u in urls)
+
+
+def report(wall, ok, failed):
+    sys.stdout.write(f"concbench-peer wall_s={wall:.6f} ok={ok} failed={failed}\n")
+    sys.stdout.flush()
+
+
+def main(run):
+    """Parses argv, times run(job) (interpreter start-up and imports excluded),
+    prints the result line."""
+    job = parse_args(sys.argv[1:])
+    t0 = time.monotonic()
+    ok = run(job)
+    wall = time.monotonic() - t0
+    report(wall, ok, job.tasks - ok)

@@ -1,0 +1,69 @@
+/* Carrying out a task's steps by blocking in each one. */
+#include "blocking.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "clock.h"
+
+static enum step_status blocking_sleep(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return STEP_OK;
+}
+
+static enum step_status blocking_fetch(struct blocking_worker *w, const struct step *s,
+				       enum task_fail *why)
+{
+	if (!w->xfer.easy && !(w->xfer.easy = fetch_easy_new())) {
+		*why = FAIL_SPAWN;
+		return STEP_FAIL;
+	}
+	w->xfer.step = s;
+	return fetch_blocking(&w->xfer, why);
+}
+
+void blocking_run_task(struct blocking_worker *w, const struct task *t,
+		       struct task_result *r, double t0)
+{
+	enum task_fail why = FAIL_CHECK;
+	r->start_s = clock_now() - t0;
+	int pc = 0;
+	while (pc >= 0) {
+		const struct step *s = &t->steps[pc];
+		enum step_status st = STEP_FAIL;
+		switch (s->kind) {
+		case STEP_COMPUTE:
+			st = s->compute.fn(t->state, s->compute.arg);
+			why = FAIL_CHECK;
+			break;
+		case STEP_SLEEP:
+			st = blocking_sleep(s->sleep.ns);
+			break;
+		case STEP_FETCH:
+			st = blocking_fetch(w, s, &why);
+			break;
+		case STEP_WAIT:
+			st = semset_wait(w->sems, s->wait.sem, s->wait.timeout_ns, w->alone, &why);
+			break;
+		case STEP_POST:
+			st = semset_post(w->sems, s->post.sem);
+			break;
+		case STEP_KINDS:
+			break;
+		}
+		pc = task_next(t, pc, st);
+	}
+	r->end_s = clock_now() - t0;
+	r->fail = pc == TASK_FAILED ? (uint8_t)why : FAIL_NONE;
+	r->done = 1;
+}
+
+void blocking_worker_close(struct blocking_worker *w)
+{
+	if (w->xfer.easy)
+		curl_easy_cleanup(w->xfer.easy);
+	w->xfer.easy = NULL;
+}

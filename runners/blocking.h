@@ -1,0 +1,25 @@
+/* The step table of the blocking models (serial, threads, procs): each step is
+ * carried out by the worker that runs the task, which simply blocks in it. */
+#ifndef CB_BLOCKING_H
+#define CB_BLOCKING_H
+
+#include <stdbool.h>
+
+#include "fetch.h"
+#include "semset.h"
+#include "workload.h"
+
+/* One worker's tools: a thread, a process, or the serial loop. */
+struct blocking_worker {
+	struct semset *sems;
+	bool alone;       /* no other worker exists: a wait for ever cannot end */
+	struct fetch_xfer xfer; /* its handle is made on the first fetch and kept, so its
+				 * connection is reused */
+};
+
+/* Runs t from its first step to its end; t0 is the run's start for the times. */
+void blocking_run_task(struct blocking_worker *w, const struct task *t,
+		       struct task_result *r, double t0);
+void blocking_worker_close(struct blocking_worker *w);
+
+#endif

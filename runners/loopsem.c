@@ -1,0 +1,153 @@
+/* Counting semaphores for one-thread loop runners: a counter and a FIFO of waiters
+ * per semaphore. A post hands its unit straight to the oldest waiter and wakes it
+ * from an idle watcher, so a wake never runs inside the caller's own step. */
+#include "loopsem.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+struct loopsem_queue {
+	struct loopsem_waiter *head, *tail; /* oldest first */
+};
+
+struct loopsem_sem {
+	int count; /* units free to take */
+	struct loopsem_queue waiters;
+};
+
+struct loopsem {
+	struct ev_loop *loop;
+	ev_idle wakeup;             /* active while `ready` holds someone */
+	struct loopsem_queue ready; /* granted a unit, not yet woken */
+	int waiting;                /* queued on some semaphore */
+	int nsems;
+	struct loopsem_sem sems[];
+};
+
+static void loopsem_push(struct loopsem_queue *q, struct loopsem_waiter *w)
+{
+	w->next = NULL;
+	w->prev = q->tail;
+	if (q->tail)
+		q->tail->next = w;
+	else
+		q->head = w;
+	q->tail = w;
+}
+
+static void loopsem_unlink(struct loopsem_queue *q, struct loopsem_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		q->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		q->tail = w->prev;
+	w->next = w->prev = NULL;
+}
+
+/* Wakes only those granted before this turn began: two tasks handing a unit back
+ * and forth must not keep every other watcher of the loop waiting. */
+static void loopsem_wakeup_cb(struct ev_loop *loop, ev_idle *idle, int revents)
+{
+	(void)revents;
+	struct loopsem *ls = idle->data;
+	struct loopsem_waiter *last = ls->ready.tail, *w;
+	do {
+		w = ls->ready.head;
+		loopsem_unlink(&ls->ready, w);
+		w->wake(w, STEP_OK, w->ud);
+	} while (w != last);
+	if (!ls->ready.head)
+		ev_idle_stop(loop, idle);
+}
+
+static void loopsem_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct loopsem *ls = t->data;
+	struct loopsem_waiter *w =
+		(struct loopsem_waiter *)((char *)t - offsetof(struct loopsem_waiter, timeout));
+	loopsem_unlink(&ls->sems[w->sem].waiters, w);
+	ls->waiting--;
+	w->wake(w, STEP_ALT, w->ud);
+}
+
+int loopsem_open(struct loopsem **ls, struct ev_loop *loop, const struct sem_decl *decl, int n,
+		 struct cb_err *err)
+{
+	struct loopsem *s = calloc(1, sizeof *s + sizeof s->sems[0] * (size_t)(n > 0 ? n : 0));
+	if (!s)
+		return cb_fail(err, CB_ELIMIT, "no memory for %d semaphores", n);
+	s->loop = loop;
+	s->nsems = n;
+	for (int i = 0; i < n; i++)
+		s->sems[i].count = decl[i].init;
+	ev_idle_init(&s->wakeup, loopsem_wakeup_cb);
+	/* Idle watchers run only when nothing of higher priority is pending: at the
+	 * top priority the wakes cannot starve behind a busy loop. */
+	ev_set_priority(&s->wakeup, EV_MAXPRI);
+	s->wakeup.data = s;
+	*ls = s;
+	return CB_OK;
+}
+
+int loopsem_wait(struct loopsem *ls, int sem, int64_t timeout_ns, struct loopsem_waiter *w)
+{
+	struct loopsem_sem *s = &ls->sems[sem];
+	if (s->count > 0) {
+		s->count--;
+		return STEP_OK;
+	}
+	w->sem = sem;
+	loopsem_push(&s->waiters, w);
+	ls->waiting++;
+	ev_timer_init(&w->timeout, loopsem_timeout_cb, 0, 0);
+	w->timeout.data = ls;
+	if (timeout_ns >= 0) {
+		/* The loop's cached time may be a long compute step old. */
+		ev_now_update(ls->loop);
+		ev_timer_set(&w->timeout, (double)timeout_ns * 1e-9, 0);
+		ev_timer_start(ls->loop, &w->timeout);
+	}
+	return -1;
+}
+
+void loopsem_post(struct loopsem *ls, int sem)
+{
+	struct loopsem_sem *s = &ls->sems[sem];
+	struct loopsem_waiter *w = s->waiters.head;
+	if (!w) {
+		s->count++;
+		return;
+	}
+	loopsem_unlink(&s->waiters, w);
+	ls->waiting--;
+	ev_timer_stop(ls->loop, &w->timeout);
+	loopsem_push(&ls->ready, w);
+	ev_idle_start(ls->loop, &ls->wakeup);
+}
+
+int loopsem_waiting(const struct loopsem *ls)
+{
+	return ls->waiting;
+}
+
+int loopsem_value(const struct loopsem *ls, int sem)
+{
+	return ls->sems[sem].count;
+}
+
+void loopsem_close(struct loopsem *ls)
+{
+	if (!ls)
+		return;
+	ev_idle_stop(ls->loop, &ls->wakeup);
+	for (int i = 0; i < ls->nsems; i++)
+		for (struct loopsem_waiter *w = ls->sems[i].waiters.head; w; w = w->next)
+			ev_timer_stop(ls->loop, &w->timeout);
+	free(ls);
+}

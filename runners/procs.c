@@ -1,0 +1,164 @@
+/* procs: W forked worker processes pulling tasks from a counter in shared memory;
+ * W = 0: a process per task. Each result comes back over one pipe as a fixed-size
+ * record (smaller than PIPE_BUF, so writes from many children never interleave).
+ * A task whose worker died without reporting it is failed as FAIL_DIED. */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "blocking.h"
+#include "syslimits.h"
+#include "runner.h"
+
+struct procs_record {
+	int32_t task;
+	uint8_t fail;
+	double start_s, end_s;
+};
+
+_Static_assert(sizeof(struct procs_record) < PIPE_BUF, "records must be written atomically");
+
+static void procs_worker(const struct run_args *a, struct semset *sems, atomic_int *next,
+			 int only, int fd)
+{
+	/* A worker must not outlive the trial child, even if that is killed. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct blocking_worker w = {.sems = sems};
+	for (;;) {
+		int i = only >= 0 ? only : atomic_fetch_add(next, 1);
+		if (i >= a->ts->ntasks)
+			break;
+		struct task_result r = {0};
+		blocking_run_task(&w, &a->ts->tasks[i], &r, a->t0);
+		struct procs_record rec = {.task = i, .fail = r.fail, .start_s = r.start_s,
+					   .end_s = r.end_s};
+		if (write(fd, &rec, sizeof rec) != sizeof rec)
+			_exit(3);
+		if (only >= 0)
+			break;
+	}
+	blocking_worker_close(&w);
+	_exit(0);
+}
+
+/* Takes every whole record waiting in the pipe; returns 0 at end of file. */
+static ssize_t procs_drain(int fd, struct task_result *res, int n)
+{
+	struct procs_record recs[128];
+	ssize_t got = read(fd, recs, sizeof recs);
+	for (ssize_t k = 0; got > 0 && k < got / (ssize_t)sizeof recs[0]; k++) {
+		int i = recs[k].task;
+		if (i >= 0 && i < n)
+			res[i] = (struct task_result){.done = 1, .fail = recs[k].fail,
+						      .start_s = recs[k].start_s,
+						      .end_s = recs[k].end_s};
+	}
+	return got;
+}
+
+static int procs_run(struct run_args *a, struct cb_err *err)
+{
+	int n = a->ts->ntasks, nw = runner_workers(n, a->workers), forked = 0, died = 0;
+	int fds[2] = {-1, -1}, rc;
+	pid_t *pids = calloc((size_t)(nw > 0 ? nw : 1), sizeof *pids);
+	atomic_int *next = mmap(NULL, sizeof *next, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct semset *sems = NULL;
+	if (!pids || next == MAP_FAILED) {
+		rc = cb_fail_errno(err, CB_ELIMIT, "procs: no memory for %d workers", nw);
+		goto out;
+	}
+	atomic_init(next, 0);
+	if ((rc = semset_open(&sems, a->ts->sems, a->ts->nsems, err)))
+		goto out;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		rc = cb_fail_errno(err, CB_ESYS, "procs: pipe");
+		goto out;
+	}
+	/* Read while forking, so early finishers never block on a full pipe. */
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	fflush(NULL);
+	for (; forked < nw; forked++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			syslimits_refused(err, CB_OK, errno, "fork", forked + 1, nw);
+			break;
+		}
+		if (pid == 0) {
+			close(fds[0]);
+			procs_worker(a, sems, next, nw == n ? forked : -1, fds[1]);
+		}
+		pids[forked] = pid;
+		procs_drain(fds[0], a->res, n);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	fcntl(fds[0], F_SETFL, 0);
+	for (ssize_t got; (got = procs_drain(fds[0], a->res, n)) != 0;)
+		if (got < 0 && errno != EINTR)
+			break;
+	for (int i = 0; i < forked; i++) {
+		int status;
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			died++;
+	}
+	/* Unreported tasks: never given a worker (fork refused), or lost with one. */
+	for (int i = 0; i < n; i++) {
+		bool unforked = forked == 0 || (nw == n && i >= forked);
+		if (!a->res[i].done)
+			a->res[i] = (struct task_result){.done = 1,
+							 .fail = unforked ? FAIL_SPAWN : FAIL_DIED};
+	}
+	if (died && err->msg[0] == '\0')
+		cb_fail(err, CB_OK, "procs: %d of %d workers died", died, forked);
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	semset_close(sems);
+	if (next != MAP_FAILED)
+		munmap(next, sizeof *next);
+	free(pids);
+	return rc;
+}
+
+/* The bare primitive: fork that many children that exit at once, and reap them. */
+static int procs_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+{
+	(void)p;
+	int nw = runner_workers(ntasks, workers), forked = 0, rc = CB_OK;
+	fflush(NULL);
+	for (; forked < nw; forked++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			rc = syslimits_refused(err, CB_ELIMIT, errno, "fork", forked + 1, nw);
+			break;
+		}
+		if (pid == 0)
+			_exit(0);
+	}
+	for (int i = 0; i < forked; i++)
+		while (wait(NULL) < 0 && errno == EINTR)
+			;
+	return rc;
+}
+
+const struct runner procs_runner = {
+	.name = "procs",
+	.summary = "W forked processes, results over a pipe (W=0: one per task)",
+	.floor_what = "fork + waitpid per worker",
+	.run = procs_run,
+	.floor = procs_floor,
+};

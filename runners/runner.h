@@ -1,0 +1,60 @@
+/* The runner interface: a concurrency model that carries out a taskset.
+ *
+ * A runner gets N tasks and a worker limit W (0: all at once; W > N means the
+ * same) and carries out every step of every task in its own model (see the
+ * table in workloads/workload.h). It runs inside a fresh trial child, so it may
+ * fork, spawn threads or set up a loop freely, but it must release all of it
+ * before returning: the harness measures the child's whole life. */
+#ifndef CB_RUNNER_H
+#define CB_RUNNER_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "params.h"
+#include "workload.h"
+
+struct run_args {
+	const char *workload;         /* its name and "k=v;k=v" parameters, for peers */
+	const char *wparams;
+	const struct taskset *ts;
+	int workers;                  /* 0: one worker per task */
+	const struct params *params;  /* the runner's own -p values, validated */
+	struct task_result *res;      /* ts->ntasks entries, zeroed by the caller */
+	double t0;                    /* clock_now() when the run began */
+	double inner_wall_s;          /* out: a peer's own timing; < 0 (preset) if none */
+};
+
+struct runner {
+	const char *name;
+	const char *summary;
+	const struct param_spec *params; /* may be NULL */
+	/* What its floor measures, for --list and the README ("fork + wait"). */
+	const char *floor_what;
+	/* Runs one task at a time whatever W says (serial): its W is 1. */
+	bool one_at_a_time;
+
+	/* Whether it can run on this machine (a peer's toolchain); the message says
+	 * what to install. Optional: NULL means always. */
+	int (*available)(struct cb_err *err);
+	/* At plan time: cross-field checks of params. Optional. */
+	int (*configure)(const struct params *p, struct cb_err *err);
+	/* Carries out every task; fills a->res. Returns CB_OK whenever results were
+	 * recorded, even if tasks failed: a failed task is a result, not an error.
+	 * err->msg may carry a note with CB_OK (e.g. "pthread_create refused at 32001"). */
+	int (*run)(struct run_args *a, struct cb_err *err);
+	/* The model's bare primitive for a run of ntasks with `workers`, written
+	 * without the harness; the caller times it. Optional. */
+	int (*floor)(const struct params *p, int ntasks, int workers, struct cb_err *err);
+};
+
+extern const struct runner *const runner_table[];
+const struct runner *runner_find(const char *name);
+
+/* How many workers a run really uses: W, or N when W is 0 or above N. */
+static inline int runner_workers(int ntasks, int workers)
+{
+	return (workers <= 0 || workers > ntasks) ? ntasks : workers;
+}
+
+#endif

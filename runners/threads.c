@@ -1,0 +1,130 @@
+/* threads: W pthreads pulling tasks from a shared counter; W = 0: a thread per task. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocking.h"
+#include "syslimits.h"
+#include "runner.h"
+
+struct threads_run {
+	const struct run_args *a;
+	struct semset *sems;
+	atomic_int next;  /* the next task nobody has taken */
+	bool one_each;    /* a thread per task: thread i runs task i only */
+};
+
+struct threads_worker {
+	struct threads_run *run;
+	pthread_t tid;
+	int index;
+};
+
+static void *threads_main(void *arg)
+{
+	struct threads_worker *me = arg;
+	struct threads_run *run = me->run;
+	const struct taskset *ts = run->a->ts;
+	struct blocking_worker w = {.sems = run->sems};
+	if (run->one_each) {
+		blocking_run_task(&w, &ts->tasks[me->index], &run->a->res[me->index], run->a->t0);
+	} else {
+		int i;
+		while ((i = atomic_fetch_add(&run->next, 1)) < ts->ntasks)
+			blocking_run_task(&w, &ts->tasks[i], &run->a->res[i], run->a->t0);
+	}
+	blocking_worker_close(&w);
+	return NULL;
+}
+
+static int threads_attr(pthread_attr_t *attr, const struct params *p, struct cb_err *err)
+{
+	pthread_attr_init(attr);
+	int64_t kib = p ? params_int(p, "stack_kib") : 0;
+	if (kib > 0 && pthread_attr_setstacksize(attr, (size_t)kib * 1024) != 0) {
+		pthread_attr_destroy(attr);
+		return cb_fail(err, CB_EINVAL, "threads.stack_kib: %lld KiB is refused by "
+			       "pthread_attr_setstacksize", (long long)kib);
+	}
+	return CB_OK;
+}
+
+static int threads_run(struct run_args *a, struct cb_err *err)
+{
+	int n = a->ts->ntasks, nw = runner_workers(n, a->workers);
+	struct threads_run run = {.a = a, .one_each = nw == n};
+	struct threads_worker *ws = calloc((size_t)(nw > 0 ? nw : 1), sizeof *ws);
+	pthread_attr_t attr;
+	int rc = CB_OK, started = 0;
+	if (!ws)
+		return cb_fail(err, CB_ELIMIT, "no memory for %d thread records", nw);
+	if ((rc = threads_attr(&attr, a->params, err)))
+		goto out_free;
+	if ((rc = semset_open(&run.sems, a->ts->sems, a->ts->nsems, err)))
+		goto out_attr;
+	for (; started < nw; started++) {
+		ws[started] = (struct threads_worker){.run = &run, .index = started};
+		int e = pthread_create(&ws[started].tid, &attr, threads_main, &ws[started]);
+		if (e) {
+			syslimits_refused(err, CB_OK, e, "pthread_create", started + 1, nw);
+			break;
+		}
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(ws[i].tid, NULL);
+	/* Tasks no thread could take: their threads were never made. */
+	for (int i = 0; i < n; i++)
+		if (!a->res[i].done)
+			a->res[i] = (struct task_result){.done = 1, .fail = FAIL_SPAWN};
+	semset_close(run.sems);
+out_attr:
+	pthread_attr_destroy(&attr);
+out_free:
+	free(ws);
+	return rc;
+}
+
+static void *threads_nothing(void *arg)
+{
+	return arg;
+}
+
+/* The bare primitive: create that many threads that do nothing, then join them. */
+static int threads_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+{
+	int nw = runner_workers(ntasks, workers), made = 0, rc;
+	pthread_t *tids = malloc(sizeof *tids * (size_t)(nw > 0 ? nw : 1));
+	pthread_attr_t attr;
+	if (!tids)
+		return cb_fail(err, CB_ELIMIT, "no memory for %d threads", nw);
+	if ((rc = threads_attr(&attr, p, err)) == CB_OK) {
+		for (; made < nw; made++) {
+			int e = pthread_create(&tids[made], &attr, threads_nothing, NULL);
+			if (e) {
+				rc = syslimits_refused(err, CB_ELIMIT, e, "pthread_create", made + 1, nw);
+				break;
+			}
+		}
+		for (int i = 0; i < made; i++)
+			pthread_join(tids[i], NULL);
+		pthread_attr_destroy(&attr);
+	}
+	free(tids);
+	return rc;
+}
+
+static const struct param_spec threads_params[] = {
+	{"stack_kib", PARAM_INT, "0", 0, 1 << 20, NULL,
+	 "stack size of each thread in KiB (0: the system default)", false},
+	{0},
+};
+
+const struct runner threads_runner = {
+	.name = "threads",
+	.summary = "W pthreads pulling tasks from a shared counter (W=0: one per task)",
+	.params = threads_params,
+	.floor_what = "pthread_create + pthread_join per worker",
+	.run = threads_run,
+	.floor = threads_floor,
+};

@@ -1,0 +1,94 @@
+"""Cross-checks concbench's own clock against hyperfine's, from outside.
+
+For each cell, hyperfine times the whole command (`concbench <cell> --repeat 1
+--warmup 0 --no-floors -q`) and the same command run serially with every duration
+and amount of work scaled to nothing (`-r serial --scale 1e-9`): the difference is
+the cell's run as seen from outside, process start-up, the trial child and any
+server start removed, while the model's own start-up (forks, threads) stays in,
+as it does in the harness's wall time. That
+is compared with the median wall_s the harness reports for the same cell. They
+must agree within 5% (and 1 ms for the timer slack of a single run): a larger gap
+is a bug in the harness, not a tolerance to widen.
+
+    scripts/crosscheck [--concbench PATH] [--runs N]"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from cbresults import TREE, read_table
+
+CELLS = (
+    ('sleep 100 ms x 10, threads', ['-w', 'sleep', '-p', 'sleep.ms=100', '-r', 'threads', '-n', '10']),
+    ('sleep 100 ms x 10, procs', ['-w', 'sleep', '-p', 'sleep.ms=100', '-r', 'procs', '-n', '10']),
+    ('countdown 300 M, serial', ['-w', 'countdown', '-p', 'countdown.n=300000000', '-r', 'serial', '-n', '1']),
+    ('countdown 2 x 150 M, threads', ['-w', 'countdown', '-p', 'countdown.n=150000000', '-r', 'threads', '-n', '2']),
+    ('http 100 ms x 10, threads', ['-w', 'http', '-p', 'http.delay_ms=100', '-r', 'threads', '-n', '10']),
+)
+TOLERANCE = 0.05
+SLACK_S = 0.001
+
+
+def hyperfine_mean(cmd, runs, tmp):
+    out = os.path.join(tmp, 'hf.json')
+    subprocess.run(['hyperfine', '-N', '--style', 'none', '--warmup', '1', '--runs', str(runs),
+                    '--export-json', out, ' '.join(cmd)], check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return json.load(f)['results'][0]['mean']
+
+
+def harness_median(concbench, args, runs, tmp):
+    out = os.path.join(tmp, 'run.csv')
+    subprocess.run([concbench, *args, '--repeat', str(runs), '--warmup', '1', '--no-floors',
+                    '-q', '-o', out], check=True, stdout=subprocess.DEVNULL)
+    _, rows = read_table(os.path.join(tmp, 'run.summary.csv'), ('median_s',))
+    return float(rows[0]['median_s'])
+
+
+def known_workloads(concbench):
+    listing = subprocess.run([concbench, '--list'], check=True, capture_output=True, text=True)
+    return {line.split()[0] for line in listing.stdout.splitlines() if line.startswith('  ')}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--concbench', default=os.path.join(TREE, 'build', 'bench', 'concbench'))
+    ap.add_argument('--runs', type=int, default=15)
+    a = ap.parse_args()
+    if not shutil.which('hyperfine'):
+        print('crosscheck: hyperfine is missing (apt-get install hyperfine)', file=sys.stderr)
+        return 2
+    if not os.access(a.concbench, os.X_OK):
+        print(f'crosscheck: no concbench at {a.concbench} (build it first)', file=sys.stderr)
+        return 2
+    have = known_workloads(a.concbench)
+    bad = 0
+    print(f'{"cell":32} {"harness":>10} {"hyperfine":>10} {"start-up":>10} {"diff":>8}')
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args in CELLS:
+            if args[1] not in have:
+                print(f'{name:32} skipped: no workload {args[1]}')
+                continue
+            base = [a.concbench, *args, '--repeat', '1', '--warmup', '0', '--no-floors', '-q']
+            whole = hyperfine_mean(base, a.runs, tmp)
+            empty_args = [x if args[i - 1] != '-r' else 'serial' for i, x in enumerate(args)]
+            empty = hyperfine_mean([a.concbench, *empty_args, '--repeat', '1', '--warmup', '0',
+                                    '--no-floors', '-q', '--scale', '1e-9'], a.runs, tmp)
+            inner = harness_median(a.concbench, args, a.runs, tmp)
+            outside = whole - empty
+            diff = (outside - inner) / inner
+            ok = abs(outside - inner) <= TOLERANCE * inner + SLACK_S
+            bad += not ok
+            print(f'{name:32} {inner * 1e3:8.1f}ms {outside * 1e3:8.1f}ms {empty * 1e3:8.1f}ms '
+                  f'{diff * 100:+7.1f}% {"ok" if ok else "DISAGREE"}')
+    print('hyperfine column: whole command minus the same command run serially with no work')
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

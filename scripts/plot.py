@@ -1,0 +1,188 @@
+"""Plots of a concbench run from its summary CSV alone (and .meta.csv for the machine),
+as PNG and SVG: per experiment the median wall per runner with min-max whiskers and the
+speed-up over serial; per sweep over N the wall and overhead per task on log-log axes
+with the ideal and the bare floor drawn, and peak RSS per task."""
+
+import argparse
+import os
+import re
+import sys
+
+import cbresults as cr
+from cbresults import ResultsError, num
+
+FORMATS = ('png', 'svg')
+COLORS = {'serial': '#555555', 'threads': '#1f77b4', 'procs': '#d62728',
+          'evloop': '#2ca02c', 'green': '#9467bd'}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog='plot', description='Plot a concbench run (PNG and SVG).')
+    p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
+                   help='the run: its trials, .summary.csv or .meta.csv (default '
+                        'results/run.csv)')
+    p.add_argument('--out', default=os.path.join(cr.TREE, 'results'),
+                   help='folder for the images (default results/)')
+    return p.parse_args(argv)
+
+
+def groups(summary):
+    """{name: rows}: one experiment per preset (or per workload and params without one)."""
+    out = {}
+    for r in summary:
+        base = r['preset'] or f"{r['workload']}-{r['params']}"
+        out.setdefault((base, r['workload'], r['params']), []).append(r)
+    named = {}
+    for (base, wl, _), rows in out.items():
+        name = base if sum(k[0] == base for k in out) == 1 else f'{base}-{wl}-{len(named)}'
+        named[re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)] = rows
+    return named
+
+
+def label(r):
+    w = int(r['workers'])
+    return f"{r['runner']}\nN={r['tasks']} " + ('all' if w == 0 else f'W={w}')
+
+
+def footnote(fig, meta):
+    fig.text(0.01, 0.01, f'{cr.machine_line(meta)}; concbench {meta.get("version", "?")}',
+             fontsize=7, color='#666666')
+
+
+def save(fig, out, name):
+    paths = []
+    for fmt in FORMATS:
+        path = os.path.join(out, f'{name}.{fmt}')
+        tmp = os.path.join(out, f'.{name}.tmp.{fmt}')
+        try:
+            fig.savefig(tmp, format=fmt, dpi=110)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        paths.append(path)
+    return paths
+
+
+def bars(plt, name, rows, meta, out):
+    rows = sorted(rows, key=lambda r: (int(r['tasks']), cr.runner_rank(r['runner']),
+                                       -cr.effective_workers(r)))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6))
+    xs = range(len(rows))
+    colors = [COLORS.get(r['runner'], '#8c564b') for r in rows]
+    med = [num(r, 'median_s') or 0 for r in rows]
+    lo = [m - (num(r, 'min_s') or m) for m, r in zip(med, rows)]
+    hi = [(num(r, 'max_s') or m) - m for m, r in zip(med, rows)]
+    a1.bar(xs, med, color=colors, yerr=[lo, hi], capsize=4, ecolor='black')
+    ideal = [num(r, 'ideal_s') for r in rows]
+    if any(ideal):
+        a1.scatter([x for x, i in zip(xs, ideal) if i], [i for i in ideal if i], marker='_',
+                   s=600, color='black', zorder=3, label='ideal')
+        a1.legend(loc='upper right', fontsize=8)
+    a1.set_ylabel('median wall time (s), whiskers min-max')
+    a1.set_title('wall time per runner')
+    for x, r in zip(xs, rows):
+        if num(r, 'median_s') is None:
+            a1.text(x, 0, f"no ok trial\n{r['outcomes']}", ha='center', va='bottom', fontsize=7)
+    sp = [num(r, 'speedup') or 0 for r in rows]
+    a2.bar(xs, sp, color=colors)
+    a2.axhline(1, color='#555555', lw=0.8, ls='--')
+    best = [(x, m * s / i) for x, m, s, i in zip(xs, med, sp, ideal) if i and m and s]
+    a2.scatter([b[0] for b in best], [b[1] for b in best], marker='_', s=600, color='black',
+               zorder=3, label='ideal')
+    a2.set_ylabel('speed-up over serial (x)')
+    a2.set_title('speed-up vs serial (dashed: 1x)')
+    if best:
+        a2.legend(loc='upper right', fontsize=8)
+    for ax in (a1, a2):
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([label(r) for r in rows], fontsize=7)
+    first = rows[0]
+    fig.suptitle(f"{name}: {first['workload']} {first['params']}", fontsize=11)
+    footnote(fig, meta)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    paths = save(fig, out, name)
+    plt.close(fig)
+    return paths
+
+
+def series(rows):
+    """{(runner, W): rows by N} for the cells that sweep N."""
+    by = {}
+    for r in rows:
+        by.setdefault((r['runner'], r['workers']), []).append(r)
+    return {k: sorted(v, key=lambda r: int(r['tasks'])) for k, v in by.items() if len(v) > 1}
+
+
+def positive(rows, key, per_task=False):
+    pts = []
+    for r in rows:
+        v = num(r, key)
+        if v is not None and per_task:
+            v /= int(r['tasks'])
+        if v is not None and v > 0:
+            pts.append((int(r['tasks']), v))
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def sweep(plt, name, rows, meta, out):
+    ser = series(rows)
+    if not ser:
+        return []
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+    for (runner, w), rs in ser.items():
+        c = COLORS.get(runner, '#8c564b')
+        lab = f"{runner} W={'all' if w == '0' else w}"
+        axes[0].plot(*positive(rs, 'median_s'), 'o-', color=c, label=lab)
+        axes[0].plot(*positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
+        axes[1].plot(*positive(rs, 'overhead_per_task_s'), 'o-', color=c, label=lab)
+        axes[1].plot(*positive(rs, 'floor_s', per_task=True), ':', color=c)
+        x, y = positive(rs, 'rss_per_task_b')
+        axes[2].plot(x, [v / 1024 for v in y], 'o-', color=c, label=lab)
+    titles = ('median wall vs N (dashed: ideal)',
+              'overhead above ideal per task vs N\n(dotted: the bare floor per task)',
+              'peak RSS per task vs N')
+    ylabels = ('wall time (s)', 'overhead per task (s)', 'RSS per task (KiB)')
+    for ax, t, yl in zip(axes, titles, ylabels):
+        ax.set_xscale('log')
+        ax.set_title(t, fontsize=10)
+        ax.set_xlabel('tasks N')
+        ax.set_ylabel(yl)
+        ax.legend(fontsize=8)
+    axes[0].set_yscale('log')
+    axes[1].set_yscale('log')
+    first = rows[0]
+    fig.suptitle(f"{name}: {first['workload']} {first['params']}, sweep over N", fontsize=11)
+    footnote(fig, meta)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    paths = save(fig, out, f'{name}-sweep')
+    plt.close(fig)
+    return paths
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('plot: matplotlib is missing for this Python; get it with '
+              '`apt-get install python3-matplotlib` (nothing written)')
+        return 0
+    try:
+        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
+    except ResultsError as e:
+        print(f'plot: {e}', file=sys.stderr)
+        return 2
+    os.makedirs(args.out, exist_ok=True)
+    written = []
+    for name, rows in groups(summary).items():
+        written += bars(plt, name, rows, meta, args.out)
+        written += sweep(plt, name, rows, meta, args.out)
+    print(f'plot: wrote {len(written)} files in {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""A Markdown table of a concbench summary CSV, one row per cell, for the README."""
+
+import argparse
+import os
+import sys
+
+import cbresults as cr
+from cbresults import ResultsError, fmt_s, num
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog='table', description='Markdown table of a concbench run.')
+    p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
+                   help='the run: its trials, .summary.csv or .meta.csv (default '
+                        'results/run.csv)')
+    return p.parse_args(argv)
+
+
+def row_text(r):
+    sp, rss = num(r, 'speedup'), num(r, 'rss_per_task_b')
+    cells = [r['preset'], r['workload'], r['params'], r['runner'], r['tasks'], r['workers'],
+             fmt_s(num(r, 'median_s')), f"{num(r, 'cv') or 0:.1%}" if r.get('cv') else '',
+             f'{sp:.2f}x' if sp else '', fmt_s(num(r, 'ideal_s')),
+             fmt_s(num(r, 'overhead_per_task_s')),
+             f'{rss / 1024:.1f} KiB' if rss is not None else '', r['outcomes'], r['flags']]
+    return '| ' + ' | '.join(c.replace('|', '/') for c in cells) + ' |'
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
+    except ResultsError as e:
+        print(f'table: {e}', file=sys.stderr)
+        return 2
+    head = ('preset', 'workload', 'params', 'runner', 'N', 'W', 'median', 'cv', 'speed-up',
+            'ideal', 'overhead/task', 'RSS/task', 'outcomes', 'flags')
+    print('| ' + ' | '.join(head) + ' |')
+    print('|' + '---|' * len(head))
+    try:
+        for r in summary:
+            print(row_text(r))
+        print(f'\n{cr.machine_line(meta)}; concbench {meta["version"]}')
+    except BrokenPipeError:  # a pager or head stopped reading: not an error
+        sys.stdout = open(os.devnull, 'w')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,324 @@
+/* The coroutine layer under both stack designs: registers and floating point survive
+ * a switch, many coroutines interleave at any depth, buffers and stacks are reused
+ * and freed, and an overflow of a separate stack is caught. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "coro.h"
+
+static const enum coro_stack co_designs[] = {CORO_COPY, CORO_SEPARATE};
+static const char *const co_names[] = {"copy", "separate"};
+
+/* What every body reaches through ud: the host, and the shared turn log. */
+struct co_env {
+	struct coro_host *h;
+	int *log, len;
+};
+
+/* A coroutine and what its body is told and computes; the coro comes first. */
+struct co_t {
+	struct coro co;
+	int id, depth, rounds;
+	uint64_t sum;
+	double fsum;
+};
+
+static struct coro_host *co_host(enum coro_stack kind, size_t kib, long guards, coro_fn fn,
+				 struct co_env *env)
+{
+	struct coro_conf conf = {.stack = kind, .stack_size = kib * 1024, .max_guards = guards,
+				 .fn = fn, .ud = env};
+	struct cb_err err = {0};
+	cr_assert_eq(coro_host_new(&env->h, &conf, &err), CB_OK, "%s", err.msg);
+	return env->h;
+}
+
+static void co_open(struct coro_host *h, struct co_t *t)
+{
+	struct cb_err err = {0};
+	cr_assert_eq(coro_open(h, &t->co, &err), CB_OK, "%s", err.msg);
+}
+
+/* Runs every coroutine round-robin until all finished; returns the resumes made. */
+static int co_run_all(struct coro_host *h, struct co_t *ts, int n)
+{
+	int left = n, resumes = 0;
+	while (left > 0) {
+		for (int i = 0; i < n; i++) {
+			if (ts[i].co.state == CORO_CLOSED)
+				continue;
+			cr_assert(coro_resume(h, &ts[i].co));
+			resumes++;
+			if (coro_finished(&ts[i].co)) {
+				coro_close(h, &ts[i].co);
+				left--;
+			}
+		}
+		cr_assert_lt(resumes, 10000000, "coroutines that never finish");
+	}
+	return resumes;
+}
+
+/* The same arithmetic with and without switches in between. */
+struct co_regs {
+	double a, b, c;
+	uint64_t x, y, z;
+};
+
+static void co_regs_step(struct co_regs *r)
+{
+	r->a = r->a * 1.0001 + r->b;
+	r->b = r->b * 0.5 + r->c * 0.125;
+	r->c = r->c + r->a * 0.001;
+	r->x = r->x * 6364136223846793005u + r->y;
+	r->y ^= r->x >> 7;
+	r->z += r->x ^ r->y;
+}
+
+static struct co_regs co_regs_init(int id)
+{
+	return (struct co_regs){1.5 + id, 0.25, -3.0, 0x9e3779b97f4a7c15u * (uint64_t)(id + 1), 7,
+				11};
+}
+
+/* Locals the compiler keeps in callee-saved and vector registers across the yield. */
+static void co_regs_body(struct coro *self, void *ud)
+{
+	struct co_env *env = ud;
+	struct co_t *t = (struct co_t *)self;
+	struct co_regs r0 = co_regs_init(t->id);
+	double a = r0.a, b = r0.b, c = r0.c;
+	uint64_t x = r0.x, y = r0.y, z = r0.z;
+	for (int i = 0; i < t->rounds; i++) {
+		a = a * 1.0001 + b;
+		b = b * 0.5 + c * 0.125;
+		c = c + a * 0.001;
+		x = x * 6364136223846793005u + y;
+		y ^= x >> 7;
+		z += x ^ y;
+		coro_yield(env->h);
+	}
+	t->fsum = a + b + c;
+	t->sum = x ^ y ^ z;
+}
+
+Test(coro, registers_and_floats_survive_switches)
+{
+	for (size_t d = 0; d < 2; d++) {
+		struct co_env env = {0};
+		struct coro_host *h = co_host(co_designs[d], 64, -1, co_regs_body, &env);
+		struct co_t ts[3] = {{.id = 0, .rounds = 50}, {.id = 1, .rounds = 70},
+				     {.id = 2, .rounds = 30}};
+		for (int i = 0; i < 3; i++)
+			co_open(h, &ts[i]);
+		/* The host keeps values of its own live across the resumes too. */
+		volatile double keep = 0.1;
+		double hf = keep * 3.0;
+		uint64_t hx = 0xabcdef;
+		co_run_all(h, ts, 3);
+		hf = hf * 2.0 + 1.0;
+		hx = hx * 3 + 1;
+		cr_expect_eq(hx, 0xabcdef * 3 + 1);
+		cr_expect(hf > 1.59999 && hf < 1.60001, "host double became %g", hf);
+		for (int i = 0; i < 3; i++) {
+			struct co_regs r = co_regs_init(ts[i].id);
+			for (int k = 0; k < ts[i].rounds; k++)
+				co_regs_step(&r);
+			cr_expect_eq(ts[i].sum, r.x ^ r.y ^ r.z, "%s: integers of %d", co_names[d], i);
+			cr_expect_eq(ts[i].fsum, r.a + r.b + r.c, "%s: doubles of %d: %.17g vs %.17g",
+				     co_names[d], i, ts[i].fsum, r.a + r.b + r.c);
+		}
+		coro_host_free(h);
+	}
+}
+
+/* Recurses `depth` levels (a KiB of frame each, filled) and yields at the bottom
+ * and on the way up; the sum proves every frame kept its bytes. */
+static uint64_t co_deep(struct co_env *env, struct co_t *t, int depth)
+{
+	volatile unsigned char frame[1024];
+	for (size_t i = 0; i < sizeof frame; i++)
+		frame[i] = (unsigned char)(depth * 31 + t->id + i);
+	uint64_t below = 0;
+	if (depth > 0)
+		below = co_deep(env, t, depth - 1);
+	env->log[env->len++] = t->id;
+	coro_yield(env->h);
+	uint64_t s = below;
+	for (size_t i = 0; i < sizeof frame; i++)
+		s += frame[i];
+	return s;
+}
+
+static uint64_t co_deep_expect(int id, int depth)
+{
+	uint64_t s = 0;
+	for (int d = 0; d <= depth; d++)
+		for (size_t i = 0; i < 1024; i++)
+			s += (unsigned char)(d * 31 + id + i);
+	return s;
+}
+
+static void co_deep_body(struct coro *self, void *ud)
+{
+	struct co_t *t = (struct co_t *)self;
+	t->sum = co_deep(ud, t, t->depth);
+}
+
+Test(coro, a_thousand_interleave_deep_and_shallow)
+{
+	enum { N = 1000 };
+	for (size_t d = 0; d < 2; d++) {
+		struct co_env env = {.log = calloc(N * 16, sizeof(int))};
+		struct coro_host *h = co_host(co_designs[d], 64, -1, co_deep_body, &env);
+		struct co_t *ts = calloc(N, sizeof *ts);
+		cr_assert(env.log && ts);
+		for (int i = 0; i < N; i++) {
+			ts[i] = (struct co_t){.id = i, .depth = i % 2 ? 0 : 5 + i % 9};
+			co_open(h, &ts[i]);
+		}
+		co_run_all(h, ts, N);
+		for (int i = 0; i < N; i++)
+			cr_expect_eq(ts[i].sum, co_deep_expect(i, ts[i].depth), "%s: coroutine %d",
+				     co_names[d], i);
+		/* Turn k of the round-robin is coroutine k mod (those still running). */
+		cr_expect_eq(env.log[0], 0);
+		cr_expect_eq(env.log[N - 1], N - 1);
+		cr_expect_eq(env.log[N], 0, "%s: round two starts with %d", co_names[d], env.log[N]);
+		struct coro_stats st = coro_host_stats(h);
+		if (co_designs[d] == CORO_COPY)
+			cr_expect_gt(st.saved_max, 5 * 1024, "deep stacks saved only %zu B",
+				     st.saved_max);
+		coro_host_free(h);
+		free(ts);
+		free(env.log);
+	}
+}
+
+/* Counting after each yield keeps both at the same depth (no tail call): one size class. */
+static void co_yield_twice(struct coro *self, void *ud)
+{
+	struct co_env *env = ud;
+	struct co_t *t = (struct co_t *)self;
+	for (int i = 0; i < 2; i++) {
+		coro_yield(env->h);
+		t->rounds++;
+	}
+}
+
+/* Waves of coroutines: the second and later waves reuse what the first made. */
+Test(coro, buffers_and_stacks_are_reused_and_freed)
+{
+	enum { N = 200, WAVES = 5 };
+	for (size_t d = 0; d < 2; d++) {
+		struct co_env env = {0};
+		struct coro_host *h = co_host(co_designs[d], 32, -1, co_yield_twice, &env);
+		struct co_t ts[N];
+		for (int w = 0; w < WAVES; w++) {
+			memset(ts, 0, sizeof ts);
+			for (int i = 0; i < N; i++)
+				co_open(h, &ts[i]);
+			cr_assert_eq(co_run_all(h, ts, N), 3 * N);
+		}
+		/* Suspended for good, then closed: what they held comes back too. */
+		memset(ts, 0, sizeof ts);
+		for (int i = 0; i < N; i++) {
+			co_open(h, &ts[i]);
+			cr_assert(coro_resume(h, &ts[i].co));
+		}
+		for (int i = 0; i < N; i++)
+			coro_close(h, &ts[i].co);
+		struct coro_stats st = coro_host_stats(h);
+		if (co_designs[d] == CORO_COPY) {
+			/* Each wave saves N-1 stacks twice; only the first wave's are fresh. */
+			cr_expect_eq(st.buf_live, 0, "copy: %ld buffers still held", st.buf_live);
+			cr_expect_leq(st.buf_fresh, N, "copy: %ld fresh buffers", st.buf_fresh);
+			cr_expect_geq(st.buf_reused, (WAVES - 1) * (N - 1), "copy: %ld reused",
+				      st.buf_reused);
+			cr_expect_eq(st.chunks, 1, "copy: %ld arena chunks", st.chunks);
+		} else {
+			cr_expect_eq(st.pool.live, 0, "separate: %ld stacks still out", st.pool.live);
+			cr_expect_eq(st.pool.fresh, N, "separate: %ld stacks carved", st.pool.fresh);
+			cr_expect_eq(st.pool.reused, WAVES * N, "separate: %ld reused", st.pool.reused);
+			cr_expect_eq(st.pool.guarded, N, "separate: %ld guarded", st.pool.guarded);
+		}
+		coro_host_free(h);
+	}
+}
+
+/* One KiB frames, filled, until a frame lies below `floor`. */
+static int co_overflow(uintptr_t floor)
+{
+	volatile char frame[1024];
+	memset((char *)frame, 0x5a, sizeof frame);
+	if ((uintptr_t)frame > floor)
+		return co_overflow(floor) + frame[floor % 1024];
+	return frame[0];
+}
+
+/* Runs about a KiB past the bottom of its stack (t->depth KiB), whatever the
+ * frames weigh (ASan's are larger): into the guard page, or (unguarded) into the
+ * slot's slack page, where only the canary tells. */
+static void co_overflow_body(struct coro *self, void *ud)
+{
+	struct co_t *t = (struct co_t *)self;
+	struct co_env *env = ud;
+	char here;
+	t->sum = (uint64_t)co_overflow((uintptr_t)&here - (size_t)(t->depth + 1) * 1024);
+	coro_yield(env->h);
+}
+
+/* Overflows a 16 KiB separate stack in a child; returns the signal that ended it. */
+static int co_overflow_child(long guards)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		struct co_env env = {0};
+		struct co_t t = {.depth = 16};
+		struct coro_conf conf = {.stack = CORO_SEPARATE, .stack_size = 16 * 1024,
+					 .max_guards = guards, .fn = co_overflow_body, .ud = &env};
+		if (coro_host_new(&env.h, &conf, NULL) != CB_OK || coro_open(env.h, &t.co, NULL))
+			_exit(3);
+		coro_resume(env.h, &t.co);
+		_exit(0);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status), "the child exited with %d instead of dying",
+		  WEXITSTATUS(status));
+	return WTERMSIG(status);
+}
+
+Test(coro, an_overflow_hits_the_guard_page)
+{
+	int sig = co_overflow_child(-1);
+	cr_expect_eq(sig, SIGSEGV, "died of signal %d", sig);
+}
+
+Test(coro, an_overflow_without_a_guard_trips_the_canary)
+{
+	int sig = co_overflow_child(0);
+	cr_expect_eq(sig, SIGABRT, "died of signal %d", sig);
+}
+
+Test(coro, a_guard_budget_is_kept)
+{
+	struct co_env env = {0};
+	struct coro_host *h = co_host(CORO_SEPARATE, 16, 3, co_yield_twice, &env);
+	struct co_t ts[8] = {0};
+	for (int i = 0; i < 8; i++)
+		co_open(h, &ts[i]);
+	co_run_all(h, ts, 8);
+	struct coro_stats st = coro_host_stats(h);
+	cr_expect_eq(st.pool.guarded, 3);
+	cr_expect_eq(st.pool.fresh, 8);
+	coro_host_free(h);
+}

@@ -1,0 +1,574 @@
+/* csv: field quoting, numbers in the C locale whatever LC_NUMERIC says, the three
+ * file names, the writability check, and files written whole or not at all. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "csv.h"
+
+/* ---- a small RFC 4180 reader, to check what was written ---- */
+
+#define DOC_RECS 32
+#define DOC_FIELDS 96
+
+struct doc {
+	char *f[DOC_RECS][DOC_FIELDS];
+	int nf[DOC_RECS];
+	int n;
+	bool ok; /* every quote closed, every record ended by a newline */
+	char buf[32768];
+};
+
+static const char *read_field(const char *c, char **o, bool *ok)
+{
+	if (*c != '"') {
+		while (*c && *c != ',' && *c != '\n')
+			*(*o)++ = *c++;
+		return c;
+	}
+	for (c++; *c && !(c[0] == '"' && c[1] != '"'); c++) {
+		if (*c == '"')
+			c++; /* a doubled quote stands for one */
+		*(*o)++ = *c;
+	}
+	if (*c != '"')
+		*ok = false;
+	return *c ? c + 1 : c;
+}
+
+static void doc_parse(struct doc *d, const char *text)
+{
+	char *o = d->buf;
+	d->n = 0;
+	d->ok = strlen(text) < sizeof d->buf;
+	for (const char *c = text; d->ok && *c && d->n < DOC_RECS; d->n++) {
+		int k = 0;
+		for (;;) {
+			char *start = o;
+			c = read_field(c, &o, &d->ok);
+			*o++ = '\0';
+			if (k < DOC_FIELDS)
+				d->f[d->n][k++] = start;
+			if (*c == ',') {
+				c++;
+				continue;
+			}
+			d->ok &= *c == '\n';
+			c += *c == '\n';
+			break;
+		}
+		d->nf[d->n] = k;
+	}
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	static char text[32768];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static int doc_col(const struct doc *d, const char *name)
+{
+	for (int k = 0; k < d->nf[0]; k++)
+		if (strcmp(d->f[0][k], name) == 0)
+			return k;
+	return -1;
+}
+
+/* ---- a scratch folder per test ---- */
+
+static char scratch[64];
+
+static void scratch_make(void)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/cb-test-csv-XXXXXX");
+	cr_assert_not_null(mkdtemp(scratch));
+}
+
+static void scratch_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", scratch, name);
+}
+
+/* Names in the scratch folder, joined by spaces in name order; and whether a .tmp. is there. */
+static void scratch_list(char *buf, size_t len, bool *tmp_left)
+{
+	struct dirent **names;
+	int n = scandir(scratch, &names, NULL, alphasort);
+	buf[0] = '\0';
+	*tmp_left = false;
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			size_t off = strlen(buf);
+			snprintf(buf + off, len - off, "%s%s", off ? " " : "", names[i]->d_name);
+			*tmp_left |= strstr(names[i]->d_name, ".tmp.") != NULL;
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static void scratch_remove(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* ---- fields and numbers ---- */
+
+struct field_case {
+	const char *in, *out;
+};
+
+static const struct field_case field_cases[] = {
+	{"plain", "plain"},
+	{"", ""},
+	{"n=1;m=2", "n=1;m=2"},
+	{" spaced ", " spaced "},
+	{"a,b", "\"a,b\""},
+	{"say \"hi\"", "\"say \"\"hi\"\"\""},
+	{"\"", "\"\"\"\""},
+	{"two\nlines", "\"two\nlines\""},
+	{"cr\r", "\"cr\r\""},
+	{"all, \"of\"\nit", "\"all, \"\"of\"\"\nit\""},
+};
+
+static void capture(char *buf, size_t len, void (*put)(FILE *, const void *), const void *arg)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	cr_assert_not_null(f);
+	put(f, arg);
+	fclose(f);
+}
+
+static void put_field(FILE *f, const void *arg)
+{
+	csv_field(f, arg);
+}
+
+static void put_number(FILE *f, const void *arg)
+{
+	csv_number(f, *(const double *)arg);
+}
+
+Test(csv, field_table)
+{
+	for (size_t i = 0; i < sizeof field_cases / sizeof field_cases[0]; i++) {
+		char buf[128] = "";
+		capture(buf, sizeof buf, put_field, field_cases[i].in);
+		cr_expect_str_eq(buf, field_cases[i].out, "case %zu", i);
+		/* and the reader gets the text back */
+		char rec[160];
+		snprintf(rec, sizeof rec, "%s\n", buf);
+		struct doc *d = malloc(sizeof *d);
+		doc_parse(d, rec);
+		cr_expect(d->ok && d->n == 1 && d->nf[0] == 1 &&
+				  strcmp(d->f[0][0], field_cases[i].in) == 0,
+			  "case %zu does not read back", i);
+		free(d);
+	}
+}
+
+struct number_case {
+	double v;
+	const char *out;
+};
+
+static const struct number_case number_cases[] = {
+	{1.5, "1.5"},
+	{0, "0"},
+	{-2, "-2"},
+	{0.1 + 0.2, "0.3"},
+	{1e-7, "1e-07"},
+	{123456789012.0, "1.23456789e+11"},
+	{2.826000131e-06, "2.82600013e-06"},
+	{NAN, ""},
+	{INFINITY, ""},
+	{-INFINITY, ""},
+};
+
+Test(csv, number_table)
+{
+	for (size_t i = 0; i < sizeof number_cases / sizeof number_cases[0]; i++) {
+		char buf[64] = "";
+		capture(buf, sizeof buf, put_number, &number_cases[i].v);
+		cr_expect_str_eq(buf, number_cases[i].out, "case %zu (%g)", i, number_cases[i].v);
+	}
+}
+
+/* ---- file names ---- */
+
+struct paths_case {
+	const char *output, *trials, *summary, *meta;
+};
+
+static const struct paths_case paths_cases[] = {
+	{"run.csv", "run.csv", "run.summary.csv", "run.meta.csv"},
+	{"run", "run", "run.summary.csv", "run.meta.csv"},
+	{"results/a.csv", "results/a.csv", "results/a.summary.csv", "results/a.meta.csv"},
+	{"dir.csv/run", "dir.csv/run", "dir.csv/run.summary.csv", "dir.csv/run.meta.csv"},
+	{"r.csv.csv", "r.csv.csv", "r.csv.summary.csv", "r.csv.meta.csv"},
+	{"x.CSV", "x.CSV", "x.CSV.summary.csv", "x.CSV.meta.csv"},
+	{".csv", ".csv", ".csv.summary.csv", ".csv.meta.csv"}, /* no stem to keep */
+};
+
+Test(csv, paths_table)
+{
+	for (size_t i = 0; i < sizeof paths_cases / sizeof paths_cases[0]; i++) {
+		const struct paths_case *t = &paths_cases[i];
+		struct csv_paths cp;
+		struct cb_err err = {0};
+		cr_assert_eq(csv_paths_for(&cp, t->output, &err), CB_OK, "%s", err.msg);
+		cr_expect_str_eq(cp.trials, t->trials, "%s", t->output);
+		cr_expect_str_eq(cp.summary, t->summary, "%s", t->output);
+		cr_expect_str_eq(cp.meta, t->meta, "%s", t->output);
+	}
+}
+
+Test(csv, paths_too_long)
+{
+	char *longp = malloc(5000);
+	memset(longp, 'a', 4999);
+	longp[4999] = '\0';
+	struct csv_paths cp;
+	struct cb_err err = {0};
+	cr_expect_eq(csv_paths_for(&cp, longp, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "path too long"), "%s", err.msg);
+	free(longp);
+}
+
+/* ---- the check before a run ---- */
+
+struct writable_case {
+	const char *output; /* under the scratch folder */
+	int rc;
+	const char *want;
+	bool as_user;       /* root may write anywhere: only checked for others */
+};
+
+static const struct writable_case writable_cases[] = {
+	{"run.csv", CB_OK, "", false},
+	{"missing/run.csv", CB_EINVAL, "missing' does not exist", false},
+	{"afile/run.csv", CB_EINVAL, "afile' is not a directory", false},
+	{"adir", CB_EINVAL, "adir' is a directory", false},
+	{"sum.csv", CB_EINVAL, "sum.summary.csv' is a directory", false},
+	{"ro/run.csv", CB_EINVAL, "ro' is not writable", true},
+};
+
+Test(csv, check_writable_table)
+{
+	scratch_make();
+	char p[256];
+	scratch_path(p, sizeof p, "afile");
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	scratch_path(p, sizeof p, "adir");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	scratch_path(p, sizeof p, "sum.summary.csv");
+	cr_assert_eq(mkdir(p, 0755), 0);
+	scratch_path(p, sizeof p, "ro");
+	cr_assert_eq(mkdir(p, 0555), 0);
+	for (size_t i = 0; i < sizeof writable_cases / sizeof writable_cases[0]; i++) {
+		const struct writable_case *t = &writable_cases[i];
+		if (t->as_user && geteuid() == 0)
+			continue;
+		struct csv_paths cp;
+		struct cb_err err = {0};
+		scratch_path(p, sizeof p, t->output);
+		cr_assert_eq(csv_paths_for(&cp, p, &err), CB_OK);
+		int rc = csv_check_writable(&cp, &err);
+		cr_expect_eq(rc, t->rc, "%s: rc %d (%s)", t->output, rc, err.msg);
+		if (t->rc)
+			cr_expect(strstr(err.msg, t->want), "%s: '%s' lacks '%s'", t->output, err.msg,
+				  t->want);
+	}
+	scratch_remove();
+}
+
+/* ---- whole files ---- */
+
+/* One cell of sleep under serial, with awkward strings in every text column. */
+struct fixture {
+	struct wl_inst wi;
+	struct rn_inst ri;
+	struct cell cell;
+	struct plan plan;
+	struct trial_row rows[3];
+	struct summary sum;
+	struct sysinfo si;
+	struct floor_entry fe[2];
+	struct floors fl;
+};
+
+static void fixture_init(struct fixture *x)
+{
+	memset(x, 0, sizeof *x);
+	x->wi.wl = workload_find("sleep");
+	cr_assert_not_null(x->wi.wl);
+	snprintf(x->wi.params_str, sizeof x->wi.params_str, "ms=1,5;label=\"q\"");
+	x->ri.rn = runner_find("serial");
+	cr_assert_not_null(x->ri.rn);
+	x->cell = (struct cell){.wi = &x->wi, .ri = &x->ri, .tasks = 3, .workers = 1,
+				.repeat = 2, .warmup = 1};
+	snprintf(x->cell.preset, sizeof x->cell.preset, "p,1");
+	x->plan = (struct plan){.cells = &x->cell, .ncells = 1};
+	for (int i = 0; i < 3; i++) {
+		struct trial_row *r = &x->rows[i];
+		*r = (struct trial_row){.cell = 0, .index = i, .warmup = i == 0, .wall_s = 0.5 + i,
+					.trial_s = 1.25, .user_s = 0.001, .maxrss_kib = 2048,
+					.tasks_ok = 3, .task_p50_s = 0.5, .task_max_s = 0.75};
+		snprintf(r->outcome, sizeof r->outcome, "ok");
+	}
+	x->rows[2].wall_s = NAN;
+	x->rows[2].tasks_ok = 1;
+	x->rows[2].tasks_failed = 2;
+	x->rows[2].fail[FAIL_DIED] = 2;
+	snprintf(x->rows[2].outcome, sizeof x->rows[2].outcome, "crashed");
+	snprintf(x->rows[2].note, sizeof x->rows[2].note, "killed, by \"signal\" 9\nsecond line");
+	x->sum = (struct summary){.cell = &x->cell, .trials = 2, .trials_ok = 1,
+				  .tasks_failed = 2, .speedup = 1, .ideal_s = NAN, .flags = 4};
+	stats_summarise((const double[]){1.5}, 1, &x->sum.wall);
+	snprintf(x->sum.outcomes, sizeof x->sum.outcomes, "ok:1;crashed:1");
+	sysinfo_add(&x->si, "cpu", "Model, with a comma");
+	sysinfo_add(&x->si, "cores", "%d", 2);
+	x->fe[0] = (struct floor_entry){.ri = &x->ri, .tasks = 3, .workers = 1, .seconds = 0.25};
+	x->fe[1] = (struct floor_entry){.ri = &x->ri, .tasks = 9, .workers = 1, .seconds = NAN};
+	x->fl = (struct floors){.fork_wait_s = 0.001, .page_touch_s = 1.5e-5, .base_rss_kib = 2260,
+				.countdown_ns = 0.28, .core_ghz = 3.5, .e = x->fe, .n = 2};
+}
+
+/* The documented trial columns, in order (results/README.md); metrics follow, then note. */
+static const char *const trial_columns[] = {
+	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trial",
+	"wall_s", "user_s", "sys_s", "maxrss_kib", "minflt", "vcsw", "ivcsw", "tasks_ok",
+	"tasks_failed", "warmup", "outcome", "trial_s", "majflt", "task_p50_s", "task_max_s",
+	"fail_check", "fail_spawn", "fail_died", "fail_connect", "fail_timeout", "fail_status",
+	"fail_body", "fail_fetch", "fail_blocked",
+};
+
+Test(csv, trials_file)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make();
+	char path[256];
+	scratch_path(path, sizeof path, "run.csv");
+	struct cb_err err = {0};
+	cr_assert_eq(csv_write_trials(path, &x->plan, x->rows, 3, &err), CB_OK, "%s", err.msg);
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, slurp(path));
+	cr_assert(d->ok, "not well-formed CSV");
+	cr_assert_eq(d->n, 4, "a header and a row per trial");
+	size_t ncols = sizeof trial_columns / sizeof trial_columns[0];
+	for (size_t k = 0; k < ncols; k++)
+		cr_expect_str_eq(d->f[0][k], trial_columns[k], "column %zu", k);
+	cr_expect_str_eq(d->f[0][d->nf[0] - 1], "note");
+	for (int r = 1; r < d->n; r++)
+		cr_expect_eq(d->nf[r], d->nf[0], "row %d has %d fields of %d", r, d->nf[r], d->nf[0]);
+	cr_expect_str_eq(d->f[1][doc_col(d, "params")], "ms=1,5;label=\"q\"");
+	cr_expect_str_eq(d->f[1][doc_col(d, "preset")], "p,1");
+	cr_expect_str_eq(d->f[1][doc_col(d, "warmup")], "1");
+	cr_expect_str_eq(d->f[2][doc_col(d, "warmup")], "0");
+	cr_expect_str_eq(d->f[2][doc_col(d, "wall_s")], "1.5");
+	cr_expect_str_eq(d->f[3][doc_col(d, "wall_s")], "", "NAN is an empty field");
+	cr_expect_str_eq(d->f[3][doc_col(d, "outcome")], "crashed");
+	cr_expect_str_eq(d->f[3][doc_col(d, "fail_died")], "2");
+	cr_expect_str_eq(d->f[3][doc_col(d, "note")], "killed, by \"signal\" 9\nsecond line");
+	cr_expect(!strcasestr(slurp(path), "nan"), "a NAN was written as text");
+	char names[512];
+	bool tmp_left;
+	scratch_list(names, sizeof names, &tmp_left);
+	cr_expect_str_eq(names, "run.csv");
+	free(d);
+	free(x);
+	scratch_remove();
+}
+
+static const char *const summary_columns[] = {
+	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trials",
+	"trials_ok", "tasks_failed", "mean_s", "median_s", "stddev_s", "min_s", "max_s",
+	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "ideal_s", "overhead_s",
+	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
+	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
+	"task_p50_s", "task_max_s", "outcomes", "flags",
+};
+
+Test(csv, summary_file)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make();
+	char path[256];
+	scratch_path(path, sizeof path, "run.summary.csv");
+	struct cb_err err = {0};
+	cr_assert_eq(csv_write_summary(path, &x->sum, 1, &err), CB_OK, "%s", err.msg);
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, slurp(path));
+	cr_assert(d->ok && d->n == 2, "a header and a row per cell");
+	for (size_t k = 0; k < sizeof summary_columns / sizeof summary_columns[0]; k++)
+		cr_expect_str_eq(d->f[0][k], summary_columns[k], "column %zu", k);
+	cr_expect_eq(d->nf[1], d->nf[0]);
+	cr_expect_str_eq(d->f[1][doc_col(d, "median_s")], "1.5");
+	cr_expect_str_eq(d->f[1][doc_col(d, "stddev_s")], "", "NAN with one trial");
+	cr_expect_str_eq(d->f[1][doc_col(d, "ideal_s")], "");
+	cr_expect_str_eq(d->f[1][doc_col(d, "outcomes")], "ok:1;crashed:1");
+	cr_expect_str_eq(d->f[1][doc_col(d, "flags")], "failed");
+	cr_expect(!strcasestr(slurp(path), "nan"), "a NAN was written as text");
+	free(d);
+	free(x);
+	scratch_remove();
+}
+
+Test(csv, meta_file)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make();
+	char path[256];
+	scratch_path(path, sizeof path, "run.meta.csv");
+	struct cb_err err = {0};
+	cr_assert_eq(csv_write_meta(path, &x->si, &x->fl, &err), CB_OK, "%s", err.msg);
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, slurp(path));
+	cr_assert(d->ok);
+	cr_expect(strcmp(d->f[0][0], "key") == 0 && strcmp(d->f[0][1], "value") == 0);
+	static const char *const want[][2] = {
+		{"cpu", "Model, with a comma"},
+		{"cores", "2"},
+		{"floor_fork_wait_s", "0.001"},
+		{"floor_page_touch_s", "1.5e-05"},
+		{"base_rss_kib", "2260"},
+		{"floor_s:serial:tasks=3:workers=1", "0.25"},
+		{"floor_s:serial:tasks=9:workers=1", ""},
+	};
+	for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+		bool found = false;
+		for (int r = 1; r < d->n; r++)
+			if (d->nf[r] == 2 && strcmp(d->f[r][0], want[k][0]) == 0) {
+				found = true;
+				cr_expect_str_eq(d->f[r][1], want[k][1], "%s", want[k][0]);
+			}
+		cr_expect(found, "no row %s", want[k][0]);
+	}
+	cr_expect(!strcasestr(slurp(path), "nan") && !strcasestr(slurp(path), "inf"));
+	free(d);
+	free(x);
+	scratch_remove();
+}
+
+/* --no-floors: every floor figure is unknown, an empty field, never "nan". */
+Test(csv, meta_without_floors)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	floors_none(&x->fl);
+	scratch_make();
+	char path[256];
+	scratch_path(path, sizeof path, "run.meta.csv");
+	struct cb_err err = {0};
+	cr_assert_eq(csv_write_meta(path, &x->si, &x->fl, &err), CB_OK, "%s", err.msg);
+	const char *text = slurp(path);
+	cr_expect(strstr(text, "\nfloor_fork_wait_s,\n"), "%s", text);
+	cr_expect(strstr(text, "\nbase_rss_kib,\n"), "%s", text);
+	cr_expect(strstr(text, "\ncore_ghz_est,\n"), "%s", text);
+	cr_expect(!strcasestr(text, "nan") && !strcasestr(text, "inf"), "%s", text);
+	free(x);
+	scratch_remove();
+}
+
+/* A comma as the decimal point in the caller's locale never reaches the file. */
+Test(csv, c_locale_whatever_lc_numeric)
+{
+	locale_t de = newlocale(LC_NUMERIC_MASK, "de_DE.UTF-8", (locale_t)0);
+	if (!de)
+		cr_skip_test("locale de_DE.UTF-8 is not installed");
+	locale_t old = uselocale(de);
+	char probe[16];
+	snprintf(probe, sizeof probe, "%.1f", 1.5);
+	if (strcmp(probe, "1,5") != 0) {
+		uselocale(old);
+		freelocale(de);
+		cr_skip_test("de_DE.UTF-8 does not use a decimal comma here");
+	}
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make();
+	char tpath[256], spath[256], mpath[256];
+	scratch_path(tpath, sizeof tpath, "run.csv");
+	scratch_path(spath, sizeof spath, "run.summary.csv");
+	scratch_path(mpath, sizeof mpath, "run.meta.csv");
+	struct cb_err err = {0};
+	int rc = csv_write_trials(tpath, &x->plan, x->rows, 3, &err) ||
+		 csv_write_summary(spath, &x->sum, 1, &err) ||
+		 csv_write_meta(mpath, &x->si, &x->fl, &err);
+	snprintf(probe, sizeof probe, "%.1f", 1.5);
+	uselocale(old);
+	freelocale(de);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	cr_expect_str_eq(probe, "1,5", "the writer restores the caller's locale");
+
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, slurp(tpath));
+	cr_assert(d->ok && d->n == 4);
+	cr_expect_eq(d->nf[2], d->nf[0], "a comma inside a number would add a field");
+	cr_expect_str_eq(d->f[2][doc_col(d, "wall_s")], "1.5");
+	cr_expect_str_eq(d->f[2][doc_col(d, "trial_s")], "1.25");
+	doc_parse(d, slurp(spath));
+	cr_assert(d->ok && d->n == 2);
+	cr_expect_str_eq(d->f[1][doc_col(d, "mean_s")], "1.5");
+	cr_expect(strstr(slurp(mpath), "floor_s:serial:tasks=3:workers=1,0.25\n"));
+	cr_expect(strstr(slurp(mpath), "floor_page_touch_s,1.5e-05\n"));
+	free(d);
+	free(x);
+	scratch_remove();
+}
+
+/* An old file is replaced whole; a target that cannot take the file leaves nothing. */
+Test(csv, written_whole_or_not_at_all)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make();
+	char path[256], names[512];
+	bool tmp_left;
+	struct cb_err err = {0};
+
+	scratch_path(path, sizeof path, "old.csv");
+	FILE *f = fopen(path, "w");
+	fputs("stale contents that are longer than nothing at all\n", f);
+	fclose(f);
+	cr_assert_eq(csv_write_trials(path, &x->plan, x->rows, 3, &err), CB_OK, "%s", err.msg);
+	cr_expect(strncmp(slurp(path), "workload,params,", 16) == 0);
+	cr_expect(strstr(slurp(path), "stale") == NULL);
+
+	scratch_path(path, sizeof path, "missing/run.csv");
+	cr_expect_eq(csv_write_trials(path, &x->plan, x->rows, 3, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "missing/run.csv"), "%s", err.msg);
+
+	/* a folder where the file should go: the rename fails after the data was written */
+	scratch_path(path, sizeof path, "taken");
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_expect_eq(csv_write_summary(path, &x->sum, 1, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "writing '"), "%s", err.msg);
+
+	scratch_list(names, sizeof names, &tmp_left);
+	cr_expect_str_eq(names, "old.csv taken");
+	cr_expect_not(tmp_left, "a temporary file was left behind");
+	free(x);
+	scratch_remove();
+}

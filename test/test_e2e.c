@@ -1,0 +1,714 @@
+/* End to end through the concbench binary ($CONCBENCH): the informational options,
+ * bad input (exit 2, nothing written), a small run and its three files, a trial
+ * killed by --timeout, SIGINT in the middle of a run, and presets. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runner.h"
+#include "workload.h"
+
+/* ---- running the binary ---- */
+
+struct proc {
+	pid_t pid;
+	int out_fd, err_fd; /* memfds holding its stdout and stderr */
+	int status;         /* the exit status, 128 + signal when killed, -1 if hung */
+	double elapsed_s;
+	char out[65536], err[16384];
+};
+
+static char scratch[64];
+
+/* Splits args at spaces, an '@' standing for the scratch folder. */
+static int make_argv(const char *args, char *words, size_t len, char **argv, int max)
+{
+	size_t o = 0;
+	for (const char *c = args; *c && o + sizeof scratch < len; c++) {
+		if (*c == '@')
+			o += (size_t)snprintf(words + o, len - o, "%s", scratch);
+		else
+			words[o++] = *c;
+	}
+	words[o] = '\0';
+	const char *bin = getenv("CONCBENCH");
+	cr_assert(bin && *bin, "CONCBENCH is not set");
+	int n = 0;
+	argv[n++] = (char *)bin;
+	char *save, *tok = strtok_r(words, " ", &save);
+	for (; tok && n < max - 1; tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	return n;
+}
+
+/* Starts concbench in its own process group; env is "NAME=value" or NULL. */
+static void proc_start(struct proc *p, const char *args, const char *env, uid_t uid)
+{
+	char words[2048], *argv[64];
+	make_argv(args, words, sizeof words, argv, 64);
+	p->out_fd = memfd_create("stdout", 0);
+	p->err_fd = memfd_create("stderr", 0);
+	cr_assert(p->out_fd >= 0 && p->err_fd >= 0);
+	fflush(NULL);
+	p->pid = fork();
+	cr_assert_geq(p->pid, 0);
+	if (p->pid == 0) {
+		setpgid(0, 0);
+		dup2(p->out_fd, STDOUT_FILENO);
+		dup2(p->err_fd, STDERR_FILENO);
+		if (env)
+			putenv((char *)env);
+		if (uid && (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
+			_exit(125);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(p->pid, p->pid);
+}
+
+static void read_all(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* Waits at most limit_s for it to end; a hung one is killed and marked -1. */
+static void proc_wait(struct proc *p, double t0, double limit_s)
+{
+	int st;
+	for (;;) {
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid)
+			break;
+		if (clock_now() - t0 > limit_s) {
+			kill(-p->pid, SIGKILL);
+			waitpid(p->pid, &st, 0);
+			st = -1;
+			break;
+		}
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	p->elapsed_s = clock_now() - t0;
+	p->status = st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	read_all(p->out_fd, p->out, sizeof p->out);
+	read_all(p->err_fd, p->err, sizeof p->err);
+}
+
+static struct proc *run_as(const char *args, const char *env, uid_t uid)
+{
+	struct proc *p = calloc(1, sizeof *p);
+	double t0 = clock_now();
+	proc_start(p, args, env, uid);
+	proc_wait(p, t0, 120);
+	return p;
+}
+
+static struct proc *run(const char *args)
+{
+	return run_as(args, NULL, 0);
+}
+
+/* ---- the scratch folder ---- */
+
+static void scratch_make(void)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/cb-test-e2e-XXXXXX");
+	cr_assert_not_null(mkdtemp(scratch));
+	chmod(scratch, 0755); /* the unprivileged case must reach into it */
+}
+
+static void scratch_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/%s", scratch, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Names in the folder in order, joined by spaces. */
+static void scratch_list(char *buf, size_t len)
+{
+	struct dirent **names;
+	int n = scandir(scratch, &names, NULL, alphasort);
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			size_t off = strlen(buf);
+			snprintf(buf + off, len - off, "%s%s", off ? " " : "", names[i]->d_name);
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static void scratch_remove(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* ---- reading what it wrote (RFC 4180) ---- */
+
+#define DOC_RECS 64
+#define DOC_FIELDS 96
+
+struct doc {
+	char *f[DOC_RECS][DOC_FIELDS];
+	int nf[DOC_RECS];
+	int n;
+	bool ok; /* it opened, every quote closed, every record ended by a newline */
+	char buf[65536];
+};
+
+static const char *read_field(const char *c, char **o, bool *ok)
+{
+	if (*c != '"') {
+		while (*c && *c != ',' && *c != '\n')
+			*(*o)++ = *c++;
+		return c;
+	}
+	for (c++; *c && !(c[0] == '"' && c[1] != '"'); c++) {
+		if (*c == '"')
+			c++; /* a doubled quote stands for one */
+		*(*o)++ = *c;
+	}
+	if (*c != '"')
+		*ok = false;
+	return *c ? c + 1 : c;
+}
+
+static struct doc *doc_load(const char *name)
+{
+	struct doc *d = calloc(1, sizeof *d);
+	char path[256], *text = malloc(sizeof d->buf);
+	snprintf(path, sizeof path, "%s/%s", scratch, name);
+	FILE *f = fopen(path, "r");
+	size_t len = f ? fread(text, 1, sizeof d->buf - 1, f) : 0;
+	text[len] = '\0';
+	d->ok = f && len < sizeof d->buf - 1;
+	if (f)
+		fclose(f);
+	char *o = d->buf;
+	for (const char *c = text; d->ok && *c && d->n < DOC_RECS; d->n++) {
+		int k = 0;
+		for (;;) {
+			char *start = o;
+			c = read_field(c, &o, &d->ok);
+			*o++ = '\0';
+			if (k < DOC_FIELDS)
+				d->f[d->n][k++] = start;
+			if (*c == ',') {
+				c++;
+				continue;
+			}
+			d->ok &= *c == '\n';
+			c += *c == '\n';
+			break;
+		}
+		d->nf[d->n] = k;
+	}
+	free(text);
+	return d;
+}
+
+static const char *cell(const struct doc *d, int row, const char *col)
+{
+	for (int k = 0; k < d->nf[0]; k++)
+		if (strcmp(d->f[0][k], col) == 0)
+			return k < d->nf[row] ? d->f[row][k] : "";
+	cr_assert_fail("no column %s", col);
+	return "";
+}
+
+/* Every record has the header's fields. */
+static void expect_rectangular(const struct doc *d, const char *what)
+{
+	cr_expect(d->ok, "%s: not well-formed", what);
+	for (int r = 1; r < d->n; r++)
+		cr_expect_eq(d->nf[r], d->nf[0], "%s: row %d has %d fields of %d", what, r, d->nf[r],
+			     d->nf[0]);
+}
+
+/* ---- informational options ---- */
+
+struct info_case {
+	const char *args, *want;
+};
+
+static const struct info_case info_cases[] = {
+	{"--help", "usage: concbench [options]"},
+	{"-h", "Exit status: 0 all tasks ok, 1 some task or trial failed, 2 bad input"},
+	{"--version", "concbench 0."},
+	{"--list", "workloads (-w; parameters as -p workload.key=value):"},
+	{"--list", "runners (-r; parameters as -p runner.key=value):"},
+	{"--list", "presets (--preset NAME, or all"},
+	{"--list", "n — iterations each task counts down"},
+	{"--floors -w sleep -r threads -n 2", "floors: fork+wait"},
+};
+
+Test(e2e, info_options)
+{
+	for (size_t i = 0; i < sizeof info_cases / sizeof info_cases[0]; i++) {
+		struct proc *p = run(info_cases[i].args);
+		cr_expect_eq(p->status, 0, "%s: exit %d (%s)", info_cases[i].args, p->status, p->err);
+		cr_expect(strstr(p->out, info_cases[i].want), "%s: stdout lacks '%s'",
+			  info_cases[i].args, info_cases[i].want);
+		free(p);
+	}
+}
+
+/* --list names every workload and runner in the registries. */
+Test(e2e, list_names_everything)
+{
+	struct proc *p = run("--list");
+	cr_assert_eq(p->status, 0);
+	char name[64];
+	for (int i = 0; workload_table[i]; i++) {
+		snprintf(name, sizeof name, "\n  %s ", workload_table[i]->name);
+		cr_expect(strstr(p->out, name), "--list lacks workload %s", workload_table[i]->name);
+	}
+	for (int i = 0; runner_table[i]; i++) {
+		snprintf(name, sizeof name, "\n  %s ", runner_table[i]->name);
+		cr_expect(strstr(p->out, name), "--list lacks runner %s", runner_table[i]->name);
+	}
+	free(p);
+}
+
+/* ---- bad input: exit 2, one line on stderr, nothing written ---- */
+
+struct bad_case {
+	const char *args; /* "-q -o @/out.csv" goes first; a later -o replaces it */
+	const char *want;
+	bool unprivileged; /* run as nobody (when root), for permissions to count */
+};
+
+static const struct bad_case bad_cases[] = {
+	{"-w nope", "unknown workload 'nope' (allowed: countdown, power, sleep", false},
+	{"-w sleep -r nope", "unknown runner 'nope' (allowed: serial, threads, procs", false},
+	{"-n 0", "--tasks: 0 is out of range", false},
+	{"-n -5", "--tasks: -5 is out of range", false},
+	{"-n x", "--tasks: 'x' is not a whole number", false},
+	{"-n 99999999999999999999", "--tasks: 99999999999999999999 is out of range", false},
+	{"-j -1", "--workers: -1 is out of range", false},
+	{"-j 1,y", "--workers: 'y' is not a whole number", false},
+	{"--repeat 0", "--repeat: 0 is out of range", false},
+	{"--repeat 99999999999999999999", "--repeat: 99999999999999999999 is out of range", false},
+	{"--warmup -1", "--warmup: -1 is out of range", false},
+	{"--timeout 0", "--timeout: 0 must be above 0 seconds", false},
+	{"--timeout x", "--timeout: 'x' is not a number", false},
+	{"--scale 0", "--scale: 0 must be above 0", false},
+	{"--scale -1", "--scale: -1 is out of range", false},
+	{"--order fastest", "--order: 'fastest' is not allowed", false},
+	{"-w sleep -r serial -p sleep.nope=1", "unknown parameter 'sleep.nope' (allowed: sleep.ms", false},
+	{"-w sleep -r serial -p sleep.ms=-1", "sleep.ms: -1 is out of range", false},
+	{"-w sleep -r serial -p sleep", "-p: 'sleep' is not of the form module.key=value", false},
+	{"-w sleep -r serial -p ms=5", "-p: 'ms=5' is not of the form module.key=value", false},
+	{"-w sleep -r serial -p countdown.n=5", "module 'countdown' is not in this run", false},
+	{"-w power -r serial -p power.exp=200000 --scale 1000", "above its maximum 100000000", false},
+	{"--bogus", "unknown option '--bogus' (see --help)", false},
+	{"-w sleep -n", "option '-n' needs a value", false},
+	{"-w sleep stray", "unexpected argument 'stray'", false},
+	{"--preset nope", "unknown preset 'nope' (allowed: all, ", false},
+	{"-w sleep -r serial -o @/missing/out.csv", "--output: directory '", false},
+	{"-w sleep -r serial -o @/afile/out.csv", "afile' is not a directory", false},
+	{"-w sleep -r serial -o @/adir", "adir' is a directory", false},
+	{"-w sleep -r serial -o @/ro/out.csv", "ro' is not writable", true},
+};
+
+Test(e2e, bad_input_exits_2_and_writes_nothing)
+{
+	scratch_make();
+	scratch_file("afile", "");
+	char path[256], listing[512];
+	snprintf(path, sizeof path, "%s/adir", scratch);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof path, "%s/ro", scratch);
+	cr_assert_eq(mkdir(path, 0555), 0);
+	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+		const struct bad_case *t = &bad_cases[i];
+		char args[512];
+		snprintf(args, sizeof args, "-q -o @/out.csv %s", t->args);
+		struct proc *p = run_as(args, NULL, t->unprivileged && geteuid() == 0 ? 65534 : 0);
+		if (p->status == 125) {
+			free(p);
+			continue; /* could not drop privileges here */
+		}
+		cr_expect_eq(p->status, 2, "'%s': exit %d (%s)", t->args, p->status, p->err);
+		cr_expect(strstr(p->err, t->want), "'%s': stderr '%s' lacks '%s'", t->args, p->err,
+			  t->want);
+		cr_expect(strncmp(p->err, "concbench: ", 11) == 0 && strchr(p->err, '\n') ==
+			  p->err + strlen(p->err) - 1, "'%s': not one line: '%s'", t->args, p->err);
+		cr_expect_str_empty(p->out, "'%s': printed '%s'", t->args, p->out);
+		cr_expect_lt(p->elapsed_s, 10, "'%s': bad input should stop at once", t->args);
+		scratch_list(listing, sizeof listing);
+		cr_expect_str_eq(listing, "adir afile ro", "'%s' wrote something", t->args);
+		static const char *const outs[] = {"out.csv", "out.summary.csv", "out.meta.csv"};
+		for (size_t k = 0; k < 3; k++) { /* so one failure does not spill into the next */
+			snprintf(path, sizeof path, "%s/%s", scratch, outs[k]);
+			unlink(path);
+		}
+		free(p);
+	}
+	scratch_remove();
+}
+
+/* A bad value leaves an old results file as it was. */
+Test(e2e, bad_value_keeps_an_old_file)
+{
+	scratch_make();
+	scratch_file("keep.csv", "old\n");
+	struct proc *p = run("-q -w sleep -n 0 -o @/keep.csv");
+	cr_expect_eq(p->status, 2);
+	struct doc *d = doc_load("keep.csv");
+	cr_expect(d->n == 1 && strcmp(d->f[0][0], "old") == 0, "the old file changed");
+	char listing[256];
+	scratch_list(listing, sizeof listing);
+	cr_expect_str_eq(listing, "keep.csv");
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* ---- a small run ---- */
+
+static const char *const trial_columns[] = {
+	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trial",
+	"wall_s", "user_s", "sys_s", "maxrss_kib", "minflt", "vcsw", "ivcsw", "tasks_ok",
+	"tasks_failed", "warmup", "outcome", "trial_s", "majflt", "task_p50_s", "task_max_s",
+};
+
+static const char *const summary_columns[] = {
+	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trials",
+	"trials_ok", "tasks_failed", "mean_s", "median_s", "stddev_s", "min_s", "max_s",
+	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "ideal_s", "overhead_s",
+	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
+	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
+	"task_p50_s", "task_max_s", "outcomes", "flags",
+};
+
+static const char *const meta_keys[] = {
+	"date", "version", "commit", "command", "cpu", "cores", "kernel", "floor_fork_wait_s",
+	"floor_page_touch_s", "base_rss_kib", "floor_s:threads:tasks=2:workers=0",
+};
+
+static void expect_header(const struct doc *d, const char *const *cols, size_t n,
+			  const char *what)
+{
+	cr_assert_gt(d->n, 0, "%s: empty", what);
+	for (size_t k = 0; k < n; k++)
+		cr_expect(k < (size_t)d->nf[0] && strcmp(d->f[0][k], cols[k]) == 0,
+			  "%s: column %zu is not %s", what, k, cols[k]);
+}
+
+Test(e2e, countdown_run_writes_three_files)
+{
+	scratch_make();
+	struct proc *p = run("-q -w countdown -p countdown.n=1000 -r serial,threads -n 2 -j 0,2 "
+			     "--repeat 2 --warmup 1 -o @/run.csv");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	cr_expect(strstr(p->out, "workload"), "no table on stdout");
+	char listing[256];
+	scratch_list(listing, sizeof listing);
+	cr_expect_str_eq(listing, "run.csv run.meta.csv run.summary.csv");
+
+	struct doc *d = doc_load("run.csv");
+	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
+	expect_rectangular(d, "trials");
+	cr_expect_str_eq(d->f[0][d->nf[0] - 1], "note");
+	/* serial (W collapses to 1), threads W=0, threads W=2: 3 cells x (1 + 2) trials */
+	cr_assert_eq(d->n, 1 + 9, "%d trial rows", d->n - 1);
+	int warm = 0;
+	for (int r = 1; r < d->n; r++) {
+		bool is_warm = strcmp(cell(d, r, "warmup"), "1") == 0;
+		warm += is_warm;
+		cr_expect_eq(is_warm, strcmp(cell(d, r, "trial"), "0") == 0,
+			     "row %d: the warm-up is trial 0", r);
+		cr_expect_str_eq(cell(d, r, "outcome"), "ok");
+		cr_expect_str_eq(cell(d, r, "tasks_ok"), "2");
+		cr_expect_gt(atof(cell(d, r, "wall_s")), 0);
+		cr_expect_geq(atof(cell(d, r, "trial_s")), atof(cell(d, r, "wall_s")));
+		cr_expect_str_eq(cell(d, r, "params"), "n=1000");
+		if (strcmp(cell(d, r, "runner"), "serial") == 0)
+			cr_expect_str_eq(cell(d, r, "workers"), "1");
+	}
+	cr_expect_eq(warm, 3, "one warm-up per cell");
+	free(d);
+
+	d = doc_load("run.summary.csv");
+	expect_header(d, summary_columns, sizeof summary_columns / sizeof summary_columns[0],
+		      "summary");
+	expect_rectangular(d, "summary");
+	cr_assert_eq(d->n, 1 + 3, "%d summary rows", d->n - 1);
+	for (int r = 1; r < d->n; r++) {
+		cr_expect_str_eq(cell(d, r, "trials"), "2");
+		cr_expect_str_eq(cell(d, r, "trials_ok"), "2");
+		cr_expect_str_eq(cell(d, r, "outcomes"), "ok:2");
+		cr_expect_neq(cell(d, r, "speedup")[0], '\0', "row %d: no speedup", r);
+		cr_expect_neq(cell(d, r, "ideal_s")[0], '\0', "row %d: no ideal", r);
+		if (strcmp(cell(d, r, "runner"), "serial") == 0)
+			cr_expect_str_eq(cell(d, r, "speedup"), "1");
+	}
+	free(d);
+
+	d = doc_load("run.meta.csv");
+	expect_rectangular(d, "meta");
+	cr_expect(d->nf[0] == 2 && strcmp(d->f[0][0], "key") == 0);
+	for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
+		bool found = false;
+		for (int r = 1; r < d->n; r++)
+			found |= strcmp(d->f[r][0], meta_keys[k]) == 0;
+		cr_expect(found, "meta lacks %s", meta_keys[k]);
+	}
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* --no-floors: the floor figures are empty fields, never "nan", and none are printed. */
+Test(e2e, no_floors)
+{
+	scratch_make();
+	struct proc *p = run("-q --no-floors -w countdown -p countdown.n=1000 -r serial,threads "
+			     "-n 2 --repeat 1 --warmup 0 -o @/nf.csv");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	cr_expect(!strstr(p->out, "floors:"), "%s", p->out);
+	static const char *const files[] = {"nf.csv", "nf.summary.csv", "nf.meta.csv"};
+	for (size_t i = 0; i < 3; i++) {
+		struct doc *d = doc_load(files[i]);
+		expect_rectangular(d, files[i]);
+		for (int r = 0; r < d->n; r++)
+			for (int k = 0; k < d->nf[r]; k++)
+				cr_expect(!strcasestr(d->f[r][k], "nan"), "%s: '%s'", files[i],
+					  d->f[r][k]);
+		if (i == 1)
+			for (int r = 1; r < d->n; r++) {
+				cr_expect_str_eq(cell(d, r, "floor_s"), "");
+				cr_expect_str_eq(cell(d, r, "rss_per_task_b"), "");
+			}
+		if (i == 2)
+			for (int r = 1; r < d->n; r++)
+				if (strcmp(d->f[r][0], "floor_fork_wait_s") == 0)
+					cr_expect_str_eq(d->f[r][1], "");
+		free(d);
+	}
+	free(p);
+	scratch_remove();
+}
+
+/* ---- a trial past --timeout: recorded, killed, and the run goes on ---- */
+
+/* 0.2 s is shorter than the harness's own floors take (64 MiB of page faults): they
+ * must not fall under it. */
+
+Test(e2e, timeout_is_recorded_and_the_run_goes_on)
+{
+	scratch_make();
+	struct proc *p = run("-q -w sleep,countdown -p sleep.ms=20000 -p countdown.n=1000 -r serial "
+			     "-n 1 --repeat 2 --warmup 0 --timeout 0.2 -o @/to.csv");
+	cr_expect_eq(p->status, 1, "exit %d: %s", p->status, p->err);
+	cr_expect_lt(p->elapsed_s, 15, "the sleeping trials were not killed (%.1f s)",
+		     p->elapsed_s);
+	struct doc *d = doc_load("to.csv");
+	expect_rectangular(d, "trials");
+	cr_assert_eq(d->n, 1 + 4, "%d trial rows", d->n - 1);
+	int timeouts = 0, oks = 0;
+	for (int r = 1; r < d->n; r++) {
+		if (strcmp(cell(d, r, "workload"), "sleep") == 0) {
+			timeouts += strcmp(cell(d, r, "outcome"), "timeout") == 0;
+			cr_expect_str_eq(cell(d, r, "tasks_failed"), "1");
+			cr_expect(strstr(cell(d, r, "note"), "killed after the 0.2 s trial timeout"),
+				  "note '%s'", cell(d, r, "note"));
+			cr_expect_lt(atof(cell(d, r, "trial_s")), 5);
+		} else {
+			oks += strcmp(cell(d, r, "outcome"), "ok") == 0;
+		}
+	}
+	cr_expect_eq(timeouts, 2);
+	cr_expect_eq(oks, 2, "the trials after a timeout ran");
+	free(d);
+	d = doc_load("to.summary.csv");
+	for (int r = 1; r < d->n; r++)
+		if (strcmp(cell(d, r, "workload"), "sleep") == 0) {
+			cr_expect_str_eq(cell(d, r, "outcomes"), "timeout:2");
+			cr_expect_str_eq(cell(d, r, "flags"), "failed");
+			cr_expect_str_eq(cell(d, r, "median_s"), "");
+		}
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* ---- SIGINT ---- */
+
+/* After the driver is gone: reaps what was left to us (we are the subreaper) and
+ * fails if any descendant still lives after a grace time. */
+static void expect_no_descendants(pid_t group)
+{
+	double t0 = clock_now();
+	for (;;) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+		if (r < 0 && errno == ECHILD)
+			break;
+		if (r == 0 && clock_now() - t0 > 3) {
+			cr_expect_fail("a process of the run outlived it");
+			break;
+		}
+		if (r == 0)
+			nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	}
+	cr_expect(kill(-group, 0) != 0 && errno == ESRCH, "its process group is not empty");
+}
+
+/* Sends SIGINT after delay_s; expects exit 130 soon after. */
+static struct proc *interrupt(const char *args, double delay_s)
+{
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	struct proc *p = calloc(1, sizeof *p);
+	double t0 = clock_now();
+	proc_start(p, args, NULL, 0);
+	nanosleep(&(struct timespec){(time_t)delay_s,
+				     (long)((delay_s - (double)(time_t)delay_s) * 1e9)}, NULL);
+	double sent = clock_now();
+	cr_assert_eq(kill(p->pid, SIGINT), 0);
+	proc_wait(p, t0, 60);
+	cr_expect_eq(p->status, 130, "exit %d: %s", p->status, p->err);
+	cr_expect_lt(clock_now() - sent, 5, "it took %.1f s to stop", clock_now() - sent);
+	cr_expect(strstr(p->err, "interrupted"), "stderr: %s", p->err);
+	expect_no_descendants(p->pid);
+	return p;
+}
+
+/* Early, while the harness measures its floors: nothing is written, nothing lives on. */
+Test(e2e, sigint_early)
+{
+	scratch_make();
+	struct proc *p = interrupt("-q -w sleep -p sleep.ms=20000 -r procs,threads -n 3 "
+				   "--repeat 3 --warmup 0 -o @/int.csv", 0.3);
+	char listing[256];
+	scratch_list(listing, sizeof listing);
+	cr_expect(!strstr(listing, ".tmp"), "left: %s", listing);
+	if (listing[0]) { /* trials had begun: then the files are whole */
+		struct doc *d = doc_load("int.csv");
+		expect_rectangular(d, "trials");
+		free(d);
+	}
+	free(p);
+	scratch_remove();
+}
+
+/* Later, with trials done and one under way (in worker processes): the finished ones
+ * are written whole, the one cut short is not among them. */
+Test(e2e, sigint_writes_finished_trials)
+{
+	scratch_make();
+	/* No floors: on a loaded machine they could outlast the delay before SIGINT. */
+	struct proc *p = interrupt("-q -w sleep -p sleep.ms=150 -r serial,procs -n 2 "
+				   "--repeat 1000 --warmup 1 --no-floors -o @/int.csv", 3.0);
+	char listing[256];
+	scratch_list(listing, sizeof listing);
+	cr_expect_str_eq(listing, "int.csv int.meta.csv int.summary.csv");
+	struct doc *d = doc_load("int.csv");
+	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
+	expect_rectangular(d, "trials");
+	cr_expect_gt(d->n, 1, "no finished trial was written");
+	for (int r = 1; r < d->n; r++)
+		cr_expect_str_eq(cell(d, r, "outcome"), "ok", "row %d", r);
+	cr_expect_str_eq(cell(d, 1, "warmup"), "1");
+	free(d);
+	d = doc_load("int.summary.csv");
+	expect_rectangular(d, "summary");
+	cr_expect_eq(d->n, 1 + 2, "a summary row per cell");
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* ---- presets through the binary ---- */
+
+static const char tiny_presets[] =
+	"# for the tests\n"
+	"[tiny]\n"
+	"title = one countdown\n"
+	"args = -w countdown -p countdown.n=1000 -r serial -n 1 --repeat 1 --warmup 0\n"
+	"[tiny-threads]\n"
+	"title = the same under threads\n"
+	"args = -w countdown -p countdown.n=1000 -r threads -n 1 --repeat 1 --warmup 0\n"
+	"[slow]\n"
+	"title = a sleep its own timeout cuts short\n"
+	"args = -w sleep -p sleep.ms=20000 -r serial -n 1 --repeat 1 --warmup 0 --timeout 0.2\n";
+
+struct preset_case {
+	const char *args;
+	int status;
+	const char *want; /* in stderr when the status is 2, else in the preset column */
+};
+
+static const struct preset_case preset_cases[] = {
+	{"--preset tiny", 0, "tiny"},
+	{"--preset tiny --repeat 2", 0, "tiny"}, /* own options override the preset's */
+	{"--preset tiny,tiny-threads", 0, "tiny-threads"},
+	/* a preset's --timeout holds for its own cells only */
+	{"--preset slow,tiny", 1, "slow"},
+	{"--preset nope", 2, "unknown preset 'nope' (allowed: all, tiny, tiny-threads, slow)"},
+	{"--preset tiny -n 0", 2, "--tasks: 0 is out of range"},
+};
+
+Test(e2e, presets)
+{
+	scratch_make();
+	char env[128];
+	mkdir(strcat(strcpy(env, scratch), "/p"), 0755);
+	scratch_file("p/t.preset", tiny_presets);
+	snprintf(env, sizeof env, "CONCBENCH_PRESETS=%s/p", scratch);
+	for (size_t i = 0; i < sizeof preset_cases / sizeof preset_cases[0]; i++) {
+		const struct preset_case *t = &preset_cases[i];
+		char args[256];
+		snprintf(args, sizeof args, "-q --no-floors -o @/out.csv %s", t->args);
+		struct proc *p = run_as(args, env, 0);
+		cr_expect_eq(p->status, t->status, "'%s': exit %d (%s)", t->args, p->status, p->err);
+		if (t->status == 2) {
+			cr_expect(strstr(p->err, t->want), "'%s': '%s'", t->args, p->err);
+		} else {
+			struct doc *d = doc_load("out.csv");
+			bool found = false;
+			for (int r = 1; r < d->n; r++) {
+				bool mine = strcmp(cell(d, r, "preset"), t->want) == 0;
+				found |= mine;
+				if (strcmp(cell(d, r, "preset"), "slow") == 0)
+					cr_expect_str_eq(cell(d, r, "outcome"), "timeout");
+				else
+					cr_expect_str_eq(cell(d, r, "outcome"), "ok");
+			}
+			cr_expect(found, "'%s': no row of preset %s", t->args, t->want);
+			if (strstr(t->args, "--repeat 2"))
+				cr_expect_eq(d->n, 1 + 2, "'%s': %d rows", t->args, d->n - 1);
+			free(d);
+		}
+		free(p);
+	}
+
+	scratch_file("p/t.preset", "[tiny]\nargs = -n 1\nbroken line\n");
+	struct proc *p = run_as("-q --preset tiny", env, 0);
+	cr_expect_eq(p->status, 2);
+	cr_expect(strstr(p->err, "t.preset:3: expected 'key = value' or '[name]'"), "%s", p->err);
+	free(p);
+	scratch_remove();
+}

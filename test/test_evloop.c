@@ -1,0 +1,566 @@
+/* The evloop runner on hand-built tasks (sleep, compute, wait/post), and the two
+ * loop-side modules it shares with the green runner: loopsem and curl_ev. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "curl_ev.h"
+#include "fetch.h"
+#include "loopsem.h"
+#include "runner.h"
+#include "workload.h"
+
+static const struct runner *ev_runner(void)
+{
+	const struct runner *rn = runner_find("evloop");
+	cr_assert_not_null(rn, "evloop is not in the registry");
+	return rn;
+}
+
+/* Runs tasks under evloop with W workers; returns the wall time. */
+static double ev_run_tasks(struct task *tasks, int n, int workers, const struct sem_decl *sems,
+			   int nsems, struct task_result *res)
+{
+	const struct runner *rn = ev_runner();
+	struct taskset ts = {.tasks = tasks, .ntasks = n, .sems = sems, .nsems = nsems};
+	struct params rp;
+	struct cb_err err = {0};
+	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
+	struct run_args a = {.ts = &ts, .workers = workers, .params = &rp, .res = res,
+			     .inner_wall_s = -1, .t0 = clock_now()};
+	cr_assert_eq(rn->run(&a, &err), CB_OK, "evloop: %s", err.msg);
+	double wall = clock_now() - a.t0;
+	params_free(&rp);
+	for (int i = 0; i < n; i++)
+		cr_assert(res[i].done, "task %d not done", i);
+	return wall;
+}
+
+static int ev_count_ok(const struct task_result *res, int n)
+{
+	int ok = 0;
+	for (int i = 0; i < n; i++)
+		ok += res[i].fail == FAIL_NONE;
+	return ok;
+}
+
+Test(evloop, sleep_all_sizes_and_limits)
+{
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
+	static const int sizes[] = {1, 3, 20};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int n = sizes[k];
+		const int limits[] = {0, 1, 2, n + 5};
+		for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+			struct task tasks[20];
+			struct task_result res[20] = {0};
+			for (int i = 0; i < n; i++)
+				tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
+			int w = limits[l];
+			double ideal = ceil((double)n / runner_workers(n, w)) * 0.050;
+			double wall = ev_run_tasks(tasks, n, w, NULL, 0, res);
+			cr_expect_eq(ev_count_ok(res, n), n, "n=%d w=%d", n, w);
+			cr_expect_geq(wall, ideal, "n=%d w=%d: %.3f s < ideal %.3f", n, w, wall, ideal);
+			cr_expect_lt(wall, 2 * ideal + 0.100, "n=%d w=%d: %.3f s, ideal %.3f", n, w,
+				     wall, ideal);
+			for (int i = 0; i < n; i++)
+				cr_expect_geq(res[i].end_s - res[i].start_s, 0.050 - 1e-4,
+					      "n=%d w=%d task %d slept %.4f s", n, w, i,
+					      res[i].end_s - res[i].start_s);
+		}
+	}
+}
+
+/* Sleeps of many different lengths (more than the shared timer lists hold). */
+Test(evloop, sleeps_of_many_lengths_end_in_time)
+{
+	enum { N = 600 };
+	static struct step steps[N];
+	struct task tasks[N];
+	static struct task_result res[N];
+	for (int i = 0; i < N; i++) {
+		steps[i] = (struct step){.kind = STEP_SLEEP, .sleep.ns = 50000000 + 10007 * i};
+		tasks[i] = (struct task){.steps = &steps[i], .nsteps = 1};
+	}
+	double wall = ev_run_tasks(tasks, N, 0, NULL, 0, res);
+	cr_expect_eq(ev_count_ok(res, N), N);
+	for (int i = 0; i < N; i++)
+		cr_expect_geq(res[i].end_s - res[i].start_s, steps[i].sleep.ns * 1e-9 - 1e-4,
+			      "task %d", i);
+	cr_expect_lt(wall, 0.5, "%.3f s", wall);
+}
+
+static enum step_status ev_spin_100ms(void *state, const void *arg)
+{
+	(void)state;
+	(void)arg;
+	double until = clock_now() + 0.100;
+	while (clock_now() < until)
+		;
+	return STEP_OK;
+}
+
+Test(evloop, compute_blocks_the_loop)
+{
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
+	static const struct step spin = {.kind = STEP_COMPUTE, .compute.fn = ev_spin_100ms};
+	struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &spin, .nsteps = 1}};
+	struct task_result res[2] = {0};
+	ev_run_tasks(tasks, 2, 0, NULL, 0, res);
+	cr_expect_eq(ev_count_ok(res, 2), 2);
+	cr_expect_geq(res[0].end_s, 0.100, "the sleeper ended at %.3f s, during the compute",
+		      res[0].end_s);
+}
+
+/* A counter read, a yield, a write: only the lock keeps the increments apart. */
+struct ev_mx {
+	int *counter;
+	int seen;
+};
+
+static enum step_status ev_mx_read(void *state, const void *arg)
+{
+	(void)arg;
+	struct ev_mx *m = state;
+	m->seen = *m->counter;
+	return STEP_OK;
+}
+
+static enum step_status ev_mx_write(void *state, const void *arg)
+{
+	(void)arg;
+	struct ev_mx *m = state;
+	*m->counter = m->seen + 1;
+	return STEP_OK;
+}
+
+static int ev_mx_count(const struct step *steps, int nsteps, int workers)
+{
+	enum { N = 1000 };
+	static const struct sem_decl lock = {"lock", 1};
+	static struct ev_mx mx[N];
+	static struct task tasks[N];
+	static struct task_result res[N];
+	int counter = 0;
+	memset(res, 0, sizeof res);
+	for (int i = 0; i < N; i++) {
+		mx[i] = (struct ev_mx){.counter = &counter};
+		tasks[i] = (struct task){.steps = steps, .nsteps = nsteps, .state = &mx[i]};
+	}
+	ev_run_tasks(tasks, N, workers, &lock, 1, res);
+	cr_expect_eq(ev_count_ok(res, N), N);
+	return counter;
+}
+
+Test(evloop, a_lock_of_one_excludes)
+{
+	static const struct step locked[] = {
+		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
+		{.kind = STEP_COMPUTE, .compute.fn = ev_mx_read},
+		{.kind = STEP_SLEEP, .sleep.ns = 0},
+		{.kind = STEP_COMPUTE, .compute.fn = ev_mx_write},
+		{.kind = STEP_POST, .post.sem = 0},
+	};
+	cr_expect_eq(ev_mx_count(locked, 5, 0), 1000, "W=0");
+	cr_expect_eq(ev_mx_count(locked, 5, 7), 1000, "W=7");
+	/* Without it the sleep really yields, and increments are lost. */
+	int racy = ev_mx_count(&locked[1], 3, 0);
+	cr_expect_lt(racy, 1000, "no lock, yet %d increments all survived", racy);
+}
+
+static enum step_status ev_fail(void *state, const void *arg)
+{
+	(void)state;
+	(void)arg;
+	return STEP_FAIL;
+}
+
+static enum step_status ev_mark(void *state, const void *arg)
+{
+	(void)arg;
+	(*(int *)state)++;
+	return STEP_DONE;
+}
+
+Test(evloop, a_timed_wait_takes_the_alt_branch)
+{
+	static const struct sem_decl never = {"never", 0};
+	static const struct step steps[] = {
+		{.kind = STEP_WAIT, .alt = 2, .wait = {.sem = 0, .timeout_ns = 50000000}},
+		{.kind = STEP_COMPUTE, .compute.fn = ev_fail},
+		{.kind = STEP_COMPUTE, .compute.fn = ev_mark},
+	};
+	int marked = 0;
+	struct task t = {.steps = steps, .nsteps = 3, .state = &marked};
+	struct task_result res = {0};
+	ev_run_tasks(&t, 1, 0, &never, 1, &res);
+	cr_expect_eq(res.fail, FAIL_NONE);
+	cr_expect_eq(marked, 1, "the alt step ran %d times", marked);
+	cr_expect_geq(res.end_s - res.start_s, 0.050 - 1e-4, "timed out after %.4f s",
+		      res.end_s - res.start_s);
+}
+
+struct ev_order {
+	int *log, *len;
+	int id;
+};
+
+static enum step_status ev_log(void *state, const void *arg)
+{
+	(void)arg;
+	struct ev_order *o = state;
+	o->log[(*o->len)++] = o->id;
+	return STEP_OK;
+}
+
+Test(evloop, waiters_wake_in_arrival_order)
+{
+	enum { N = 6 };
+	static const struct sem_decl gate = {"gate", 0};
+	static const struct step poster[] = {
+		{.kind = STEP_SLEEP, .sleep.ns = 50000000},
+		{.kind = STEP_POST, .post.sem = 0}, {.kind = STEP_POST, .post.sem = 0},
+		{.kind = STEP_POST, .post.sem = 0}, {.kind = STEP_POST, .post.sem = 0},
+		{.kind = STEP_POST, .post.sem = 0},
+	};
+	static const struct step waiter[] = {
+		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
+		{.kind = STEP_COMPUTE, .compute.fn = ev_log},
+	};
+	int log[N] = {0}, len = 0;
+	struct ev_order ord[N];
+	struct task tasks[N] = {{.steps = poster, .nsteps = 6}};
+	struct task_result res[N] = {0};
+	for (int i = 1; i < N; i++) {
+		ord[i] = (struct ev_order){.log = log, .len = &len, .id = i};
+		tasks[i] = (struct task){.steps = waiter, .nsteps = 2, .state = &ord[i]};
+	}
+	ev_run_tasks(tasks, N, 0, &gate, 1, res);
+	cr_expect_eq(ev_count_ok(res, N), N);
+	cr_assert_eq(len, N - 1);
+	for (int i = 0; i < N - 1; i++)
+		cr_expect_eq(log[i], i + 1, "wake %d went to task %d", i, log[i]);
+}
+
+Test(evloop, waiters_left_when_the_loop_ends_are_blocked)
+{
+	static const struct sem_decl never = {"never", 0};
+	static const struct step stuck = {.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}};
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
+	struct task tasks[4] = {{.steps = &stuck, .nsteps = 1}, {.steps = &nap, .nsteps = 1},
+				{.steps = &stuck, .nsteps = 1}, {.steps = &stuck, .nsteps = 1}};
+	struct task_result res[4] = {0};
+	ev_run_tasks(tasks, 4, 0, &never, 1, res);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(res[i].fail, i == 1 ? FAIL_NONE : FAIL_BLOCKED, "W=0 task %d: %s", i,
+			     task_fail_name(res[i].fail));
+	/* One slot, stuck at once: the rest never start, and cannot either. */
+	memset(res, 0, sizeof res);
+	ev_run_tasks(tasks, 4, 1, &never, 1, res);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(res[i].fail, FAIL_BLOCKED, "W=1 task %d: %s", i,
+			     task_fail_name(res[i].fail));
+}
+
+Test(evloop, failures_carry_their_reason)
+{
+	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = ev_fail};
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
+	struct task tasks[6];
+	struct task_result res[6] = {0};
+	for (int i = 0; i < 6; i++)
+		tasks[i] = (struct task){.steps = i % 3 == 1 ? &bad : &nap, .nsteps = 1};
+	ev_run_tasks(tasks, 6, 2, NULL, 0, res);
+	for (int i = 0; i < 6; i++)
+		cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE, "task %d", i);
+}
+
+Test(evloop, floor_fires_every_timer)
+{
+	struct cb_err err = {0};
+	cr_expect_eq(ev_runner()->floor(NULL, 10000, 0, &err), CB_OK, "%s", err.msg);
+	cr_expect_eq(ev_runner()->floor(NULL, 0, 0, &err), CB_OK, "%s", err.msg);
+}
+
+/* loopsem on its own loop: what the green runner relies on. */
+struct ls_probe {
+	struct loopsem_waiter w;
+	enum step_status got;
+	int woken;
+	bool *inside; /* set while the test is inside loopsem_post/wait */
+};
+
+static void ls_wake(struct loopsem_waiter *w, enum step_status st, void *ud)
+{
+	struct ls_probe *p = ud;
+	cr_expect_not(*p->inside, "woken from inside loopsem");
+	cr_expect_eq(p->w.sem, w->sem);
+	p->got = st;
+	p->woken++;
+}
+
+Test(loopsem, wakes_come_from_the_loop)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	static const struct sem_decl decl[] = {{"a", 1}, {"b", 0}};
+	struct loopsem *ls;
+	struct cb_err err = {0};
+	cr_assert_eq(loopsem_open(&ls, loop, decl, 2, &err), CB_OK, "%s", err.msg);
+	bool inside = false;
+	struct ls_probe p[3];
+	for (int i = 0; i < 3; i++)
+		p[i] = (struct ls_probe){.w = {.wake = ls_wake, .ud = &p[i]}, .inside = &inside};
+	inside = true;
+	cr_expect_eq(loopsem_wait(ls, 0, -1, &p[0].w), STEP_OK);
+	cr_expect_eq(loopsem_wait(ls, 0, -1, &p[1].w), -1);
+	cr_expect_eq(loopsem_wait(ls, 1, 20000000, &p[2].w), -1);
+	cr_expect_eq(loopsem_waiting(ls), 2);
+	loopsem_post(ls, 0);
+	inside = false;
+	cr_expect_eq(p[1].woken, 0);
+	cr_expect_eq(loopsem_waiting(ls), 1);
+	ev_run(loop, 0);
+	cr_expect_eq(p[1].woken, 1);
+	cr_expect_eq(p[1].got, STEP_OK);
+	cr_expect_eq(p[2].woken, 1);
+	cr_expect_eq(p[2].got, STEP_ALT);
+	cr_expect_eq(loopsem_waiting(ls), 0);
+	cr_expect_eq(loopsem_value(ls, 0), 0);
+	loopsem_post(ls, 1);
+	cr_expect_eq(loopsem_value(ls, 1), 1);
+	loopsem_close(ls);
+	ev_loop_destroy(loop);
+}
+
+/* A throwaway HTTP/1.1 server on 127.0.0.1: one thread, poll, keep-alive, a fixed
+ * answer per request; it counts the connections it accepted. */
+#define SRV_BODY "hello"
+#define SRV_CLIENTS 32
+
+struct srv {
+	int lfd, port;
+	atomic_int stop, accepted;
+	pthread_t tid;
+};
+
+static void srv_answer(int fd, char *buf, int *len)
+{
+	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" SRV_BODY;
+	char *end;
+	while ((end = memmem(buf, (size_t)*len, "\r\n\r\n", 4))) {
+		if (write(fd, reply, sizeof reply - 1) < 0)
+			return;
+		int used = (int)(end + 4 - buf);
+		memmove(buf, buf + used, (size_t)(*len - used));
+		*len -= used;
+	}
+}
+
+static void *srv_main(void *arg)
+{
+	struct srv *s = arg;
+	struct pollfd pf[SRV_CLIENTS + 1] = {{.fd = s->lfd, .events = POLLIN}};
+	static char buf[SRV_CLIENTS + 1][2048];
+	int len[SRV_CLIENTS + 1] = {0}, n = 1;
+	double until = clock_now() + 30; /* a forgotten server must not outlive the test */
+	while (!atomic_load(&s->stop) && clock_now() < until) {
+		if (poll(pf, (nfds_t)n, 20) <= 0)
+			continue;
+		if ((pf[0].revents & POLLIN) && n <= SRV_CLIENTS) {
+			int c = accept(s->lfd, NULL, NULL);
+			if (c >= 0) {
+				atomic_fetch_add(&s->accepted, 1);
+				pf[n] = (struct pollfd){.fd = c, .events = POLLIN};
+				len[n++] = 0;
+			}
+		}
+		for (int i = 1; i < n; i++) {
+			if (!pf[i].revents)
+				continue;
+			ssize_t r = read(pf[i].fd, buf[i] + len[i], sizeof buf[i] - (size_t)len[i]);
+			if (r <= 0) {
+				close(pf[i].fd);
+				pf[i] = pf[--n];
+				memcpy(buf[i], buf[n], (size_t)len[n]);
+				len[i--] = len[n];
+				continue;
+			}
+			len[i] += (int)r;
+			srv_answer(pf[i].fd, buf[i], &len[i]);
+		}
+	}
+	for (int i = 1; i < n; i++)
+		close(pf[i].fd);
+	return NULL;
+}
+
+/* A socket bound to a free port of 127.0.0.1; listening unless `closed`, then the
+ * port is free again and connecting to it is refused. */
+static int srv_port(int *fd, bool closed)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof sa;
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(*fd, 0);
+	cr_assert_eq(bind(*fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	cr_assert_eq(getsockname(*fd, (struct sockaddr *)&sa, &sl), 0);
+	if (closed)
+		close(*fd);
+	else
+		cr_assert_eq(listen(*fd, 128), 0);
+	return ntohs(sa.sin_port);
+}
+
+static void srv_start(struct srv *s)
+{
+	s->port = srv_port(&s->lfd, false);
+	atomic_init(&s->stop, 0);
+	atomic_init(&s->accepted, 0);
+	cr_assert_eq(pthread_create(&s->tid, NULL, srv_main, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+	atomic_store(&s->stop, 1);
+	pthread_join(s->tid, NULL);
+	close(s->lfd);
+}
+
+/* Fetch tasks through evloop: right answers, wrong expectations, a refused port. */
+Test(evloop, fetch_judges_each_transfer)
+{
+	struct srv s;
+	srv_start(&s);
+	int dead_fd, dead = srv_port(&dead_fd, true);
+	char url[64], dead_url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
+	snprintf(dead_url, sizeof dead_url, "http://127.0.0.1:%d/x", dead);
+	const struct step steps[] = {
+		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
+		{.kind = STEP_FETCH, .fetch = {url, 404, -1, 5000}},
+		{.kind = STEP_FETCH, .fetch = {url, 200, 6, 5000}},
+		{.kind = STEP_FETCH, .fetch = {dead_url, 200, -1, 5000}},
+	};
+	static const enum task_fail want[] = {FAIL_NONE, FAIL_STATUS, FAIL_BODY, FAIL_CONNECT};
+	for (int w = 0; w <= 2; w += 2) {
+		struct task tasks[8];
+		struct task_result res[8] = {0};
+		for (int i = 0; i < 8; i++)
+			tasks[i] = (struct task){.steps = &steps[i % 4], .nsteps = 1};
+		ev_run_tasks(tasks, 8, w, NULL, 0, res);
+		for (int i = 0; i < 8; i++)
+			cr_expect_eq(res[i].fail, want[i % 4], "W=%d task %d: %s", w, i,
+				     task_fail_name(res[i].fail));
+	}
+	srv_stop(&s);
+}
+
+Test(evloop, a_slot_keeps_its_connection)
+{
+	struct srv s;
+	srv_start(&s);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
+	const struct step steps[] = {
+		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
+		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
+	};
+	struct task tasks[10];
+	struct task_result res[10] = {0};
+	for (int i = 0; i < 10; i++)
+		tasks[i] = (struct task){.steps = steps, .nsteps = 2};
+	ev_run_tasks(tasks, 10, 2, NULL, 0, res);
+	cr_expect_eq(ev_count_ok(res, 10), 10);
+	cr_expect_eq(atomic_load(&s.accepted), 2, "2 slots opened %d connections",
+		     atomic_load(&s.accepted));
+	srv_stop(&s);
+}
+
+/* curl_ev alone: the done callback re-adds the same handle at once. */
+struct ce_probe {
+	struct curl_ev *ce;
+	int left, ok;
+	CURLcode last;
+};
+
+static void ce_done(struct fetch_xfer *x, CURLcode rc, void *ud)
+{
+	struct ce_probe *p = ud;
+	enum task_fail why = FAIL_NONE;
+	p->last = rc;
+	p->ok += fetch_verdict(x, rc, &why) == STEP_OK;
+	if (--p->left > 0) {
+		fetch_prepare(x);
+		cr_expect_eq(curl_ev_add(p->ce, x), CB_OK);
+	}
+}
+
+static struct ce_probe ce_fetch(const char *url, int times)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ce_probe p = {.left = times};
+	struct cb_err err = {0};
+	cr_assert_eq(curl_ev_new(&p.ce, loop, ce_done, &p, &err), CB_OK, "%s", err.msg);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
+	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
+	cr_assert_not_null(x.easy);
+	fetch_prepare(&x);
+	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
+	ev_run(loop, 0);
+	curl_ev_free(p.ce);
+	curl_easy_cleanup(x.easy);
+	ev_loop_destroy(loop);
+	return p;
+}
+
+Test(curl_ev, a_handle_is_reused_from_its_done_callback)
+{
+	struct srv s;
+	srv_start(&s);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", s.port);
+	struct ce_probe p = ce_fetch(url, 5);
+	cr_expect_eq(p.ok, 5, "%d of 5 ok (last: %s)", p.ok, curl_easy_strerror(p.last));
+	cr_expect_eq(atomic_load(&s.accepted), 1, "%d connections", atomic_load(&s.accepted));
+	srv_stop(&s);
+}
+
+Test(curl_ev, a_refused_port_is_reported)
+{
+	int fd, port = srv_port(&fd, true);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+	struct ce_probe p = ce_fetch(url, 1);
+	cr_expect_eq(p.ok, 0);
+	cr_expect_eq(p.last, CURLE_COULDNT_CONNECT, "%s", curl_easy_strerror(p.last));
+}
+
+/* Freed with a transfer still running: nothing leaks, nothing is reported. */
+Test(curl_ev, free_with_a_transfer_in_flight)
+{
+	int lfd, port = srv_port(&lfd, false); /* listens, never answers */
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ce_probe p = {.left = 1};
+	cr_assert_eq(curl_ev_new(&p.ce, loop, ce_done, &p, NULL), CB_OK);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
+	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
+	fetch_prepare(&x);
+	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
+	ev_run(loop, EVRUN_ONCE);
+	curl_ev_free(p.ce);
+	cr_expect_eq(p.left, 1, "a transfer was reported");
+	curl_easy_cleanup(x.easy);
+	ev_loop_destroy(loop);
+	close(lfd);
+}

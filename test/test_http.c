@@ -1,0 +1,257 @@
+/* The http workload through every C runner: the local server started and stopped by
+ * the workload, a server that is not there, one that stalls, and bad parameters. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runner.h"
+#include "workload.h"
+
+struct outcome {
+	double wall_s;
+	int ok;
+	int fail[FAIL_REASONS];
+};
+
+static void setup(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int configure(const char *const *kv, void **cfg, struct cb_err *err)
+{
+	const struct workload *wl = workload_find("http");
+	struct params p;
+	cr_assert_eq(params_init(&p, "http", wl->params, err), CB_OK);
+	int rc = CB_OK;
+	for (int i = 0; kv[i] && rc == CB_OK; i += 2)
+		rc = params_set(&p, kv[i], kv[i + 1], err);
+	if (rc == CB_OK)
+		rc = wl->configure(&p, cfg, err);
+	params_free(&p);
+	return rc;
+}
+
+static struct outcome run_http(const struct runner *rn, const char *const *kv, int n, int w)
+{
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+	struct taskset ts;
+	cr_assert_eq(wl->build(cfg, n, w, &ts, &err), CB_OK, "%s", err.msg);
+	struct task_result *res = calloc((size_t)n, sizeof *res);
+	struct params rp;
+	params_init(&rp, rn->name, rn->params, &err);
+	struct run_args a = {.workload = "http", .wparams = "", .ts = &ts,
+			     .workers = rn->one_at_a_time ? 1 : w, .params = &rp, .res = res,
+			     .inner_wall_s = -1, .t0 = clock_now()};
+	cr_assert_eq(rn->run(&a, &err), CB_OK, "%s: %s", rn->name, err.msg);
+	struct outcome o = {.wall_s = clock_now() - a.t0};
+	for (int i = 0; i < n; i++) {
+		o.ok += res[i].done && res[i].fail == FAIL_NONE;
+		o.fail[res[i].fail]++;
+	}
+	wl->release(&ts);
+	wl->finish(cfg);
+	wl->config_free(cfg);
+	params_free(&rp);
+	free(res);
+	return o;
+}
+
+#define FOR_EACH_C_RUNNER(rn)                                                             \
+	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
+		if (!(rn)->available)
+
+Test(http, twenty_tasks_on_every_runner, .init = setup)
+{
+	static const char *const kv[] = {"delay_ms", "50", "bytes", "2000", "fetches", "2", NULL};
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		int w = rn->one_at_a_time ? 1 : 0;
+		struct outcome o = run_http(rn, kv, 20, w);
+		cr_expect_eq(o.ok, 20, "%s: %d ok", rn->name, o.ok);
+		double ideal = (w ? 20 : 1) * 2 * 0.050;
+		cr_expect_geq(o.wall_s, ideal, "%s: %.3f s below the ideal %.3f", rn->name, o.wall_s,
+			      ideal);
+		cr_expect_lt(o.wall_s, 2 * ideal + 0.300, "%s: %.3f s", rn->name, o.wall_s);
+	}
+}
+
+Test(http, a_server_that_is_not_there_fails_every_task_at_once, .init = setup)
+{
+	static const char *const kv[] = {"url", "http://127.0.0.1:1/", NULL};
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		struct outcome o = run_http(rn, kv, 5, 2);
+		cr_expect_eq(o.ok, 0, "%s", rn->name);
+		cr_expect_eq(o.fail[FAIL_CONNECT], 5, "%s: %d connect failures", rn->name,
+			     o.fail[FAIL_CONNECT]);
+		cr_expect_lt(o.wall_s, 2.0, "%s: %.3f s", rn->name, o.wall_s);
+	}
+}
+
+Test(http, a_stalling_server_times_out, .init = setup)
+{
+	static const char *const kv[] = {"delay_ms", "3000", "timeout_ms", "200", NULL};
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		struct outcome o = run_http(rn, kv, 3, 0);
+		cr_expect_eq(o.fail[FAIL_TIMEOUT], 3, "%s: %d timeouts", rn->name,
+			     o.fail[FAIL_TIMEOUT]);
+		cr_expect_lt(o.wall_s, rn->one_at_a_time ? 2.0 : 1.0, "%s: %.3f s", rn->name,
+			     o.wall_s);
+	}
+}
+
+Test(http, bad_parameters_are_refused, .init = setup)
+{
+	static const struct {
+		const char *key, *value;
+	} bad[] = {
+		{"url", "not a url"},         {"url", "ftp://127.0.0.1/x"},
+		{"url", "http://"},           {"delay_ms", "-1"},
+		{"fetches", "0"},             {"fetches", "abc"},
+		{"bytes", "99999999999999"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *kv[] = {bad[i].key, bad[i].value, NULL};
+		struct cb_err err = {0};
+		void *cfg = NULL;
+		int rc = configure(kv, &cfg, &err);
+		cr_expect_eq(rc, CB_EINVAL, "%s=%s accepted", bad[i].key, bad[i].value);
+		cr_expect(err.msg[0] != '\0', "%s=%s: no message", bad[i].key, bad[i].value);
+		if (cfg)
+			workload_find("http")->config_free(cfg);
+	}
+}
+
+Test(http, ideal_time_is_rounds_times_fetches_times_delay)
+{
+	static const struct {
+		int n, w;
+		double ideal_s;
+	} cases[] = {{10, 0, 0.2}, {10, 10, 0.2}, {10, 20, 0.2}, {10, 3, 0.8}, {10, 1, 2.0}};
+	static const char *const kv[] = {"delay_ms", "100", "fetches", "2", NULL};
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		double got = wl->ideal_s(cfg, cases[i].n, cases[i].w);
+		cr_expect_float_eq(got, cases[i].ideal_s, 1e-9, "N=%d W=%d: %g", cases[i].n,
+				   cases[i].w, got);
+	}
+	wl->config_free(cfg);
+	static const char *const real[] = {"url", "http://127.0.0.1:1/", NULL};
+	cr_assert_eq(configure(real, &cfg, &err), CB_OK, "%s", err.msg);
+	cr_expect_lt(wl->ideal_s(cfg, 10, 0), 0, "unknown for real URLs");
+	wl->config_free(cfg);
+}
+
+/* The local server's URL, and whether anything still listens on its port. */
+static bool listening(const char *url)
+{
+	int port = 0;
+	cr_assert_eq(sscanf(url, "http://127.0.0.1:%d/delay/", &port), 1, "url %s", url);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	return ok;
+}
+
+Test(http, start_builds_the_local_url_and_finish_stops_the_server, .init = setup)
+{
+	static const char *const kv[] = {"delay_ms", "250", "bytes", "77", "fetches", "3", NULL};
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+	struct taskset ts;
+	cr_assert_eq(wl->build(cfg, 2, 0, &ts, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(ts.tasks[1].nsteps, 3);
+	const struct step *s = &ts.tasks[1].steps[2];
+	cr_expect_eq(s->kind, STEP_FETCH);
+	cr_expect(strstr(s->fetch.url, "/delay/250/bytes/77") != NULL, "url %s", s->fetch.url);
+	cr_expect_eq(s->fetch.status, 200);
+	cr_expect_eq(s->fetch.bytes, 77);
+	cr_expect_eq(s->fetch.timeout_ms, 30000);
+	char url[128];
+	snprintf(url, sizeof url, "%s", s->fetch.url);
+	wl->release(&ts);
+	cr_expect(listening(url), "the server answers at %s", url);
+	wl->finish(cfg);
+	cr_expect(!listening(url), "the server still answers after finish");
+	wl->finish(cfg); /* twice is harmless */
+	wl->config_free(cfg);
+}
+
+Test(http, a_missing_server_binary_is_an_error_and_finish_is_safe)
+{
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	static const char *const none[] = {NULL};
+	cr_assert_eq(configure(none, &cfg, &err), CB_OK, "%s", err.msg);
+	wl->finish(cfg); /* before any start */
+	setenv("CONCBENCH_HTTPD", "/nonexistent/concbench-httpd", 1);
+	cr_expect_eq(wl->start(cfg, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "/nonexistent/concbench-httpd") != NULL, "%s", err.msg);
+	wl->finish(cfg);
+	wl->config_free(cfg);
+}
+
+Test(http, tasks_walk_the_given_urls_in_turn)
+{
+	static const char *const kv[] = {"url", "http://127.0.0.1:1/a,http://127.0.0.1:1/b",
+					 "url", "https://127.0.0.1:1/c", "fetches", "2", NULL};
+	static const char *const want[] = {"/a", "/b", "/c"};
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg); /* nothing to start */
+	struct taskset ts;
+	cr_assert_eq(wl->build(cfg, 4, 0, &ts, &err), CB_OK, "%s", err.msg);
+	for (int k = 0; k < 4; k++) {
+		cr_assert_eq(ts.tasks[k].nsteps, 2);
+		for (int j = 0; j < 2; j++) {
+			const struct step *s = &ts.tasks[k].steps[j];
+			const char *url = s->fetch.url, *end = want[(2 * k + j) % 3];
+			cr_expect(strcmp(url + strlen(url) - 2, end) == 0, "task %d fetch %d: %s", k,
+				  j, url);
+			cr_expect_eq(s->fetch.bytes, -1, "any size from a real URL");
+		}
+	}
+	wl->release(&ts);
+	wl->finish(cfg);
+	wl->config_free(cfg);
+}
+
+Test(http, more_urls_than_it_holds_are_refused)
+{
+	char list[65 * 24] = "";
+	for (int i = 0; i < 65; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%shttp://h%d/",
+			 i ? "," : "", i);
+	const char *kv[] = {"url", list, NULL};
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_expect_eq(configure(kv, &cfg, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "more than 64") != NULL, "%s", err.msg);
+}

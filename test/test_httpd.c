@@ -1,0 +1,160 @@
+/* concbench-httpd: delays, sizes, keep-alive, many clients, bad requests, SIGTERM. */
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include "clock.h"
+#include "httpd_client.h"
+
+Test(httpd, delay_and_size_are_honoured)
+{
+	struct test_server s = test_server_start();
+	static const struct {
+		long ms, bytes;
+	} cases[] = {{0, 0}, {0, 16}, {50, 16384}, {120, 1}, {60, 1 << 20}};
+	int fd = test_connect(s.port);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char req[128];
+		snprintf(req, sizeof req, "GET /delay/%ld/bytes/%ld HTTP/1.1\r\nHost: x\r\n\r\n",
+			 cases[i].ms, cases[i].bytes);
+		double t0 = clock_now();
+		test_send(fd, req); /* the same connection each time: keep-alive */
+		long body;
+		cr_assert_eq(test_response(fd, &body), 200, "case %zu", i);
+		double took = clock_now() - t0;
+		cr_expect_eq(body, cases[i].bytes, "case %zu: %ld bytes", i, body);
+		cr_expect_geq(took, cases[i].ms * 1e-3, "case %zu: %.4f s", i, took);
+		cr_expect_lt(took, cases[i].ms * 1e-3 + 0.050, "case %zu: %.4f s", i, took);
+	}
+	close(fd);
+	cr_expect_eq(test_server_stop(&s), 0, "SIGTERM ends it cleanly");
+}
+
+Test(httpd, root_answers_at_once)
+{
+	struct test_server s = test_server_start();
+	int fd = test_connect(s.port);
+	test_send(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	long body;
+	cr_expect_eq(test_response(fd, &body), 200);
+	cr_expect_eq(body, 16);
+	close(fd);
+	test_server_stop(&s);
+}
+
+Test(httpd, bad_requests_get_400_or_a_close_and_the_server_lives_on)
+{
+	struct test_server s = test_server_start();
+	static const char *const bad[] = {
+		"GET /delay/abc HTTP/1.1\r\n\r\n",
+		"GET /delay/-5 HTTP/1.1\r\n\r\n",
+		"GET /delay/99999999999999999999 HTTP/1.1\r\n\r\n",
+		"GET /delay/10/bytes/999999999999 HTTP/1.1\r\n\r\n",
+		"GET /nothing HTTP/1.1\r\n\r\n",
+		"POST /delay/0 HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+		"this is not http\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int fd = test_connect(s.port);
+		test_send(fd, bad[i]);
+		long body;
+		int status = test_response(fd, &body);
+		cr_expect(status == 400 || status == 0, "request %zu: status %d", i, status);
+		close(fd);
+	}
+	/* A request line of 100 KiB. */
+	int fd = test_connect(s.port);
+	char *huge = malloc(100 << 10);
+	memset(huge, 'a', 100 << 10);
+	memcpy(huge, "GET /", 5);
+	huge[(100 << 10) - 1] = '\0';
+	signal(SIGPIPE, SIG_IGN);
+	(void)!write(fd, huge, strlen(huge));
+	long body;
+	int status = test_response(fd, &body);
+	cr_expect(status == 400 || status == 0, "huge request line: status %d", status);
+	free(huge);
+	close(fd);
+	/* A client that leaves mid-wait. */
+	fd = test_connect(s.port);
+	test_send(fd, "GET /delay/200 HTTP/1.1\r\n\r\n");
+	close(fd);
+	usleep(250000);
+	fd = test_connect(s.port);
+	test_send(fd, "GET /delay/0/bytes/3 HTTP/1.1\r\n\r\n");
+	cr_expect_eq(test_response(fd, &body), 200, "still answering");
+	cr_expect_eq(body, 3);
+	close(fd);
+	cr_expect_eq(test_server_stop(&s), 0);
+}
+
+Test(httpd, pipelined_requests_are_answered_in_order)
+{
+	struct test_server s = test_server_start();
+	int fd = test_connect(s.port);
+	test_send(fd, "GET /delay/30/bytes/5 HTTP/1.1\r\n\r\nGET /delay/0/bytes/7 HTTP/1.1\r\n\r\n");
+	long body;
+	cr_expect_eq(test_response(fd, &body), 200);
+	cr_expect_eq(body, 5);
+	cr_expect_eq(test_response(fd, &body), 200);
+	cr_expect_eq(body, 7);
+	close(fd);
+	test_server_stop(&s);
+}
+
+Test(httpd, a_thousand_concurrent_delayed_connections)
+{
+	enum { N = 1000 };
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	struct test_server s = test_server_start();
+	static int fds[N];
+	double t0 = clock_now();
+	for (int i = 0; i < N; i++) {
+		fds[i] = test_connect(s.port);
+		test_send(fds[i], "GET /delay/300/bytes/100 HTTP/1.1\r\n\r\n");
+	}
+	int ok = 0;
+	for (int i = 0; i < N; i++) {
+		long body;
+		ok += test_response(fds[i], &body) == 200 && body == 100;
+		close(fds[i]);
+	}
+	double took = clock_now() - t0;
+	cr_expect_eq(ok, N, "%d of %d answered", ok, N);
+	/* All waited at once: far less than two delays, never N of them. */
+	cr_expect_lt(took, 2 * 0.300 + 0.5, "%.3f s", took);
+	test_server_stop(&s);
+}
+
+static int open_fds(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(dir);
+	cr_assert(d, "%s", dir);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(httpd, clients_that_leave_mid_wait_are_dropped_at_once)
+{
+	enum { N = 50 };
+	struct test_server s = test_server_start();
+	int before = open_fds(s.pid), fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = test_connect(s.port);
+		test_send(fds[i], "GET /delay/60000 HTTP/1.1\r\n\r\n");
+	}
+	usleep(200000);
+	cr_expect_geq(open_fds(s.pid), before + N, "every client has a descriptor");
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	usleep(200000);
+	cr_expect_eq(open_fds(s.pid), before, "not freed before the 60 s delay ends");
+	cr_expect_eq(test_server_stop(&s), 0);
+}

@@ -1,0 +1,303 @@
+/* The peers (Python, Go, Node programs run as runners): every available peer on
+ * countdown, power and sleep through the runner interface; broken peer programs
+ * that exit, crash or print garbage; and the concbench binary running peers. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runner.h"
+#include "workload.h"
+
+struct peer_outcome {
+	int rc;
+	int ok, failed;
+	int fail[FAIL_REASONS];
+	double inner_wall_s;
+	struct cb_err err;
+};
+
+/* Configures a workload from "key=value" pairs and runs it once under rn, with
+ * every workload parameter passed on as the driver does. */
+static struct peer_outcome peer_try(const struct runner *rn, const char *wl_name,
+				    const char *const *kv, int ntasks, int workers)
+{
+	const struct workload *wl = workload_find(wl_name);
+	cr_assert_not_null(wl, "workload %s", wl_name);
+	struct peer_outcome o = {0};
+	struct params wp = {0}, rp = {0};
+	cr_assert_eq(params_init(&wp, wl->name, wl->params, &o.err), CB_OK, "%s", o.err.msg);
+	for (int i = 0; kv && kv[i]; i += 2)
+		cr_assert_eq(params_set(&wp, kv[i], kv[i + 1], &o.err), CB_OK, "%s", o.err.msg);
+	cr_assert_eq(params_init(&rp, rn->name, rn->params, &o.err), CB_OK, "%s", o.err.msg);
+	char wparams[1024];
+	params_format(&wp, wparams, sizeof wparams);
+	void *cfg = NULL;
+	cr_assert_eq(wl->configure(&wp, &cfg, &o.err), CB_OK, "%s", o.err.msg);
+	if (wl->start)
+		cr_assert_eq(wl->start(cfg, &o.err), CB_OK, "%s", o.err.msg);
+	int w = rn->one_at_a_time ? 1 : workers;
+	struct taskset ts;
+	cr_assert_eq(wl->build(cfg, ntasks, w, &ts, &o.err), CB_OK, "%s", o.err.msg);
+	struct task_result *res = calloc((size_t)ntasks, sizeof *res);
+	struct run_args a = {.workload = wl->name, .wparams = wparams, .ts = &ts, .workers = w,
+			     .params = &rp, .res = res, .inner_wall_s = -1};
+	a.t0 = clock_now();
+	o.rc = rn->run(&a, &o.err);
+	o.inner_wall_s = a.inner_wall_s;
+	for (int i = 0; o.rc == CB_OK && i < ntasks; i++) {
+		cr_assert(res[i].done, "%s: task %d not done", rn->name, i);
+		if (res[i].fail == FAIL_NONE)
+			o.ok++;
+		else
+			o.failed++;
+		o.fail[res[i].fail]++;
+	}
+	wl->release(&ts);
+	free(res);
+	if (wl->finish)
+		wl->finish(cfg);
+	wl->config_free(cfg);
+	params_free(&wp);
+	params_free(&rp);
+	return o;
+}
+
+/* Peers are the runners with an availability check. */
+#define FOR_EACH_PEER(rn)                                                                \
+	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
+		if ((rn)->available)
+
+static bool peer_ready(const struct runner *rn)
+{
+	struct cb_err err = {0};
+	if (rn->available(&err) == CB_OK)
+		return true;
+	cr_expect(strstr(err.msg, "apt-get install") || strstr(err.msg, "CONCBENCH_PEERS_DIR"),
+		  "%s: '%s' says nothing to do about it", rn->name, err.msg);
+	cr_log_warn("%s skipped: %s", rn->name, err.msg);
+	return false;
+}
+
+Test(peers, every_peer_is_registered)
+{
+	static const char *const names[] = {"py-serial", "py-threads", "py-procs", "py-asyncio",
+					    "py-gevent", "go", "node"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const struct runner *rn = runner_find(names[i]);
+		cr_assert_not_null(rn, "%s is not in the registry", names[i]);
+		cr_expect_not_null(rn->available, "%s needs an availability check", names[i]);
+	}
+}
+
+Test(peers, cpu_tasks_are_correct)
+{
+	static const char *const countdown_kv[] = {"n", "1000000", NULL};
+	static const char *const power_kv[] = {"exp", "20000", NULL};
+	const struct runner *rn;
+	FOR_EACH_PEER(rn)
+	{
+		if (!peer_ready(rn))
+			continue;
+		struct peer_outcome o = peer_try(rn, "countdown", countdown_kv, 4, 2);
+		cr_expect_eq(o.rc, CB_OK, "%s countdown: %s", rn->name, o.err.msg);
+		cr_expect_eq(o.ok, 4, "%s countdown: %d ok (%s)", rn->name, o.ok, o.err.msg);
+		cr_expect_geq(o.inner_wall_s, 0, "%s countdown: no inner wall time", rn->name);
+		o = peer_try(rn, "power", power_kv, 4, 2);
+		cr_expect_eq(o.ok, 4, "%s power: %d ok (%s)", rn->name, o.ok, o.err.msg);
+		cr_expect_geq(o.inner_wall_s, 0, "%s power: no inner wall time", rn->name);
+	}
+}
+
+Test(peers, sleep_is_concurrent_and_timed_inside)
+{
+	static const char *const kv[] = {"ms", "50", NULL};
+	static const int limits[] = {0, 5}; /* all at once; 4 rounds of 5 */
+	const int n = 20;
+	const struct runner *rn;
+	FOR_EACH_PEER(rn)
+	{
+		if (!peer_ready(rn))
+			continue;
+		for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+			int w = rn->one_at_a_time ? 1 : runner_workers(n, limits[l]);
+			double ideal = (n + w - 1) / w * 0.050;
+			struct peer_outcome o = peer_try(rn, "sleep", kv, n, limits[l]);
+			cr_expect_eq(o.ok, n, "%s w=%d: %d ok (%s)", rn->name, w, o.ok, o.err.msg);
+			cr_expect_geq(o.inner_wall_s, ideal - 0.002, "%s w=%d: %.3f s < ideal %.3f",
+				      rn->name, w, o.inner_wall_s, ideal);
+			/* Wide: a pool of 20 forked Pythons takes a second on a busy 2-core box. */
+			cr_expect_lt(o.inner_wall_s, 3 * ideal + 3.0, "%s w=%d: %.3f s, ideal %.3f",
+				     rn->name, w, o.inner_wall_s, ideal);
+		}
+	}
+}
+
+/* Against the local delay server (CONCBENCH_HTTPD), then a port nobody listens on. */
+Test(peers, http_fetches_are_checked)
+{
+	static const char *const local_kv[] = {"delay_ms", "50", "bytes", "2000", "fetches", "2",
+					       NULL};
+	static const char *const closed_kv[] = {"url", "http://127.0.0.1:1/", "timeout_ms", "2000",
+						NULL};
+	const struct runner *rn;
+	FOR_EACH_PEER(rn)
+	{
+		if (!peer_ready(rn))
+			continue;
+		struct peer_outcome o = peer_try(rn, "http", local_kv, 10, 5);
+		cr_expect_eq(o.ok, 10, "%s: %d ok (%s)", rn->name, o.ok, o.err.msg);
+		double ideal = (rn->one_at_a_time ? 10 : 2) * 2 * 0.050;
+		cr_expect_geq(o.inner_wall_s, ideal - 0.002, "%s: %.3f s < ideal %.3f", rn->name,
+			      o.inner_wall_s, ideal);
+		o = peer_try(rn, "http", closed_kv, 3, 0);
+		cr_expect_eq(o.fail[FAIL_FETCH], 3, "%s: %d of 3 failed fetching (%s)", rn->name,
+			     o.fail[FAIL_FETCH], o.err.msg);
+	}
+}
+
+Test(peers, other_workloads_are_refused_at_once)
+{
+	static const char *const kv[] = {"ms", "50", NULL};
+	const struct runner *rn = runner_find("node");
+	cr_assert_not_null(rn);
+	/* The taskset is a sleep one; the name is what the peer goes by. */
+	const struct workload *wl = workload_find("sleep");
+	struct cb_err err = {0};
+	struct params wp = {0};
+	cr_assert_eq(params_init(&wp, wl->name, wl->params, &err), CB_OK);
+	cr_assert_eq(params_set(&wp, kv[0], kv[1], &err), CB_OK);
+	void *cfg = NULL;
+	struct taskset ts;
+	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK);
+	cr_assert_eq(wl->build(cfg, 3, 0, &ts, &err), CB_OK);
+	struct task_result res[3] = {0};
+	struct params rp;
+	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK);
+	struct run_args a = {.workload = "bank", .wparams = "", .ts = &ts, .res = res,
+			     .params = &rp, .inner_wall_s = -1};
+	cr_expect_eq(rn->run(&a, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "'bank'") && strstr(err.msg, "countdown"), "note: %s", err.msg);
+	params_free(&rp);
+	wl->release(&ts);
+	wl->config_free(cfg);
+	params_free(&wp);
+}
+
+/* A stand-in py-serial program, and what the runner must make of it. */
+struct broken_case {
+	const char *script;
+	int ok;              /* tasks of 5 reported ok */
+	enum task_fail fail; /* the reason of the others */
+	const char *note;    /* in err.msg; NULL: no note */
+};
+
+static const struct broken_case broken_cases[] = {
+	{"import sys\nsys.stderr.write('boom\\n')\nsys.exit(1)\n", 0, FAIL_DIED,
+	 "exited with status 1: boom"},
+	{"import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", 0, FAIL_DIED,
+	 "killed by signal 9"},
+	{"print('hello')\nprint('concbench-peer wall_s=x ok=banana')\n", 0, FAIL_DIED,
+	 "result line"},
+	{"print('no result at all')\n", 0, FAIL_DIED, "result line ''"},
+	{"print('concbench-peer wall_s=0.1 ok=2 failed=0')\n", 0, FAIL_DIED, "summing to 5"},
+	{"print('concbench-peer wall_s=nan ok=5 failed=0')\n", 0, FAIL_DIED, "result line"},
+	{"print('noise')\nprint('concbench-peer wall_s=0.25 ok=3 failed=2')\n", 3, FAIL_CHECK,
+	 NULL},
+};
+
+static void broken_write(const char *dir, const char *script)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/python", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/python/peer_serial.py", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(script, f);
+	fclose(f);
+}
+
+static void broken_remove(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/python/peer_serial.py", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/python", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+Test(peers, broken_peer_fails_every_task_with_a_reason)
+{
+	static const char *const kv[] = {"ms", "1", NULL};
+	const struct runner *rn = runner_find("py-serial");
+	cr_assert_not_null(rn);
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("no /usr/bin/python3");
+	char dir[] = "/tmp/concbench-peers-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	setenv("CONCBENCH_PEERS_DIR", dir, 1);
+	for (size_t i = 0; i < sizeof broken_cases / sizeof broken_cases[0]; i++) {
+		const struct broken_case *c = &broken_cases[i];
+		broken_write(dir, c->script);
+		struct peer_outcome o = peer_try(rn, "sleep", kv, 5, 1);
+		cr_expect_eq(o.rc, CB_OK, "case %zu: %s", i, o.err.msg);
+		cr_expect_eq(o.ok, c->ok, "case %zu: %d ok", i, o.ok);
+		cr_expect_eq(o.fail[c->fail], 5 - c->ok, "case %zu: %d %s", i, o.fail[c->fail],
+			     task_fail_name(c->fail));
+		if (c->note)
+			cr_expect(strstr(o.err.msg, c->note), "case %zu: note '%s' lacks '%s'", i,
+				  o.err.msg, c->note);
+		else
+			cr_expect_float_eq(o.inner_wall_s, 0.25, 1e-9, "case %zu: wall %.3f", i,
+					   o.inner_wall_s);
+	}
+	unsetenv("CONCBENCH_PEERS_DIR");
+	broken_remove(dir);
+}
+
+/* The driver end to end: three peers beside serial, exit 0, one row each. */
+Test(peers, concbench_runs_peers)
+{
+	const char *bin = getenv("CONCBENCH");
+	cr_assert(bin && *bin, "CONCBENCH is not set");
+	char runners[128] = "serial";
+	static const char *const peers[] = {"py-asyncio", "go", "node"};
+	int rows = 1;
+	for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+		if (!peer_ready(runner_find(peers[i])))
+			continue;
+		strcat(runners, ",");
+		strcat(runners, peers[i]);
+		rows++;
+	}
+	char dir[] = "/tmp/concbench-peers-XXXXXX", out[128], cmd[1024];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(out, sizeof out, "%s/x.csv", dir);
+	snprintf(cmd, sizeof cmd, "'%s' -w sleep -p sleep.ms=50 -r %s -n 20 --repeat 1 "
+		 "--warmup 0 -q -o %s >/dev/null", bin, runners, out);
+	int st = system(cmd);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d", cmd, st);
+	FILE *f = fopen(out, "r");
+	cr_assert_not_null(f, "%s was not written", out);
+	char line[4096];
+	int lines = 0, ok = 0;
+	while (fgets(line, sizeof line, f)) {
+		lines++;
+		ok += strstr(line, ",ok,") != NULL;
+	}
+	fclose(f);
+	cr_expect_eq(lines, rows + 1, "%d lines for %d runners", lines, rows);
+	cr_expect_eq(ok, rows, "%d rows ok of %d", ok, rows);
+	static const char *const suffix[] = {"x.csv", "x.summary.csv", "x.meta.csv"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(out, sizeof out, "%s/%s", dir, suffix[i]);
+		unlink(out);
+	}
+	rmdir(dir);
+}

@@ -1,0 +1,282 @@
+/* plan: the cells of a sweep, one-at-a-time runners collapsing W, bad names and
+ * parameters, the order of trials, and presets sharing workload instances. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plan.h"
+
+/* Parses args (split at spaces) into c. */
+static void parse(struct cli *c, const char *args)
+{
+	char words[512], *argv[32];
+	snprintf(words, sizeof words, "%s", args);
+	int n = 0;
+	argv[n++] = "concbench";
+	char *save, *tok = strtok_r(words, " ", &save);
+	for (; tok && n < 31; tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	struct cb_err err = {0};
+	cr_assert_eq(cli_parse(c, n, argv, &err), CB_OK, "'%s': %s", args, err.msg);
+}
+
+/* "workload{params}/runner/N/W" per cell, joined by spaces. */
+static void describe_cells(const struct plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < p->ncells && off < len; i++) {
+		const struct cell *c = &p->cells[i];
+		off += (size_t)snprintf(buf + off, len - off, "%s%s{%s}/%s/%d/%d", i ? " " : "",
+					c->wi->wl->name, c->wi->params_str, c->ri->rn->name,
+					c->tasks, c->workers);
+	}
+}
+
+/* "cell:index" per trial, 'w' after a warm-up, joined by spaces. */
+static void describe_order(const struct plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < p->norder && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%d:%d%s", i ? " " : "",
+					p->order[i].cell, p->order[i].index,
+					p->order[i].warmup ? "w" : "");
+}
+
+struct add_case {
+	const char *args;
+	int rc;
+	const char *want; /* CB_OK: the cells; otherwise: in the message */
+};
+
+static const struct add_case add_cases[] = {
+	/* serial runs one at a time: any W is W = 1, and one cell */
+	{"-w sleep -r serial,threads -n 2 -j 0,1,2", CB_OK,
+	 "sleep{ms=100;steps=1}/serial/2/1 sleep{ms=100;steps=1}/threads/2/0 "
+	 "sleep{ms=100;steps=1}/threads/2/1 sleep{ms=100;steps=1}/threads/2/2"},
+	{"-w sleep,countdown -r threads -n 1,3 -p countdown.n=7", CB_OK,
+	 "sleep{ms=100;steps=1}/threads/1/0 sleep{ms=100;steps=1}/threads/3/0 "
+	 "countdown{n=7}/threads/1/0 countdown{n=7}/threads/3/0"},
+	{"-w sleep,sleep -r serial,serial -n 2,2", CB_OK, "sleep{ms=100;steps=1}/serial/2/1"},
+	{"-w sleep -r procs -p sleep.ms=5 -p sleep.steps=3", CB_OK,
+	 "sleep{ms=5;steps=3}/procs/10/0"},
+	{"-w sleep -r serial --scale 0.5", CB_OK, "sleep{ms=50;steps=1}/serial/10/1"},
+	{"-w sleep -r serial -p sleep.ms=40 --scale 0.001", CB_OK,
+	 "sleep{ms=0.04;steps=1}/serial/10/1"},
+	{"-w countdown -r serial -p countdown.n=100 --scale 0.001", CB_OK,
+	 "countdown{n=1}/serial/10/1"},
+	/* the defaults: countdown and power under serial, threads, procs; N = 10, W = 0 */
+	{"-p countdown.n=5 -p power.exp=10", CB_OK,
+	 "countdown{n=5}/serial/10/1 countdown{n=5}/threads/10/0 countdown{n=5}/procs/10/0 "
+	 "power{"},
+
+	{"-w nope", CB_EINVAL, "unknown workload 'nope' (allowed: countdown, power, sleep"},
+	{"-w sleep,nope -r serial", CB_EINVAL, "unknown workload 'nope'"},
+	{"-w sleep -r nope", CB_EINVAL, "unknown runner 'nope' (allowed: serial, threads, procs"},
+	{"-w sleep -r serial -p sleep.bogus=1", CB_EINVAL,
+	 "unknown parameter 'sleep.bogus' (allowed: sleep.ms, sleep.steps)"},
+	{"-w sleep -r serial -p sleep.ms=-1", CB_EINVAL, "sleep.ms: -1 is out of range"},
+	{"-w sleep -r serial -p sleep.steps=x", CB_EINVAL, "sleep.steps: 'x' is not a whole number"},
+	{"-w sleep -r serial -p countdown.n=5", CB_EINVAL,
+	 "-p countdown.n: module 'countdown' is not in this run (add it with -w or -r)"},
+	{"-w sleep -r serial -p threads.stack_kib=64", CB_EINVAL,
+	 "-p threads.stack_kib: module 'threads' is not in this run"},
+	{"-w sleep -r serial -p nomod.k=1", CB_EINVAL,
+	 "-p nomod.k: no workload or runner is named 'nomod'"},
+	{"-w power -r serial -p power.exp=200000 --scale 1000", CB_EINVAL,
+	 "power.exp: --scale 1000 makes 200000 into 2e+08, above its maximum 100000000"},
+};
+
+Test(plan, add_table)
+{
+	for (size_t i = 0; i < sizeof add_cases / sizeof add_cases[0]; i++) {
+		const struct add_case *t = &add_cases[i];
+		struct cli c;
+		parse(&c, t->args);
+		struct plan p = {0};
+		struct cb_err err = {0};
+		int rc = plan_add(&p, &c, NULL, &err);
+		char got[2048];
+		if (rc == CB_OK)
+			describe_cells(&p, got, sizeof got);
+		else
+			cb_copy(got, err.msg, sizeof got);
+		cr_expect_eq(rc, t->rc, "'%s': rc %d (%s)", t->args, rc, got);
+		if (t->rc == CB_OK)
+			cr_expect(strncmp(got, t->want, strlen(t->want)) == 0, "'%s':\n  got  %s\n  want %s",
+				  t->args, got, t->want);
+		else
+			cr_expect(strstr(got, t->want), "'%s': '%s' lacks '%s'", t->args, got, t->want);
+		plan_free(&p);
+		cli_free(&c);
+	}
+}
+
+/* An unknown name is answered with every valid one. */
+Test(plan, unknown_names_list_every_valid_one)
+{
+	struct cli c;
+	struct plan p = {0};
+	struct cb_err err = {0};
+	parse(&c, "-w nope -r serial");
+	cr_assert_eq(plan_add(&p, &c, NULL, &err), CB_EINVAL);
+	for (int i = 0; workload_table[i]; i++)
+		cr_expect(strstr(err.msg, workload_table[i]->name), "'%s' lacks %s", err.msg,
+			  workload_table[i]->name);
+	plan_free(&p);
+	cli_free(&c);
+	parse(&c, "-w sleep -r nope");
+	cr_assert_eq(plan_add(&p, &c, NULL, &err), CB_EINVAL);
+	for (int i = 0; runner_table[i]; i++)
+		cr_expect(strstr(err.msg, runner_table[i]->name), "'%s' lacks %s", err.msg,
+			  runner_table[i]->name);
+	plan_free(&p);
+	cli_free(&c);
+}
+
+struct order_case {
+	const char *first, *second; /* one or two command lines (presets "a", "b") */
+	enum cli_order order;
+	const char *want;
+};
+
+static const struct order_case order_cases[] = {
+	{"-w sleep -r threads -j 1,2 --repeat 2 --warmup 1", NULL, ORDER_INTERLEAVED,
+	 "0:0w 1:0w 0:1 1:1 0:2 1:2"},
+	{"-w sleep -r threads -j 1,2 --repeat 2 --warmup 1", NULL, ORDER_SEQUENTIAL,
+	 "0:0w 0:1 0:2 1:0w 1:1 1:2"},
+	{"-w sleep -r serial --repeat 1 --warmup 0", NULL, ORDER_INTERLEAVED, "0:0"},
+	{"-w sleep -r serial --repeat 3 --warmup 2", NULL, ORDER_SEQUENTIAL, "0:0w 0:1w 0:2 0:3 0:4"},
+	/* cells of unequal length: the short one drops out of later rounds */
+	{"-w sleep -r serial --repeat 1 --warmup 0", "-w sleep -r threads --repeat 3 --warmup 1",
+	 ORDER_INTERLEAVED, "0:0 1:0w 1:1 1:2 1:3"},
+	{"-w sleep -r serial --repeat 1 --warmup 0", "-w sleep -r threads --repeat 3 --warmup 1",
+	 ORDER_SEQUENTIAL, "0:0 1:0w 1:1 1:2 1:3"},
+	{"-w sleep -r serial --repeat 2 --warmup 0", "-w sleep -r threads --repeat 1 --warmup 1",
+	 ORDER_INTERLEAVED, "0:0 1:0w 0:1 1:1"},
+};
+
+Test(plan, order_table)
+{
+	for (size_t i = 0; i < sizeof order_cases / sizeof order_cases[0]; i++) {
+		const struct order_case *t = &order_cases[i];
+		struct plan p = {0};
+		struct cb_err err = {0};
+		struct cli c;
+		parse(&c, t->first);
+		cr_assert_eq(plan_add(&p, &c, t->second ? "a" : NULL, &err), CB_OK, "%s", err.msg);
+		cli_free(&c);
+		if (t->second) {
+			parse(&c, t->second);
+			cr_assert_eq(plan_add(&p, &c, "b", &err), CB_OK, "%s", err.msg);
+			cli_free(&c);
+		}
+		cr_assert_eq(plan_order(&p, t->order, &err), CB_OK);
+		char got[512];
+		describe_order(&p, got, sizeof got);
+		cr_expect_str_eq(got, t->want, "case %zu", i);
+		plan_free(&p);
+	}
+}
+
+struct share_case {
+	const char *a, *b; /* two presets' command lines */
+	int nwls, nrns, ncells;
+};
+
+static const struct share_case share_cases[] = {
+	/* identical workload settings: one instance (one config, one server) */
+	{"-w sleep -p sleep.ms=5 -r serial", "-w sleep -p sleep.ms=5 -r threads", 1, 2, 2},
+	/* the same settings reached differently are still the same */
+	{"-w sleep -r serial", "-w sleep -p sleep.ms=100 -r serial", 1, 1, 2},
+	{"-w sleep -p sleep.ms=50 --scale 2 -r serial", "-w sleep -r threads", 1, 2, 2},
+	{"-w sleep -p sleep.ms=5 -r serial", "-w sleep -p sleep.ms=6 -r serial", 2, 1, 2},
+	{"-w sleep,countdown -r serial", "-w countdown,sleep -r serial", 2, 1, 4},
+	{"-w sleep -r threads -p threads.stack_kib=64", "-w sleep -r threads", 1, 2, 2},
+};
+
+Test(plan, presets_share_instances)
+{
+	for (size_t i = 0; i < sizeof share_cases / sizeof share_cases[0]; i++) {
+		const struct share_case *t = &share_cases[i];
+		struct plan p = {0};
+		struct cb_err err = {0};
+		struct cli c;
+		parse(&c, t->a);
+		cr_assert_eq(plan_add(&p, &c, "a", &err), CB_OK, "%s", err.msg);
+		cli_free(&c);
+		parse(&c, t->b);
+		cr_assert_eq(plan_add(&p, &c, "b", &err), CB_OK, "%s", err.msg);
+		cli_free(&c);
+		cr_expect_eq(p.nwls, t->nwls, "case %zu: %d workload instances", i, p.nwls);
+		cr_expect_eq(p.nrns, t->nrns, "case %zu: %d runner instances", i, p.nrns);
+		cr_expect_eq(p.ncells, t->ncells, "case %zu: %d cells", i, p.ncells);
+		for (int k = 0; k < p.ncells; k++) {
+			bool in_plan = false;
+			for (int j = 0; j < p.nwls; j++)
+				in_plan |= p.cells[k].wi == p.wls[j];
+			cr_expect(in_plan, "case %zu: cell %d has a workload the plan does not own", i, k);
+		}
+		cr_expect_str_eq(p.cells[0].preset, "a");
+		cr_expect_str_eq(p.cells[p.ncells - 1].preset, "b");
+		plan_free(&p);
+	}
+}
+
+/* The same cell from two presets is two cells; from one preset added twice, one. */
+Test(plan, cells_keep_their_preset)
+{
+	struct plan p = {0};
+	struct cb_err err = {0};
+	struct cli c;
+	parse(&c, "-w sleep -r serial");
+	cr_assert_eq(plan_add(&p, &c, "a", &err), CB_OK);
+	cr_assert_eq(plan_add(&p, &c, "a", &err), CB_OK);
+	cr_expect_eq(p.ncells, 1);
+	cr_assert_eq(plan_add(&p, &c, "b", &err), CB_OK);
+	cr_expect_eq(p.ncells, 2);
+	cr_expect_eq(p.cells[0].wi, p.cells[1].wi);
+	cli_free(&c);
+	plan_free(&p);
+}
+
+/* A failed add leaves what was there intact and usable. */
+Test(plan, failed_add_keeps_the_plan)
+{
+	struct plan p = {0};
+	struct cb_err err = {0};
+	struct cli c;
+	parse(&c, "-w sleep -r serial --repeat 2 --warmup 0");
+	cr_assert_eq(plan_add(&p, &c, "a", &err), CB_OK);
+	cli_free(&c);
+	parse(&c, "-w sleep,countdown -r threads -p countdown.n=0");
+	cr_expect_eq(plan_add(&p, &c, "b", &err), CB_EINVAL);
+	cli_free(&c);
+	cr_expect_eq(p.ncells, 1);
+	cr_expect_eq(p.nwls, 1);
+	cr_assert_eq(plan_order(&p, ORDER_INTERLEAVED, &err), CB_OK);
+	cr_expect_eq(p.norder, 2);
+	plan_free(&p);
+	cr_expect_eq(p.ncells, 0);
+}
+
+/* Each command line's --timeout stays with its own cells. */
+Test(plan, cells_keep_their_timeout)
+{
+	struct plan p = {0};
+	struct cb_err err = {0};
+	struct cli c;
+	parse(&c, "-w sleep -r serial --timeout 5");
+	cr_assert_eq(plan_add(&p, &c, "a", &err), CB_OK);
+	cli_free(&c);
+	parse(&c, "-w sleep -r serial");
+	cr_assert_eq(plan_add(&p, &c, "b", &err), CB_OK);
+	cli_free(&c);
+	cr_assert_eq(p.ncells, 2);
+	cr_expect_float_eq(p.cells[0].timeout_s, 5, 1e-12);
+	cr_expect_float_eq(p.cells[1].timeout_s, 300, 1e-12);
+	plan_free(&p);
+}

@@ -1,0 +1,276 @@
+/* presets: reading preset files (good ones, and bad ones named by file:line),
+ * splitting args with quotes, folders of files, and the presets that ship. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "preset.h"
+
+static char scratch[64];
+
+static void scratch_make(void)
+{
+	snprintf(scratch, sizeof scratch, "/tmp/cb-test-preset-XXXXXX");
+	cr_assert_not_null(mkdtemp(scratch));
+}
+
+static void scratch_remove(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static void write_file(const char *name, const char *text, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", scratch, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* "name|title|args|line" per preset, joined by ';'. */
+static void describe(const struct preset_list *pl, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < pl->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s|%s|%s|%d", i ? ";" : "",
+					pl->v[i].name, pl->v[i].title, pl->v[i].args,
+					pl->v[i].line);
+}
+
+struct file_case {
+	const char *text;
+	int rc;
+	const char *want; /* CB_OK: the description; otherwise: in the message */
+};
+
+static const struct file_case file_cases[] = {
+	{"# a comment\n[a]\ntitle = T\nargs = -w sleep\n", CB_OK, "a|T|-w sleep|2"},
+	{"\n   [b-1_X]   \n\targs=  -n 3  \n\n# end\n", CB_OK, "b-1_X||-n 3|2"},
+	{"[a]\nargs=x\n[b]\nargs=y\ntitle=t\n", CB_OK, "a||x|1;b|t|y|3"},
+	{"[a]\nargs = z", CB_OK, "a||z|1"}, /* no newline at the end */
+	{"[a]\nargs = -p sleep.ms=5 -r \"x y\"\n", CB_OK, "a||-p sleep.ms=5 -r \"x y\"|1"},
+	{"[a]\nargs = first\nargs = second\n", CB_OK, "a||second|1"},
+	{"", CB_OK, ""},
+	{"[a\nargs=x\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
+	{"[]\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
+	{"[a] # note\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
+	{"[a b]\nargs=x\n", CB_EINVAL,
+	 "t.preset:1: preset name 'a b' may hold letters, digits, '-' and '_' only"},
+	{"[a.b]\n", CB_EINVAL, "t.preset:1: preset name 'a.b' may hold"},
+	{"[a]\nargs=x\n\n[a]\nargs=y\n", CB_EINVAL, "t.preset:4: preset 'a' is defined twice"},
+	{"args = x\n", CB_EINVAL, "t.preset:1: 'args = x' before any [preset]"},
+	{"[a]\nargs=x\nfoo = 1\n", CB_EINVAL, "t.preset:3: unknown key 'foo' (allowed: title, args)"},
+	{"[a]\njust words\n", CB_EINVAL, "t.preset:2: expected 'key = value' or '[name]'"},
+	{"[a]\ntitle = t\n", CB_EINVAL, "t.preset:1: preset 'a' has no args"},
+	{"[a]\nargs=x\n[b]\n", CB_EINVAL, "t.preset:3: preset 'b' has no args"},
+	{"[a]\nargs =\n", CB_EINVAL, "t.preset:1: preset 'a' has no args"},
+};
+
+Test(preset, file_table)
+{
+	scratch_make();
+	for (size_t i = 0; i < sizeof file_cases / sizeof file_cases[0]; i++) {
+		const struct file_case *t = &file_cases[i];
+		char path[128], got[1024];
+		write_file("t.preset", t->text, path, sizeof path);
+		struct preset_list pl = {0};
+		struct cb_err err = {0};
+		int rc = preset_load_file(&pl, path, &err);
+		if (rc == CB_OK)
+			describe(&pl, got, sizeof got);
+		else
+			cb_copy(got, err.msg, sizeof got);
+		preset_list_free(&pl);
+		cr_expect_eq(rc, t->rc, "case %zu: rc %d (%s)", i, rc, got);
+		if (t->rc == CB_OK)
+			cr_expect_str_eq(got, t->want, "case %zu", i);
+		else
+			cr_expect(strstr(got, t->want), "case %zu: '%s' lacks '%s'", i, got, t->want);
+	}
+	scratch_remove();
+}
+
+Test(preset, long_line_and_missing_file)
+{
+	scratch_make();
+	char *text = malloc(5000), path[128];
+	strcpy(text, "[a]\nargs = ");
+	size_t n = strlen(text);
+	memset(text + n, 'x', 4000);
+	strcpy(text + n + 4000, "\n");
+	write_file("t.preset", text, path, sizeof path);
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "t.preset:2: line too long"), "%s", err.msg);
+	preset_list_free(&pl);
+	free(text);
+
+	snprintf(path, sizeof path, "%s/none.preset", scratch);
+	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "cannot read preset file"), "%s", err.msg);
+	preset_list_free(&pl);
+	scratch_remove();
+}
+
+struct words_case {
+	const char *args;
+	int rc;
+	int n;
+	const char *want; /* CB_OK: the words joined by '|'; otherwise: in the message */
+};
+
+static const struct words_case words_cases[] = {
+	{"-w sleep -n 3", CB_OK, 4, "-w|sleep|-n|3"},
+	{"   lots   of \t space   ", CB_OK, 3, "lots|of|space"},
+	{"-p \"x.y=a b\" -q", CB_OK, 3, "-p|x.y=a b|-q"},
+	{"a\"b c\"d e", CB_OK, 2, "ab cd|e"},
+	{"\"\"", CB_OK, 1, ""},
+	{"", CB_OK, 0, ""},
+	{"-w \"unclosed", CB_EINVAL, 0, "f.preset:7: unclosed quote in args"},
+};
+
+Test(preset, words_table)
+{
+	for (size_t i = 0; i < sizeof words_cases / sizeof words_cases[0]; i++) {
+		const struct words_case *t = &words_cases[i];
+		struct preset ps = {.name = "x", .file = "f.preset", .line = 7};
+		cb_copy(ps.args, t->args, sizeof ps.args);
+		char buf[1024], *words[PRESET_ARGS_MAX], got[1024] = "";
+		int n = -1;
+		struct cb_err err = {0};
+		int rc = preset_words(&ps, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err);
+		cr_expect_eq(rc, t->rc, "'%s': rc %d (%s)", t->args, rc, err.msg);
+		if (rc != CB_OK) {
+			cr_expect(strstr(err.msg, t->want), "'%s': '%s'", t->args, err.msg);
+			continue;
+		}
+		size_t off = 0;
+		for (int k = 0; k < n; k++)
+			off += (size_t)snprintf(got + off, sizeof got - off, "%s%s", k ? "|" : "",
+						words[k]);
+		cr_expect_eq(n, t->n, "'%s': %d words", t->args, n);
+		cr_expect_str_eq(got, t->want, "'%s'", t->args);
+	}
+}
+
+Test(preset, too_many_words)
+{
+	struct preset ps = {.name = "x", .file = "f.preset", .line = 2};
+	for (int i = 0; i <= PRESET_ARGS_MAX; i++)
+		strcat(ps.args, "w ");
+	char buf[1024], *words[PRESET_ARGS_MAX];
+	int n;
+	struct cb_err err = {0};
+	cr_expect_eq(preset_words(&ps, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err),
+		     CB_EINVAL);
+	cr_expect(strstr(err.msg, "f.preset:2: more than 64 words in args"), "%s", err.msg);
+}
+
+/* A folder: *.preset files only, in name order; a name may be defined once over all. */
+Test(preset, folder)
+{
+	scratch_make();
+	char path[128];
+	write_file("b.preset", "[second]\nargs = -n 2\n", path, sizeof path);
+	write_file("a.preset", "[first]\nargs = -n 1\n", path, sizeof path);
+	write_file("notes.txt", "not a preset at all\n", path, sizeof path);
+	write_file(".preset", "[hidden]\nargs = -n 0\n", path, sizeof path);
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	cr_assert_eq(preset_load_dir(&pl, scratch, &err), CB_OK, "%s", err.msg);
+	char got[256];
+	describe(&pl, got, sizeof got);
+	cr_expect_str_eq(got, "first||-n 1|1;second||-n 2|1");
+	cr_expect_not_null(preset_find(&pl, "second"));
+	cr_expect_null(preset_find(&pl, "third"));
+	cr_expect_null(preset_find(&pl, "hidden"));
+	preset_list_free(&pl);
+
+	write_file("c.preset", "args = -n 3\n[first]\nargs = -n 1\n", path, sizeof path);
+	cr_expect_eq(preset_load_dir(&pl, scratch, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "c.preset:1: 'args = -n 3' before any [preset]"), "%s",
+		  err.msg);
+	preset_list_free(&pl);
+
+	write_file("c.preset", "[first]\nargs = -n 1\n", path, sizeof path);
+	cr_expect_eq(preset_load_dir(&pl, scratch, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "c.preset:1: preset 'first' is defined twice"), "%s", err.msg);
+	preset_list_free(&pl);
+
+	snprintf(path, sizeof path, "%s/none", scratch);
+	cr_expect_eq(preset_load_dir(&pl, path, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "cannot open the presets folder"), "%s", err.msg);
+	preset_list_free(&pl);
+	scratch_remove();
+}
+
+Test(preset, dir_from_environment)
+{
+	unsetenv("CONCBENCH_PRESETS");
+	char def[4096];
+	cb_copy(def, preset_dir(), sizeof def);
+	cr_expect(strstr(def, "presets") != NULL, "%s", def);
+	setenv("CONCBENCH_PRESETS", "/some/where", 1);
+	cr_expect_str_eq(preset_dir(), "/some/where");
+	setenv("CONCBENCH_PRESETS", "", 1);
+	cr_expect_str_eq(preset_dir(), def, "an empty value means the default");
+	unsetenv("CONCBENCH_PRESETS");
+}
+
+/* Every preset that ships loads, and its args are a valid command line. */
+Test(preset, shipped_presets_parse)
+{
+	unsetenv("CONCBENCH_PRESETS");
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	cr_assert_eq(preset_load_dir(&pl, preset_dir(), &err), CB_OK, "%s", err.msg);
+	cr_expect_gt(pl.n, 0, "no presets in %s", preset_dir());
+	for (int i = 0; i < pl.n; i++) {
+		char buf[1024], *words[PRESET_ARGS_MAX + 2];
+		int n;
+		cr_expect(pl.v[i].title[0], "%s has no title", pl.v[i].name);
+		cr_assert_eq(preset_words(&pl.v[i], words + 1, PRESET_ARGS_MAX, &n, buf, sizeof buf,
+					  &err), CB_OK, "%s", err.msg);
+		words[0] = "concbench";
+		words[n + 1] = NULL;
+		struct cli c;
+		cr_expect_eq(cli_parse(&c, n + 1, words, &err), CB_OK, "preset %s: %s",
+			     pl.v[i].name, err.msg);
+		cr_expect_gt(c.nworkloads, 0, "preset %s names no workload", pl.v[i].name);
+		cli_free(&c);
+	}
+	preset_list_free(&pl);
+}
+
+/* A folder path longer than the name kept for messages still reads. */
+Test(preset, long_folder_path)
+{
+	scratch_make();
+	char dir[512], name[120], path[640];
+	memset(name, 'd', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	snprintf(dir, sizeof dir, "%s/%s", scratch, name);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/%s", name);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_gt(strlen(dir), sizeof((struct preset *)0)->file);
+	snprintf(path, sizeof path, "%s/t.preset", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("[a]\nargs = -n 1\n", f);
+	fclose(f);
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	cr_expect_eq(preset_load_dir(&pl, dir, &err), CB_OK, "%s", err.msg);
+	cr_expect_eq(pl.n, 1);
+	preset_list_free(&pl);
+	scratch_remove();
+}

@@ -1,0 +1,332 @@
+/* http: each task makes `fetches` GETs in a row (the luminousmen article's io_bound
+ * task: four sites one after another). With no http.url the driver starts the
+ * local delay server (concbench-httpd) before the run and stops it after, and
+ * every GET asks it for `bytes` bytes after `delay_ms`: a remote site without the
+ * internet, and with a known ideal time. Each response is checked: status 200 and,
+ * against the local server, exactly `bytes` bytes. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "runner.h"
+#include "workload.h"
+
+#define HTTP_URLS_MAX 64
+#define HTTP_FETCHES_MAX 1000
+#define HTTP_START_TIMEOUT_S 5.0
+#define HTTP_STOP_TIMEOUT_S 2.0
+
+struct http_cfg {
+	int fetches;
+	double delay_ms;
+	long bytes, timeout_ms;
+	char *urls[HTTP_URLS_MAX]; /* given by the user, or the local server's one */
+	int nurls;
+	bool local;                /* no URL given: the harness runs the server */
+	pid_t server;              /* the local server while it runs, else 0 */
+	/* nurls rows of `fetches` steps; row r starts at URL r, so the tasks walk the
+	 * URLs in turn (task k's fetch j goes to URL (k * fetches + j) mod nurls). */
+	struct step *steps;
+};
+
+static const struct param_spec http_params[] = {
+	{"fetches", PARAM_INT, "1", 1, HTTP_FETCHES_MAX, NULL, "GETs in a row per task", false},
+	{"delay_ms", PARAM_MS, "100", 0, 3600000, NULL,
+	 "how long the local server waits before it answers", true},
+	{"bytes", PARAM_INT, "16384", 0, 64 << 20, NULL, "body size the local server sends",
+	 false},
+	{"timeout_ms", PARAM_MS, "30000", 1, 3600000, NULL, "a GET taking longer fails", false},
+	{"url", PARAM_STRS, "", 0, 0, NULL,
+	 "real URLs instead of the local server (http:// or https://, repeatable); the "
+	 "tasks' fetches go through them in turn", false},
+	{0},
+};
+
+static void http_free(void *cfg)
+{
+	struct http_cfg *c = cfg;
+	if (!c)
+		return;
+	for (int i = 0; i < c->nurls; i++)
+		free(c->urls[i]);
+	free(c->steps);
+	free(c);
+}
+
+/* Only a whole http(s) URL with a host gets through: curl's own parser decides. */
+static int http_check_url(const char *url, struct cb_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = CB_OK;
+	if (!u)
+		return cb_fail(err, CB_ESYS, "http.url: no memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		rc = cb_fail(err, CB_EINVAL, "http.url: '%s' is not a valid URL "
+			     "(allowed: http://host/... or https://host/...)", url);
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		rc = cb_fail(err, CB_EINVAL, "http.url: '%s': scheme '%s' is not supported "
+			     "(allowed: http, https)", url, scheme ? scheme : "");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int http_make_steps(struct http_cfg *c, struct cb_err *err)
+{
+	struct step *s = malloc(sizeof *s * (size_t)c->nurls * (size_t)c->fetches);
+	if (!s)
+		return cb_fail(err, CB_ESYS, "http: no memory for %d x %d steps", c->nurls,
+			       c->fetches);
+	for (int r = 0; r < c->nurls; r++)
+		for (int j = 0; j < c->fetches; j++)
+			s[r * c->fetches + j] = (struct step){
+				.kind = STEP_FETCH,
+				.fetch = {.url = c->urls[(r + j) % c->nurls], .status = 200,
+					  .bytes = c->local ? c->bytes : -1,
+					  .timeout_ms = c->timeout_ms}};
+	free(c->steps);
+	c->steps = s;
+	return CB_OK;
+}
+
+/* Splits http.url and checks every URL; a list cut short would go unnoticed. */
+static int http_take_urls(struct http_cfg *c, const struct params *p, struct cb_err *err)
+{
+	char buf[8192], *urls[HTTP_URLS_MAX + 1];
+	if (strlen(params_str(p, "url")) >= sizeof buf)
+		return cb_fail(err, CB_EINVAL, "http.url: the list is longer than %zu characters",
+			       sizeof buf - 1);
+	int n = params_strs(p, "url", urls, HTTP_URLS_MAX + 1, buf, sizeof buf);
+	if (n > HTTP_URLS_MAX)
+		return cb_fail(err, CB_EINVAL, "http.url: more than %d URLs", HTTP_URLS_MAX);
+	for (int i = 0; i < n; i++) {
+		int rc = http_check_url(urls[i], err);
+		if (rc)
+			return rc;
+		if (!(c->urls[c->nurls] = strdup(urls[i])))
+			return cb_fail_errno(err, CB_ESYS, "http");
+		c->nurls++;
+	}
+	return CB_OK;
+}
+
+static int http_configure(const struct params *p, void **cfg, struct cb_err *err)
+{
+	struct http_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return cb_fail_errno(err, CB_ESYS, "http");
+	c->fetches = (int)params_int(p, "fetches");
+	c->delay_ms = params_ms(p, "delay_ms");
+	c->bytes = (long)params_int(p, "bytes");
+	c->timeout_ms = (long)ceil(params_ms(p, "timeout_ms"));
+	int rc = http_take_urls(c, p, err);
+	c->local = c->nurls == 0;
+	if (rc == CB_OK && !c->local)
+		rc = http_make_steps(c, err);
+	if (rc) {
+		http_free(c);
+		return rc;
+	}
+	*cfg = c;
+	return CB_OK;
+}
+
+/* The server binary: $CONCBENCH_HTTPD, else beside the build's concbench. */
+static void http_server_path(char *buf, size_t len)
+{
+	const char *env = getenv("CONCBENCH_HTTPD");
+	if (env && *env) {
+		cb_copy(buf, env, len);
+		return;
+	}
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%s/../workloads/httpd/concbench-httpd", self);
+	if (access(buf, X_OK) != 0)
+		snprintf(buf, len, "%s/concbench-httpd", self);
+}
+
+/* Reads the server's first line, its port, within the start time-out. */
+static int http_read_port(int fd, int *port, struct cb_err *err)
+{
+	char line[32];
+	size_t got = 0;
+	double until = clock_now() + HTTP_START_TIMEOUT_S;
+	while (got < sizeof line - 1 && !memchr(line, '\n', got)) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int left = (int)((until - clock_now()) * 1000);
+		if (left <= 0 || poll(&pf, 1, left) <= 0)
+			return cb_fail(err, CB_ESYS, "concbench-httpd did not report its port "
+				       "within %.0f s", HTTP_START_TIMEOUT_S);
+		ssize_t n = read(fd, line + got, sizeof line - 1 - got);
+		if (n <= 0)
+			return cb_fail(err, CB_ESYS, "concbench-httpd exited before it listened "
+				       "(see its message above)");
+		got += (size_t)n;
+	}
+	line[got] = '\0';
+	*port = atoi(line);
+	if (*port <= 0 || *port > 65535)
+		return cb_fail(err, CB_ESYS, "concbench-httpd reported port '%s'", line);
+	return CB_OK;
+}
+
+/* The port line comes after listen(), so one connect normally settles it; a few
+ * tries cover a server that printed and then failed. */
+static int http_wait_answering(int port, struct cb_err *err)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	for (int tries = 0; tries < 50; tries++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return cb_fail_errno(err, CB_ESYS, "socket");
+		int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
+		close(fd);
+		if (rc == 0)
+			return CB_OK;
+		nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+	}
+	return cb_fail(err, CB_ESYS, "concbench-httpd reported port %d but does not accept "
+		       "connections on 127.0.0.1:%d", port, port);
+}
+
+/* The client side needs one descriptor per connection: take what the hard limit allows. */
+static void http_raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int http_start(void *cfg, struct cb_err *err)
+{
+	struct http_cfg *c = cfg;
+	if (!c->local || c->server > 0)
+		return CB_OK;
+	char path[4200];
+	http_server_path(path, sizeof path);
+	if (access(path, X_OK) != 0)
+		return cb_fail_errno(err, CB_ESYS, "cannot run the delay server '%s' (build it, "
+				     "or set CONCBENCH_HTTPD)", path);
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cb_fail_errno(err, CB_ESYS, "pipe");
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return cb_fail_errno(err, CB_ESYS, "fork of the delay server");
+	}
+	if (pid == 0) {
+		/* Its own group, so Ctrl-C reaches the driver, which then stops it in order. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* exec keeps the mask: the server must see the SIGTERM that stops it. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (getppid() != parent || dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execl(path, "concbench-httpd", "-p", "0", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	c->server = pid;
+	int port = 0, rc = http_read_port(fds[0], &port, err);
+	close(fds[0]);
+	if (rc || (rc = http_wait_answering(port, err)))
+		return rc;
+	char url[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/%.6g/bytes/%ld", port,
+		 floor(c->delay_ms), c->bytes);
+	char *copy = strdup(url);
+	if (!copy)
+		return cb_fail_errno(err, CB_ESYS, "http");
+	free(c->urls[0]); /* a second start after a finish */
+	c->urls[0] = copy;
+	c->nurls = 1;
+	http_raise_nofile();
+	return http_make_steps(c, err);
+}
+
+static void http_finish(void *cfg)
+{
+	struct http_cfg *c = cfg;
+	if (!c || c->server <= 0)
+		return;
+	kill(c->server, SIGTERM);
+	double until = clock_now() + HTTP_STOP_TIMEOUT_S;
+	while (waitpid(c->server, NULL, WNOHANG) == 0) {
+		if (clock_now() > until) {
+			kill(c->server, SIGKILL);
+			waitpid(c->server, NULL, 0);
+			break;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	}
+	c->server = 0;
+}
+
+static int http_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
+		      struct cb_err *err)
+{
+	(void)workers;
+	const struct http_cfg *c = cfg;
+	if (!c->steps)
+		return cb_fail(err, CB_ESYS, "http: the delay server was not started");
+	int rc = taskset_alloc(ts, ntasks, c->steps, c->fetches, err);
+	for (int k = 0; rc == CB_OK && k < ntasks; k++)
+		ts->tasks[k].steps = &c->steps[(int)((int64_t)k * c->fetches % c->nurls) *
+					       c->fetches];
+	return rc;
+}
+
+static double http_ideal(const void *cfg, int ntasks, int workers)
+{
+	const struct http_cfg *c = cfg;
+	if (!c->local)
+		return -1;
+	int w = runner_workers(ntasks, workers);
+	int rounds = w > 0 ? (ntasks + w - 1) / w : 0;
+	return rounds * c->fetches * floor(c->delay_ms) * 1e-3;
+}
+
+const struct workload http_workload = {
+	.name = "http",
+	.summary = "fetches GETs in a row per task, from the local delay server or real URLs",
+	.params = http_params,
+	.configure = http_configure,
+	.config_free = http_free,
+	.start = http_start,
+	.finish = http_finish,
+	.build = http_build,
+	.release = taskset_free,
+	.ideal_s = http_ideal,
+};

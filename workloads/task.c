@@ -1,0 +1,58 @@
+/* What every runner shares about tasks: where a step leads, and the names of things. */
+#include <stdlib.h>
+
+#include "workload.h"
+
+int task_next(const struct task *t, int pc, enum step_status s)
+{
+	switch (s) {
+	case STEP_OK:
+		return pc + 1 < t->nsteps ? pc + 1 : TASK_END;
+	case STEP_ALT:
+		return t->steps[pc].alt;
+	case STEP_DONE:
+		return TASK_END;
+	case STEP_FAIL:
+		break;
+	}
+	return TASK_FAILED;
+}
+
+const char *task_fail_name(enum task_fail f)
+{
+	static const char *const names[FAIL_REASONS] = {
+		[FAIL_NONE] = "none",       [FAIL_CHECK] = "check",     [FAIL_SPAWN] = "spawn",
+		[FAIL_DIED] = "died",       [FAIL_CONNECT] = "connect", [FAIL_TIMEOUT] = "timeout",
+		[FAIL_STATUS] = "status",   [FAIL_BODY] = "body",       [FAIL_FETCH] = "fetch",
+		[FAIL_BLOCKED] = "blocked",
+	};
+	return (unsigned)f < FAIL_REASONS ? names[f] : "unknown";
+}
+
+const char *step_kind_name(enum step_kind k)
+{
+	static const char *const names[STEP_KINDS] = {
+		[STEP_COMPUTE] = "compute", [STEP_SLEEP] = "sleep", [STEP_FETCH] = "fetch",
+		[STEP_WAIT] = "wait",       [STEP_POST] = "post",
+	};
+	return (unsigned)k < STEP_KINDS ? names[k] : "unknown";
+}
+
+int taskset_alloc(struct taskset *ts, int ntasks, const struct step *steps, int nsteps,
+		  struct cb_err *err)
+{
+	*ts = (struct taskset){0};
+	ts->tasks = malloc(sizeof *ts->tasks * (size_t)(ntasks > 0 ? ntasks : 1));
+	if (!ts->tasks)
+		return cb_fail(err, CB_ELIMIT, "no memory for %d tasks", ntasks);
+	ts->ntasks = ntasks;
+	for (int i = 0; i < ntasks; i++)
+		ts->tasks[i] = (struct task){.steps = steps, .nsteps = nsteps};
+	return CB_OK;
+}
+
+void taskset_free(struct taskset *ts)
+{
+	free(ts->tasks);
+	ts->tasks = NULL;
+}

@@ -1,0 +1,161 @@
+/* The workload interface: what a unit of work is, independent of any concurrency model.
+ *
+ * A task is a short program of steps. A runner carries steps out in its own model:
+ *
+ *   step       serial / threads / procs     evloop                      green
+ *   compute    call it                      call it (blocks the loop)   call it (no yield)
+ *   sleep      nanosleep                    ev_timer                    ev_timer + switch to hub
+ *   fetch      curl easy, blocking          curl multi on ev_io/timer   curl multi + switch to hub
+ *   wait/post  semaphore of the model       counter + FIFO of waiters   counter + FIFO, switching
+ *
+ * Control flow is data too: every step ends with a status (task_next below says
+ * where the task goes next), so a wait that times out can branch to a back-off
+ * and a compute step can loop, without a runner knowing what the task means.
+ * Adding a workload never touches a runner; adding a step kind touches every runner. */
+#ifndef CB_WORKLOAD_H
+#define CB_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "params.h"
+
+enum step_kind {
+	STEP_COMPUTE, /* call fn(state, arg) on the runner's thread */
+	STEP_SLEEP,   /* wait ns nanoseconds without using the CPU */
+	STEP_FETCH,   /* one HTTP GET, checked against status and size */
+	STEP_WAIT,    /* take one unit of semaphore `sem`, waiting at most timeout_ns */
+	STEP_POST,    /* give one unit back to semaphore `sem` */
+	STEP_KINDS
+};
+
+/* How a step ended. */
+enum step_status {
+	STEP_OK,   /* go on with the next step */
+	STEP_ALT,  /* go to step.alt: a compute step's choice, or a wait that timed out */
+	STEP_DONE, /* the task is finished, successfully */
+	STEP_FAIL, /* the task failed; the runner records why (enum task_fail) */
+};
+
+/* Why a task failed; each reason is a counter in the trial's results. */
+enum task_fail {
+	FAIL_NONE,
+	FAIL_CHECK,   /* a compute step found a wrong answer */
+	FAIL_SPAWN,   /* the runner could not start a worker (fork, pthread_create, memory) */
+	FAIL_DIED,    /* the worker running it died (signal, crash) */
+	FAIL_CONNECT, /* fetch: connection refused or reset */
+	FAIL_TIMEOUT, /* fetch: took longer than its timeout */
+	FAIL_STATUS,  /* fetch: HTTP status other than expected */
+	FAIL_BODY,    /* fetch: body of the wrong size */
+	FAIL_FETCH,   /* fetch: any other transfer error */
+	FAIL_BLOCKED, /* wait: would wait forever where nothing can post (serial) */
+	FAIL_REASONS
+};
+
+const char *task_fail_name(enum task_fail f);
+const char *step_kind_name(enum step_kind k);
+
+typedef enum step_status (*compute_fn)(void *state, const void *arg);
+
+struct step {
+	enum step_kind kind;
+	int16_t alt; /* the step STEP_ALT jumps to */
+	union {
+		struct {
+			compute_fn fn;
+			const void *arg;
+		} compute;
+		struct {
+			int64_t ns;
+		} sleep;
+		struct {
+			const char *url;
+			long status;     /* expected HTTP status */
+			long bytes;      /* expected body size; -1: any */
+			long timeout_ms; /* whole transfer; 0: none */
+		} fetch;
+		struct {
+			int sem;
+			int64_t timeout_ns; /* < 0: wait for ever */
+		} wait;
+		struct {
+			int sem;
+		} post;
+	};
+};
+
+struct task {
+	const struct step *steps; /* usually shared by every task of a workload */
+	int nsteps;
+	void *state; /* the workload's per-task state, handed to compute steps */
+};
+
+/* Where a task goes after step pc ended with status s: the next pc, or one of these. */
+enum { TASK_END = -1, TASK_FAILED = -2 };
+int task_next(const struct task *t, int pc, enum step_status s);
+
+/* A counting semaphore the tasks share; a lock is one with init 1. */
+struct sem_decl {
+	const char *name;
+	int init;
+};
+
+struct taskset {
+	struct task *tasks;
+	int ntasks;
+	const struct sem_decl *sems;
+	int nsems;
+	void *priv; /* the workload's; freed by its release */
+};
+
+/* What a runner reports for each task. Times are seconds since the run began;
+ * float, because at a million tasks every byte per task is paid in page faults. */
+struct task_result {
+	uint8_t done;   /* the runner finished with it, ok or not */
+	uint8_t fail;   /* enum task_fail; FAIL_NONE when ok */
+	float start_s, end_s;
+};
+
+#define WL_METRICS_MAX 8
+
+struct workload {
+	const char *name;
+	const char *summary;
+	const struct param_spec *params;
+	/* Extra per-trial result columns (NULL-terminated), filled by check. */
+	const char *const *metrics;
+	/* The outcome of a trial the timeout killed (e.g. "deadlocked"); NULL: "timeout". */
+	const char *timeout_outcome;
+	/* The ideal time is the serial time over min(W, N, cores): CPU work. */
+	bool cpu_bound;
+
+	/* At plan time, in the driver: validate what params cannot (cross-field rules). */
+	int (*configure)(const struct params *p, void **cfg, struct cb_err *err);
+	void (*config_free)(void *cfg);
+	/* In the driver, once before the first trial and once after the last (or on
+	 * any stop): start and stop what the tasks need, e.g. the local HTTP server.
+	 * Optional; finish must be safe to call after a failed or missing start. */
+	int (*start)(void *cfg, struct cb_err *err);
+	void (*finish)(void *cfg);
+	/* In the trial child, before the clock starts. */
+	int (*build)(const void *cfg, int ntasks, int workers, struct taskset *ts,
+		     struct cb_err *err);
+	/* After the run, clock stopped: verify shared results, fill metric[]. Optional. */
+	int (*check)(const void *cfg, struct taskset *ts, const struct task_result *res,
+		     double *metric, struct cb_err *err);
+	void (*release)(struct taskset *ts);
+	/* Seconds a perfect scheduler needs, or < 0 when not known. Optional. */
+	double (*ideal_s)(const void *cfg, int ntasks, int workers);
+};
+
+/* The registry: the one place that lists workloads (workloads/registry.c). */
+extern const struct workload *const workload_table[];
+const struct workload *workload_find(const char *name);
+
+/* Helpers for workloads that give every task the same steps and no state. */
+int taskset_alloc(struct taskset *ts, int ntasks, const struct step *steps, int nsteps,
+		  struct cb_err *err);
+void taskset_free(struct taskset *ts);
+
+#endif
