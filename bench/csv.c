@@ -285,6 +285,7 @@ static void meta_body(FILE *f, const void *arg)
 	meta_number(f, "countdown_ns_per_iter", fl->countdown_ns);
 	meta_number(f, "core_ghz_est", fl->core_ghz);
 	meta_number(f, "countdown_cycles_per_iter", fl->countdown_ns * fl->core_ghz);
+	meta_number(f, "parallel_cores", fl->parallel_cores);
 	for (int i = 0; i < fl->n; i++) {
 		const struct floor_entry *e = &fl->e[i];
 		char key[160];

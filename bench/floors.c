@@ -1,7 +1,9 @@
 /* Measuring the floors. */
 #include "floors.h"
 
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -11,10 +13,13 @@
 #include "clock.h"
 #include "countdown.h"
 #include "stats.h"
+#include "sysinfo.h"
 #include "trial.h"
 
 #define FLOOR_REPS 3
 #define FORK_WAIT_REPS 50
+#define CAPACITY_REPS 5
+#define CAPACITY_WORK_S 0.02
 #define TOUCH_BYTES (64u << 20)
 /* The harness floors take about a second; a short --timeout meant for the trials
  * must not stop the run before its first trial. */
@@ -22,7 +27,7 @@
 
 static int fork_wait_fn(void *arg, struct cb_err *err)
 {
-	double *out = arg;
+	double *out = &((struct floors *)arg)->fork_wait_s;
 	double t0 = clock_now();
 	for (int i = 0; i < FORK_WAIT_REPS; i++) {
 		pid_t pid = fork();
@@ -74,6 +79,41 @@ static int cpu_clock_fn(void *arg, struct cb_err *err)
 	return CB_OK;
 }
 
+static void *spin_thread(void *arg)
+{
+	countdown_spin(*(const uint64_t *)arg);
+	return NULL;
+}
+
+/* How many cores' worth of CPU the host gives right now: nproc counts the cores a
+ * process may use, not what a cgroup quota or a busy neighbour leaves of them. One
+ * countdown alone, then one on each core at once: cores x t1 / tk. */
+static int capacity_fn(void *arg, struct cb_err *err)
+{
+	struct floors *f = arg;
+	int k = sysinfo_cores();
+	uint64_t n = (uint64_t)(CAPACITY_WORK_S / (f->countdown_ns * 1e-9));
+	pthread_t *t = calloc((size_t)k, sizeof *t);
+	if (!t)
+		return cb_fail_errno(err, CB_ESYS, "capacity");
+	double t0 = clock_now();
+	countdown_spin(n);
+	double one = clock_now() - t0;
+	int started = 0, rc = CB_OK;
+	t0 = clock_now();
+	for (; started < k; started++)
+		if ((errno = pthread_create(&t[started], NULL, spin_thread, &n))) {
+			rc = cb_fail_errno(err, CB_ESYS, "pthread_create");
+			break;
+		}
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	double all = clock_now() - t0;
+	free(t);
+	f->parallel_cores = k * one / all;
+	return rc;
+}
+
 static int nothing_fn(void *arg, struct cb_err *err)
 {
 	(void)arg;
@@ -87,16 +127,20 @@ static int runner_floor_fn(void *arg, struct cb_err *err)
 	return e->ri->rn->floor(&e->ri->params, e->tasks, e->workers, err);
 }
 
-/* The fork+wait figure comes from inside its child, so a fork of that child is not in it. */
-static int fork_wait_shared(double *out, double timeout_s, struct cb_err *err)
+/* Runs fn in a trial child on a copy of *f it shares with the driver, for figures
+ * taken inside the child: a fork of that child, threads the driver must not have. */
+static int in_child(int (*fn)(void *, struct cb_err *), struct floors *f, double timeout_s,
+		    struct cb_err *err)
 {
-	double *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
-			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct floors *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		return cb_fail_errno(err, CB_ESYS, "mmap");
+	*shared = *f;
 	double s;
-	int rc = trial_time_fn(fork_wait_fn, shared, timeout_s, &s, NULL, err);
-	*out = *shared;
+	int rc = trial_time_fn(fn, shared, timeout_s, &s, NULL, err);
+	if (rc == CB_OK)
+		*f = *shared;
 	munmap(shared, sizeof *shared);
 	return rc;
 }
@@ -107,9 +151,11 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	int rc;
 	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
 		timeout_s = HARNESS_TIMEOUT_MIN_S;
-	for (int i = 0; i < FLOOR_REPS; i++)
-		if ((rc = fork_wait_shared(&v[i], timeout_s, err)))
+	for (int i = 0; i < FLOOR_REPS; i++) {
+		if ((rc = in_child(fork_wait_fn, f, timeout_s, err)))
 			return rc;
+		v[i] = f->fork_wait_s;
+	}
 	f->fork_wait_s = stats_median(v, FLOOR_REPS);
 	for (int i = 0; i < FLOOR_REPS; i++) {
 		if ((rc = trial_time_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
@@ -120,6 +166,13 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	/* In the driver itself: it touches no memory and forks nothing. */
 	if ((rc = cpu_clock_fn(f, err)))
 		return rc;
+	double cap[CAPACITY_REPS];
+	for (int i = 0; i < CAPACITY_REPS; i++) {
+		if ((rc = in_child(capacity_fn, f, timeout_s, err)))
+			return rc;
+		cap[i] = f->parallel_cores;
+	}
+	f->parallel_cores = stats_median(cap, CAPACITY_REPS);
 	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
@@ -168,7 +221,7 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 void floors_none(struct floors *f)
 {
 	*f = (struct floors){.fork_wait_s = NAN, .page_touch_s = NAN, .countdown_ns = NAN,
-			     .core_ghz = NAN, .base_rss_kib = -1};
+			     .core_ghz = NAN, .parallel_cores = NAN, .base_rss_kib = -1};
 }
 
 double floors_of(const struct floors *f, const struct cell *c)

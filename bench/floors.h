@@ -20,6 +20,7 @@ struct floors {
 	long base_rss_kib;    /* peak RSS of a trial child that does nothing; -1: unknown */
 	double countdown_ns;  /* one countdown iteration */
 	double core_ghz;      /* core clock, from a chain of dependent multiplies; NAN off x86-64 */
+	double parallel_cores; /* cores' worth of CPU the host gives: cores x t1 / t(cores at once) */
 	struct floor_entry *e;
 	int n;
 };

@@ -155,12 +155,13 @@ out:
 }
 
 /* The user's own words, less --preset, go after a preset's so they add or override. */
-static int preset_cli(struct cli *sub, const struct preset *ps, int argc, char **argv,
-		      struct cb_err *err)
+static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int argc,
+		      char **argv, struct cb_err *err)
 {
 	char buf[1024], *words[PRESET_ARGS_MAX];
 	char *args[PRESET_ARGS_MAX + 2 * CLI_LIST_MAX + 64];
-	int nw, n = 0, rc = preset_words(ps, words, PRESET_ARGS_MAX, &nw, buf, sizeof buf, err);
+	int nw, n = 0;
+	int rc = preset_words(ps, sweep, words, PRESET_ARGS_MAX, &nw, buf, sizeof buf, err);
 	if (rc)
 		return rc;
 	args[n++] = argv[0];
@@ -187,11 +188,14 @@ static int preset_cli(struct cli *sub, const struct preset *ps, int argc, char *
 static int add_preset(struct plan *p, const struct preset *ps, int argc, char **argv,
 		      struct cb_err *err)
 {
-	struct cli sub;
-	int rc = preset_cli(&sub, ps, argc, argv, err);
-	if (rc == CB_OK)
-		rc = plan_add(p, &sub, ps->name, err);
-	cli_free(&sub);
+	int rc = CB_OK;
+	for (int i = 0; rc == CB_OK && i < ps->nsweeps; i++) {
+		struct cli sub;
+		rc = preset_cli(&sub, ps, i, argc, argv, err);
+		if (rc == CB_OK)
+			rc = plan_add(p, &sub, ps->name, err);
+		cli_free(&sub);
+	}
 	return rc;
 }
 
@@ -219,7 +223,7 @@ static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *
 				       c->presets[i], names);
 		}
 		for (int k = 0; k < pl->n; k++)
-			if ((all || ps == &pl->v[k]) && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
+			if ((all ? pl->v[k].in_all : ps == &pl->v[k]) && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
 				return rc;
 	}
 	return plan_order(p, c->order, err);

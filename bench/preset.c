@@ -63,6 +63,7 @@ static int parse_line(struct preset_list *pl, char *s, const char *path, int ln,
 		cb_copy(p->name, s + 1, sizeof p->name);
 		cb_copy(p->file, path, sizeof p->file);
 		p->line = ln;
+		p->in_all = true;
 		return CB_OK;
 	}
 	char *eq = strchr(s, '=');
@@ -75,11 +76,21 @@ static int parse_line(struct preset_list *pl, char *s, const char *path, int ln,
 	struct preset *p = &pl->v[pl->n - 1];
 	if (strcmp(key, "title") == 0)
 		cb_copy(p->title, val, sizeof p->title);
-	else if (strcmp(key, "args") == 0)
-		cb_copy(p->args, val, sizeof p->args);
-	else
-		return cb_fail(err, CB_EINVAL, "%s:%d: unknown key '%s' (allowed: title, args)",
-			       path, ln, key);
+	else if (strcmp(key, "args") == 0) {
+		if (!*val)
+			return CB_OK; /* nothing to run; a preset left with none is refused below */
+		if (p->nsweeps == PRESET_SWEEPS_MAX)
+			return cb_fail(err, CB_EINVAL, "%s:%d: more than %d args lines in preset '%s'",
+				       path, ln, PRESET_SWEEPS_MAX, p->name);
+		cb_copy(p->args[p->nsweeps++], val, sizeof p->args[0]);
+	} else if (strcmp(key, "in_all") == 0) {
+		if (strcmp(val, "yes") && strcmp(val, "no"))
+			return cb_fail(err, CB_EINVAL, "%s:%d: in_all = '%s' (allowed: yes, no)", path,
+				       ln, val);
+		p->in_all = strcmp(val, "yes") == 0;
+	} else
+		return cb_fail(err, CB_EINVAL, "%s:%d: unknown key '%s' (allowed: title, args, "
+			       "in_all)", path, ln, key);
 	return CB_OK;
 }
 
@@ -99,7 +110,7 @@ int preset_load_file(struct preset_list *pl, const char *path, struct cb_err *er
 	}
 	fclose(f);
 	for (int i = first; rc == CB_OK && i < pl->n; i++)
-		if (!pl->v[i].args[0])
+		if (!pl->v[i].nsweeps)
 			rc = cb_fail(err, CB_EINVAL, "%s:%d: preset '%s' has no args", path,
 				     pl->v[i].line, pl->v[i].name);
 	return rc;
@@ -149,10 +160,10 @@ const struct preset *preset_find(const struct preset_list *pl, const char *name)
 	return NULL;
 }
 
-int preset_words(const struct preset *ps, char **words, int max, int *nwords, char *buf,
-		 size_t len, struct cb_err *err)
+int preset_words(const struct preset *ps, int sweep, char **words, int max, int *nwords,
+		 char *buf, size_t len, struct cb_err *err)
 {
-	cb_copy(buf, ps->args, len);
+	cb_copy(buf, ps->args[sweep], len);
 	int n = 0;
 	*nwords = 0;
 	char *c = buf;

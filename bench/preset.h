@@ -6,18 +6,27 @@
  *   title = 3 burgers of 5 s: serial, all at once, two staff (seed 001)
  *   args = -w sleep -p sleep.ms=5000 -n 3 -j 0,2 -r serial,threads
  *
- * `args` are concbench options, split at spaces; "double quotes" keep spaces. */
+ * `args` are concbench options, split at spaces; "double quotes" keep spaces. A preset
+ * may have several `args` lines: each adds one more sweep under the preset's name, for
+ * sizes that differ by model (threads to 10 000, the event loop to 1 000 000).
+ * `in_all = no` leaves a preset out of --preset all (the articles' experiments). */
 #ifndef CB_PRESET_H
 #define CB_PRESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 
 #define PRESET_ARGS_MAX 64
+#define PRESET_SWEEPS_MAX 8
 
 struct preset {
 	char name[64];
 	char title[256];
-	char args[1024];
+	char args[PRESET_SWEEPS_MAX][1024];
+	int nsweeps;
+	bool in_all;
 	char file[256]; /* where it was read, for messages */
 	int line;
 };
@@ -32,9 +41,9 @@ int preset_load_dir(struct preset_list *pl, const char *dir, struct cb_err *err)
 int preset_load_file(struct preset_list *pl, const char *path, struct cb_err *err);
 void preset_list_free(struct preset_list *pl);
 const struct preset *preset_find(const struct preset_list *pl, const char *name);
-/* Splits ps->args into *n words, kept in buf. */
-int preset_words(const struct preset *ps, char **words, int max, int *n, char *buf, size_t len,
-		 struct cb_err *err);
+/* Splits ps->args[sweep] into *n words, kept in buf. */
+int preset_words(const struct preset *ps, int sweep, char **words, int max, int *n, char *buf,
+		 size_t len, struct cb_err *err);
 /* The folder presets are read from. */
 const char *preset_dir(void);
 

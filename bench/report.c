@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sysinfo.h"
+
 void report_duration(char *buf, size_t len, double s)
 {
 	double a = fabs(s);
@@ -121,6 +123,8 @@ void report_floors(FILE *f, const struct floors *fl)
 		a, b, fl->base_rss_kib);
 	fprintf(f, "  countdown %.3g ns per iteration, core ~%.3g GHz: %.2f cycles per iteration\n",
 		fl->countdown_ns, fl->core_ghz, fl->countdown_ns * fl->core_ghz);
+	fprintf(f, "  CPU the host gives: %.2f cores' worth of %d (countdown alone vs on every core)\n",
+		fl->parallel_cores, sysinfo_cores());
 	for (int i = 0; i < fl->n; i++) {
 		const struct floor_entry *e = &fl->e[i];
 		report_duration(a, sizeof a, e->seconds);

@@ -1,6 +1,7 @@
 /* Coroutines on fcontext, with a shared copied stack or a separate pooled stack each.
  * A saved stack goes to a buffer of its size class, carved from big arena chunks and
- * kept on a free list when the coroutine resumes: no malloc/free per switch. */
+ * kept on a free list when the coroutine resumes: no malloc/free per switch. Once
+ * the arena outgrows its first chunks, new ones are huge pages (hugemem.h). */
 #include "coro.h"
 
 #include <stdio.h>
@@ -8,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "hugemem.h"
 
 #ifdef CORO_ASAN
 #include <sanitizer/asan_interface.h>
@@ -20,11 +23,13 @@
 #define CORO_SMALL 1024
 #define CORO_CLASSES (CORO_SMALL / CORO_STEP + 21)
 #define CORO_CHUNK (256 * 1024)
+#define CORO_HUGE_CHUNK (2 * 1024 * 1024)
+#define CORO_SMALL_CHUNKS 4
 
 /* The arena's chunks, freed together with the host. */
 struct coro_chunk {
 	struct coro_chunk *next;
-	size_t pad; /* keeps the buffers after it 16-byte aligned */
+	size_t size; /* for hugemem_free; also keeps the buffers after it 16-byte aligned */
 };
 
 /* A free buffer of some class; it lives in the buffer itself. */
@@ -72,9 +77,10 @@ static size_t coro_class_size(unsigned c)
 
 static char *coro_chunk_new(struct coro_host *h, size_t size)
 {
-	struct coro_chunk *k = malloc(sizeof *k + size);
+	struct coro_chunk *k = hugemem_calloc(1, sizeof *k + size);
 	if (!k)
 		return NULL;
+	k->size = sizeof *k + size;
 	k->next = h->chunks;
 	h->chunks = k;
 	h->stats.chunks++;
@@ -97,9 +103,12 @@ static void *coro_buf_get(struct coro_host *h, size_t len, uint8_t *cls)
 		h->stats.buf_fresh++;
 	} else {
 		if ((size_t)(h->end - h->cur) < size) {
-			if (!(h->cur = coro_chunk_new(h, CORO_CHUNK)))
+			size_t chunk = h->stats.chunks < CORO_SMALL_CHUNKS
+					       ? CORO_CHUNK
+					       : CORO_HUGE_CHUNK - sizeof(struct coro_chunk);
+			if (!(h->cur = coro_chunk_new(h, chunk)))
 				return h->end = NULL;
-			h->end = h->cur + CORO_CHUNK;
+			h->end = h->cur + chunk;
 		}
 		b = h->cur;
 		h->cur += size;
@@ -161,7 +170,7 @@ void coro_host_free(struct coro_host *h)
 	while (h->chunks) {
 		struct coro_chunk *k = h->chunks;
 		h->chunks = k->next;
-		free(k);
+		hugemem_free(k, 1, k->size);
 	}
 	if (h->map)
 		munmap(h->map, h->map_len);

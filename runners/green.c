@@ -13,6 +13,7 @@
 #include "coro.h"
 #include "curl_ev.h"
 #include "fetch.h"
+#include "hugemem.h"
 #include "loopsem.h"
 #include "runner.h"
 
@@ -275,7 +276,7 @@ static void green_release(struct green_run *run)
 		coro_close(run->host, &g->co);
 	}
 	free(run->extras);
-	free(run->cos);
+	hugemem_free(run->cos, (size_t)(run->ncos > 0 ? run->ncos : 1), sizeof *run->cos);
 	coro_host_free(run->host);
 	if (run->loop)
 		ev_loop_destroy(run->loop);
@@ -320,7 +321,7 @@ static int green_open(struct green_run *run, const struct run_args *a, struct cb
 	if (!(run->loop = ev_loop_new(EVFLAG_AUTO)))
 		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
 	ev_set_userdata(run->loop, run);
-	if (!(run->cos = calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
+	if (!(run->cos = hugemem_calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
 		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	run->ncos = nw;
 	rc = coro_host_new(&run->host, &conf, err);
@@ -383,11 +384,12 @@ static int green_floor(const struct params *p, int ntasks, int workers, struct c
 		return rc;
 	conf.fn = green_floor_body;
 	conf.ud = &f;
-	struct green_co *cos = calloc((size_t)(nw > 0 ? nw : 1), sizeof *cos);
+	size_t ncos = (size_t)(nw > 0 ? nw : 1);
+	struct green_co *cos = hugemem_calloc(ncos, sizeof *cos);
 	if (!cos)
 		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	if (!(f.loop = ev_loop_new(EVFLAG_AUTO))) {
-		free(cos);
+		hugemem_free(cos, ncos, sizeof *cos);
 		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
 	}
 	ev_set_userdata(f.loop, &f);
@@ -405,7 +407,7 @@ static int green_floor(const struct params *p, int ntasks, int workers, struct c
 		coro_host_free(f.host);
 	}
 	ev_loop_destroy(f.loop);
-	free(cos);
+	hugemem_free(cos, ncos, sizeof *cos);
 	if (rc == CB_OK && f.fired != ntasks)
 		rc = cb_fail(err, CB_EFAIL, "%d of %d timers fired", f.fired, ntasks);
 	return rc;

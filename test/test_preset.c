@@ -33,15 +33,23 @@ static void write_file(const char *name, const char *text, char *path, size_t le
 	fclose(f);
 }
 
-/* "name|title|args|line" per preset, joined by ';'. */
+/* "name|title|args+args|line" per preset, joined by ';'; a '!' after the line when
+ * --preset all leaves it out. */
 static void describe(const struct preset_list *pl, char *buf, size_t len)
 {
 	size_t off = 0;
 	buf[0] = '\0';
-	for (int i = 0; i < pl->n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s|%s|%s|%d", i ? ";" : "",
-					pl->v[i].name, pl->v[i].title, pl->v[i].args,
-					pl->v[i].line);
+	for (int i = 0; i < pl->n && off < len; i++) {
+		const struct preset *p = &pl->v[i];
+		off += (size_t)snprintf(buf + off, len - off, "%s%s|%s|", i ? ";" : "", p->name,
+					p->title);
+		for (int k = 0; k < p->nsweeps && off < len; k++)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", k ? "+" : "",
+						p->args[k]);
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "|%d%s", p->line,
+						p->in_all ? "" : "!");
+	}
 }
 
 struct file_case {
@@ -56,7 +64,12 @@ static const struct file_case file_cases[] = {
 	{"[a]\nargs=x\n[b]\nargs=y\ntitle=t\n", CB_OK, "a||x|1;b|t|y|3"},
 	{"[a]\nargs = z", CB_OK, "a||z|1"}, /* no newline at the end */
 	{"[a]\nargs = -p sleep.ms=5 -r \"x y\"\n", CB_OK, "a||-p sleep.ms=5 -r \"x y\"|1"},
-	{"[a]\nargs = first\nargs = second\n", CB_OK, "a||second|1"},
+	{"[a]\nargs = first\nargs = second\n", CB_OK, "a||first+second|1"},
+	{"[a]\nin_all = no\nargs = x\n[b]\nargs = y\nin_all = yes\n", CB_OK, "a||x|1!;b||y|4"},
+	{"[a]\nargs = x\nin_all = maybe\n", CB_EINVAL,
+	 "t.preset:3: in_all = 'maybe' (allowed: yes, no)"},
+	{"[a]\nargs=1\nargs=2\nargs=3\nargs=4\nargs=5\nargs=6\nargs=7\nargs=8\nargs=9\n", CB_EINVAL,
+	 "t.preset:10: more than 8 args lines in preset 'a'"},
 	{"", CB_OK, ""},
 	{"[a\nargs=x\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
 	{"[]\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
@@ -66,7 +79,7 @@ static const struct file_case file_cases[] = {
 	{"[a.b]\n", CB_EINVAL, "t.preset:1: preset name 'a.b' may hold"},
 	{"[a]\nargs=x\n\n[a]\nargs=y\n", CB_EINVAL, "t.preset:4: preset 'a' is defined twice"},
 	{"args = x\n", CB_EINVAL, "t.preset:1: 'args = x' before any [preset]"},
-	{"[a]\nargs=x\nfoo = 1\n", CB_EINVAL, "t.preset:3: unknown key 'foo' (allowed: title, args)"},
+	{"[a]\nargs=x\nfoo = 1\n", CB_EINVAL, "t.preset:3: unknown key 'foo' (allowed: title, args, in_all)"},
 	{"[a]\njust words\n", CB_EINVAL, "t.preset:2: expected 'key = value' or '[name]'"},
 	{"[a]\ntitle = t\n", CB_EINVAL, "t.preset:1: preset 'a' has no args"},
 	{"[a]\nargs=x\n[b]\n", CB_EINVAL, "t.preset:3: preset 'b' has no args"},
@@ -142,11 +155,12 @@ Test(preset, words_table)
 	for (size_t i = 0; i < sizeof words_cases / sizeof words_cases[0]; i++) {
 		const struct words_case *t = &words_cases[i];
 		struct preset ps = {.name = "x", .file = "f.preset", .line = 7};
-		cb_copy(ps.args, t->args, sizeof ps.args);
+		cb_copy(ps.args[0], t->args, sizeof ps.args[0]);
+		ps.nsweeps = 1;
 		char buf[1024], *words[PRESET_ARGS_MAX], got[1024] = "";
 		int n = -1;
 		struct cb_err err = {0};
-		int rc = preset_words(&ps, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err);
+		int rc = preset_words(&ps, 0, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err);
 		cr_expect_eq(rc, t->rc, "'%s': rc %d (%s)", t->args, rc, err.msg);
 		if (rc != CB_OK) {
 			cr_expect(strstr(err.msg, t->want), "'%s': '%s'", t->args, err.msg);
@@ -165,11 +179,11 @@ Test(preset, too_many_words)
 {
 	struct preset ps = {.name = "x", .file = "f.preset", .line = 2};
 	for (int i = 0; i <= PRESET_ARGS_MAX; i++)
-		strcat(ps.args, "w ");
+		strcat(ps.args[0], "w ");
 	char buf[1024], *words[PRESET_ARGS_MAX];
 	int n;
 	struct cb_err err = {0};
-	cr_expect_eq(preset_words(&ps, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err),
+	cr_expect_eq(preset_words(&ps, 0, words, PRESET_ARGS_MAX, &n, buf, sizeof buf, &err),
 		     CB_EINVAL);
 	cr_expect(strstr(err.msg, "f.preset:2: more than 64 words in args"), "%s", err.msg);
 }
@@ -234,18 +248,20 @@ Test(preset, shipped_presets_parse)
 	cr_assert_eq(preset_load_dir(&pl, preset_dir(), &err), CB_OK, "%s", err.msg);
 	cr_expect_gt(pl.n, 0, "no presets in %s", preset_dir());
 	for (int i = 0; i < pl.n; i++) {
-		char buf[1024], *words[PRESET_ARGS_MAX + 2];
-		int n;
 		cr_expect(pl.v[i].title[0], "%s has no title", pl.v[i].name);
-		cr_assert_eq(preset_words(&pl.v[i], words + 1, PRESET_ARGS_MAX, &n, buf, sizeof buf,
-					  &err), CB_OK, "%s", err.msg);
-		words[0] = "concbench";
-		words[n + 1] = NULL;
-		struct cli c;
-		cr_expect_eq(cli_parse(&c, n + 1, words, &err), CB_OK, "preset %s: %s",
-			     pl.v[i].name, err.msg);
-		cr_expect_gt(c.nworkloads, 0, "preset %s names no workload", pl.v[i].name);
-		cli_free(&c);
+		for (int k = 0; k < pl.v[i].nsweeps; k++) {
+			char buf[1024], *words[PRESET_ARGS_MAX + 2];
+			int n;
+			cr_assert_eq(preset_words(&pl.v[i], k, words + 1, PRESET_ARGS_MAX, &n, buf,
+						  sizeof buf, &err), CB_OK, "%s", err.msg);
+			words[0] = "concbench";
+			words[n + 1] = NULL;
+			struct cli c;
+			cr_expect_eq(cli_parse(&c, n + 1, words, &err), CB_OK, "preset %s: %s",
+				     pl.v[i].name, err.msg);
+			cr_expect_gt(c.nworkloads, 0, "preset %s names no workload", pl.v[i].name);
+			cli_free(&c);
+		}
 	}
 	preset_list_free(&pl);
 }
