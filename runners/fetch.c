@@ -25,13 +25,17 @@ CURL *fetch_easy_new(void)
 	return h;
 }
 
-void fetch_prepare(struct fetch_xfer *x)
+void fetch_prepare(struct fetch_xfer *x, bool keep)
 {
 	/* Each worker keeps its own connection: a handle's first fetch opens a fresh one
 	 * rather than have curl search its cache for an idle one to borrow. That search
 	 * walks every connection to the host, so with a handle per task it would cost
 	 * O(N) a fetch and O(N^2) a trial. Later fetches reuse the handle's connection. */
 	curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, x->uses++ == 0 ? 1L : 0L);
+	/* A connection no fetch will reuse is closed when done, not cached: curl 7.88's
+	 * curl_multi_remove_handle walks the whole cache (close_connect_only), so with a
+	 * handle per task a cache of N idle connections costs O(N) a removal. */
+	curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, keep ? 0L : 1L);
 	x->body = 0;
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->step->fetch.url);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
@@ -73,6 +77,6 @@ enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail
 
 enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why)
 {
-	fetch_prepare(x);
+	fetch_prepare(x, true);
 	return fetch_verdict(x, curl_easy_perform(x->easy), why);
 }

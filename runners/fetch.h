@@ -4,6 +4,8 @@
 #ifndef CB_FETCH_H
 #define CB_FETCH_H
 
+#include <stdbool.h>
+
 #include <curl/curl.h>
 
 #include "workload.h"
@@ -19,8 +21,9 @@ struct fetch_xfer {
 
 /* Makes the handle once per worker; reusing it keeps its connection alive. */
 CURL *fetch_easy_new(void);
-/* Points x->easy at x->step's URL and resets the counters. */
-void fetch_prepare(struct fetch_xfer *x);
+/* Points x->easy at x->step's URL and resets the counters. keep: the handle may fetch
+ * again, so its connection goes back to the cache when done; otherwise it is closed. */
+void fetch_prepare(struct fetch_xfer *x, bool keep);
 /* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks. */
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);
 /* A blocking fetch: prepare, perform, verdict. */

@@ -126,8 +126,9 @@ static void green_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 /* Out of line, as is green_wait: their locals would sit in the task loop's frame,
  * which the copy design copies at every switch. */
 __attribute__((noinline)) static struct green_end
-green_fetch(struct green_run *run, struct green_co *g, const struct step *s)
+green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int pc)
 {
+	const struct step *s = &t->steps[pc];
 	struct green_extra *e = green_extra(run, g);
 	struct green_end end = {STEP_FAIL, FAIL_SPAWN};
 	if (!e)
@@ -137,7 +138,9 @@ green_fetch(struct green_run *run, struct green_co *g, const struct step *s)
 	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
 		return end;
 	e->x.step = s;
-	fetch_prepare(&e->x);
+	/* Its connection is kept while a fetch may still use it (as in evloop_fetch). */
+	int n = run->a->ts->ntasks;
+	fetch_prepare(&e->x, (run->ncos < n && run->next < n) || task_may_fetch_after(t, pc));
 	if (curl_ev_add(run->curl, &e->x) != CB_OK)
 		return end;
 	coro_yield(run->host);
@@ -192,7 +195,7 @@ static void green_task(struct green_run *run, struct green_co *g)
 			end.st = green_sleep(run, g, s->sleep.ns);
 			break;
 		case STEP_FETCH:
-			end = green_fetch(run, g, s);
+			end = green_fetch(run, g, t, pc);
 			break;
 		case STEP_WAIT:
 			end = green_wait(run, g, s);

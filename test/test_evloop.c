@@ -499,7 +499,7 @@ static void ce_done(struct fetch_xfer *x, CURLcode rc, void *ud)
 	p->last = rc;
 	p->ok += fetch_verdict(x, rc, &why) == STEP_OK;
 	if (--p->left > 0) {
-		fetch_prepare(x);
+		fetch_prepare(x, true);
 		cr_expect_eq(curl_ev_add(p->ce, x), CB_OK);
 	}
 }
@@ -513,7 +513,7 @@ static struct ce_probe ce_fetch(const char *url, int times)
 	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
 	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
 	cr_assert_not_null(x.easy);
-	fetch_prepare(&x);
+	fetch_prepare(&x, true);
 	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
 	ev_run(loop, 0);
 	curl_ev_free(p.ce);
@@ -555,7 +555,7 @@ Test(curl_ev, free_with_a_transfer_in_flight)
 	cr_assert_eq(curl_ev_new(&p.ce, loop, ce_done, &p, NULL), CB_OK);
 	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
 	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
-	fetch_prepare(&x);
+	fetch_prepare(&x, true);
 	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
 	ev_run(loop, EVRUN_ONCE);
 	curl_ev_free(p.ce);

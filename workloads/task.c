@@ -18,6 +18,18 @@ int task_next(const struct task *t, int pc, enum step_status s)
 	return TASK_FAILED;
 }
 
+bool task_may_fetch_after(const struct task *t, int pc)
+{
+	for (int i = pc; i < t->nsteps; i++) {
+		const struct step *s = &t->steps[i];
+		if (i > pc && s->kind == STEP_FETCH)
+			return true;
+		if ((s->kind == STEP_COMPUTE || s->kind == STEP_WAIT) && s->alt <= pc)
+			return true;
+	}
+	return false;
+}
+
 const char *task_fail_name(enum task_fail f)
 {
 	static const char *const names[FAIL_REASONS] = {

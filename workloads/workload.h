@@ -94,6 +94,9 @@ struct task {
 /* Where a task goes after step pc ended with status s: the next pc, or one of these. */
 enum { TASK_END = -1, TASK_FAILED = -2 };
 int task_next(const struct task *t, int pc, enum step_status s);
+/* Whether the task may fetch again after step pc: a fetch later in the program, or a
+ * step at or after pc that may jump back (compute and wait steps carry an alt). */
+bool task_may_fetch_after(const struct task *t, int pc);
 
 /* A counting semaphore the tasks share; a lock is one with init 1. */
 struct sem_decl {
