@@ -81,6 +81,10 @@ static int write_whole(const char *path, csv_body_fn body, const void *arg, stru
 	int fd = mkstemp(tmp);
 	if (fd < 0)
 		return cb_fail_errno(err, CB_ESYS, "cannot create '%s'", tmp);
+	/* mkstemp makes the file 0600; a results file gets what the umask allows. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);

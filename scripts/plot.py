@@ -12,6 +12,10 @@ import cbresults as cr
 from cbresults import ResultsError, num
 
 FORMATS = ('png', 'svg')
+# The C models in solid colours; the peers (other languages) dashed, in their own.
+PEER_COLORS = {'go': '#17becf', 'node': '#bcbd22', 'py-serial': '#7f7f7f',
+               'py-threads': '#aec7e8', 'py-procs': '#ff9896', 'py-asyncio': '#98df8a',
+               'py-gevent': '#c5b0d5'}
 COLORS = {'serial': '#555555', 'threads': '#1f77b4', 'procs': '#d62728',
           'evloop': '#2ca02c', 'green': '#9467bd'}
 
@@ -69,7 +73,7 @@ def bars(plt, name, rows, meta, out):
                                        -cr.effective_workers(r)))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6))
     xs = range(len(rows))
-    colors = [COLORS.get(r['runner'], '#8c564b') for r in rows]
+    colors = [color(r['runner']) for r in rows]
     med = [num(r, 'median_s') or 0 for r in rows]
     lo = [m - (num(r, 'min_s') or m) for m, r in zip(med, rows)]
     hi = [(num(r, 'max_s') or m) - m for m, r in zip(med, rows)]
@@ -125,20 +129,28 @@ def positive(rows, key, per_task=False):
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
+def color(runner):
+    return COLORS.get(runner) or PEER_COLORS.get(runner, '#8c564b')
+
+
+def line(runner):
+    return 'o-' if runner in COLORS else 's--'
+
+
 def sweep(plt, name, rows, meta, out):
     ser = series(rows)
     if not ser:
         return []
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
     for (runner, w), rs in ser.items():
-        c = COLORS.get(runner, '#8c564b')
+        c, ls = color(runner), line(runner)
         lab = f"{runner} W={'all' if w == '0' else w}"
-        axes[0].plot(*positive(rs, 'median_s'), 'o-', color=c, label=lab)
+        axes[0].plot(*positive(rs, 'median_s'), ls, color=c, label=lab)
         axes[0].plot(*positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
-        axes[1].plot(*positive(rs, 'overhead_per_task_s'), 'o-', color=c, label=lab)
+        axes[1].plot(*positive(rs, 'overhead_per_task_s'), ls, color=c, label=lab)
         axes[1].plot(*positive(rs, 'floor_s', per_task=True), ':', color=c)
         x, y = positive(rs, 'rss_per_task_b')
-        axes[2].plot(x, [v / 1024 for v in y], 'o-', color=c, label=lab)
+        axes[2].plot(x, [v / 1024 for v in y], ls, color=c, label=lab)
     titles = ('median wall vs N (dashed: ideal)',
               'overhead above ideal per task vs N\n(dotted: the bare floor per task)',
               'peak RSS per task vs N')
@@ -148,9 +160,9 @@ def sweep(plt, name, rows, meta, out):
         ax.set_title(t, fontsize=10)
         ax.set_xlabel('tasks N')
         ax.set_ylabel(yl)
-        ax.legend(fontsize=8)
-    axes[0].set_yscale('log')
-    axes[1].set_yscale('log')
+    for ax in axes:
+        ax.set_yscale('log')
+    axes[0].legend(fontsize=7, ncol=2)
     first = rows[0]
     fig.suptitle(f"{name}: {first['workload']} {first['params']}, sweep over N", fontsize=11)
     footnote(fig, meta)

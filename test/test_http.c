@@ -255,3 +255,41 @@ Test(http, more_urls_than_it_holds_are_refused)
 	cr_expect_eq(configure(kv, &cfg, &err), CB_EINVAL);
 	cr_expect(strstr(err.msg, "more than 64") != NULL, "%s", err.msg);
 }
+
+/* The receive buffer follows the connections at once: curl's 16 KiB for a few, 4 KiB
+ * for many (pages per connection cost more than recv calls), or what the user asks. */
+Test(http, the_receive_buffer_follows_the_connections_at_once)
+{
+	static const struct {
+		const char *kib;
+		int n, w;
+		long want;
+	} cases[] = {
+		{"0", 10, 0, 16384},   {"0", 256, 0, 16384}, {"0", 257, 0, 4096},
+		{"0", 10000, 0, 4096}, {"0", 10000, 100, 16384}, {"0", 1, 1, 16384},
+		{"8", 10000, 0, 8192}, {"64", 3, 0, 65536},
+	};
+	const struct workload *wl = workload_find("http");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const kv[] = {"url", "http://127.0.0.1:1/x", "fetches", "2",
+					  "buffer_kib", cases[i].kib, NULL};
+		struct cb_err err = {0};
+		void *cfg = NULL;
+		cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+		struct taskset ts;
+		cr_assert_eq(wl->build(cfg, cases[i].n, cases[i].w, &ts, &err), CB_OK, "%s",
+			     err.msg);
+		for (int k = 0; k < ts.ntasks; k += ts.ntasks - 1 > 0 ? ts.ntasks - 1 : 1)
+			for (int j = 0; j < 2; j++)
+				cr_expect_eq(ts.tasks[k].steps[j].fetch.buffer, cases[i].want,
+					     "buffer_kib=%s N=%d W=%d: %ld", cases[i].kib, cases[i].n,
+					     cases[i].w, ts.tasks[k].steps[j].fetch.buffer);
+		wl->release(&ts);
+		wl->config_free(cfg);
+	}
+	static const char *const bad[] = {"buffer_kib", "513", NULL};
+	struct cb_err err = {0};
+	void *cfg = NULL;
+	cr_expect_neq(configure(bad, &cfg, &err), CB_OK, "buffer_kib=513 accepted");
+	cr_expect(strstr(err.msg, "buffer_kib") != NULL, "%s", err.msg);
+}
