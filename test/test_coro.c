@@ -251,25 +251,28 @@ Test(coro, buffers_and_stacks_are_reused_and_freed)
 	}
 }
 
-/* One KiB frames, filled, until a frame lies below `floor`. */
+/* Small frames, filled, until a frame lies below `floor`: the overshoot past it stays
+ * well inside one page even with ASan's redzones (a 1 KiB array made a 2.4 KiB frame,
+ * and the memset below it ran past the slack page). The frame's own address, not its
+ * array's: under ASan arrays may live on a heap "fake stack". */
 static int co_overflow(uintptr_t floor)
 {
-	volatile char frame[1024];
+	volatile char frame[256];
 	memset((char *)frame, 0x5a, sizeof frame);
-	if ((uintptr_t)frame > floor)
-		return co_overflow(floor) + frame[floor % 1024];
+	if ((uintptr_t)__builtin_frame_address(0) > floor)
+		return co_overflow(floor) + frame[floor % 256];
 	return frame[0];
 }
 
-/* Runs about a KiB past the bottom of its stack (t->depth KiB), whatever the
- * frames weigh (ASan's are larger): into the guard page, or (unguarded) into the
- * slot's slack page, where only the canary tells. */
+/* Recurses until a frame starts within 256 bytes of its stack's bottom, so the last
+ * frame runs past it, whatever the frames weigh (ASan's are larger): into the
+ * guard page, or (unguarded) into the slot's slack page, where only the canary tells.
+ * (A separate stack's base is its lowest address: self->mem.) */
 static void co_overflow_body(struct coro *self, void *ud)
 {
 	struct co_t *t = (struct co_t *)self;
 	struct co_env *env = ud;
-	char here;
-	t->sum = (uint64_t)co_overflow((uintptr_t)&here - (size_t)(t->depth + 1) * 1024);
+	t->sum = (uint64_t)co_overflow((uintptr_t)self->mem + 256);
 	coro_yield(env->h);
 }
 

@@ -11,61 +11,8 @@
 #include <unistd.h>
 
 #include "csv.h"
-
-/* ---- a small RFC 4180 reader, to check what was written ---- */
-
-#define DOC_RECS 32
-#define DOC_FIELDS 96
-
-struct doc {
-	char *f[DOC_RECS][DOC_FIELDS];
-	int nf[DOC_RECS];
-	int n;
-	bool ok; /* every quote closed, every record ended by a newline */
-	char buf[32768];
-};
-
-static const char *read_field(const char *c, char **o, bool *ok)
-{
-	if (*c != '"') {
-		while (*c && *c != ',' && *c != '\n')
-			*(*o)++ = *c++;
-		return c;
-	}
-	for (c++; *c && !(c[0] == '"' && c[1] != '"'); c++) {
-		if (*c == '"')
-			c++; /* a doubled quote stands for one */
-		*(*o)++ = *c;
-	}
-	if (*c != '"')
-		*ok = false;
-	return *c ? c + 1 : c;
-}
-
-static void doc_parse(struct doc *d, const char *text)
-{
-	char *o = d->buf;
-	d->n = 0;
-	d->ok = strlen(text) < sizeof d->buf;
-	for (const char *c = text; d->ok && *c && d->n < DOC_RECS; d->n++) {
-		int k = 0;
-		for (;;) {
-			char *start = o;
-			c = read_field(c, &o, &d->ok);
-			*o++ = '\0';
-			if (k < DOC_FIELDS)
-				d->f[d->n][k++] = start;
-			if (*c == ',') {
-				c++;
-				continue;
-			}
-			d->ok &= *c == '\n';
-			c += *c == '\n';
-			break;
-		}
-		d->nf[d->n] = k;
-	}
-}
+#include "csvdoc.h"
+#include "scratch.h"
 
 static char *slurp(const char *path)
 {
@@ -77,55 +24,6 @@ static char *slurp(const char *path)
 	text[n] = '\0';
 	fclose(f);
 	return text;
-}
-
-static int doc_col(const struct doc *d, const char *name)
-{
-	for (int k = 0; k < d->nf[0]; k++)
-		if (strcmp(d->f[0][k], name) == 0)
-			return k;
-	return -1;
-}
-
-/* ---- a scratch folder per test ---- */
-
-static char scratch[64];
-
-static void scratch_make(void)
-{
-	snprintf(scratch, sizeof scratch, "/tmp/cb-test-csv-XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch));
-}
-
-static void scratch_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", scratch, name);
-}
-
-/* Names in the scratch folder, joined by spaces in name order; and whether a .tmp. is there. */
-static void scratch_list(char *buf, size_t len, bool *tmp_left)
-{
-	struct dirent **names;
-	int n = scandir(scratch, &names, NULL, alphasort);
-	buf[0] = '\0';
-	*tmp_left = false;
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.') {
-			size_t off = strlen(buf);
-			snprintf(buf + off, len - off, "%s%s", off ? " " : "", names[i]->d_name);
-			*tmp_left |= strstr(names[i]->d_name, ".tmp.") != NULL;
-		}
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-}
-
-static void scratch_remove(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	cr_expect_eq(system(cmd), 0);
 }
 
 /* ---- fields and numbers ---- */
@@ -271,7 +169,7 @@ static const struct writable_case writable_cases[] = {
 
 Test(csv, check_writable_table)
 {
-	scratch_make();
+	scratch_make("csv");
 	char p[256];
 	scratch_path(p, sizeof p, "afile");
 	FILE *f = fopen(p, "w");
@@ -365,7 +263,7 @@ Test(csv, trials_file)
 {
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
-	scratch_make();
+	scratch_make("csv");
 	char path[256];
 	scratch_path(path, sizeof path, "run.csv");
 	struct cb_err err = {0};
@@ -412,7 +310,7 @@ Test(csv, summary_file)
 {
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
-	scratch_make();
+	scratch_make("csv");
 	char path[256];
 	scratch_path(path, sizeof path, "run.summary.csv");
 	struct cb_err err = {0};
@@ -438,7 +336,7 @@ Test(csv, meta_file)
 {
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
-	scratch_make();
+	scratch_make("csv");
 	char path[256];
 	scratch_path(path, sizeof path, "run.meta.csv");
 	struct cb_err err = {0};
@@ -477,7 +375,7 @@ Test(csv, meta_without_floors)
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
 	floors_none(&x->fl);
-	scratch_make();
+	scratch_make("csv");
 	char path[256];
 	scratch_path(path, sizeof path, "run.meta.csv");
 	struct cb_err err = {0};
@@ -507,7 +405,7 @@ Test(csv, c_locale_whatever_lc_numeric)
 	}
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
-	scratch_make();
+	scratch_make("csv");
 	char tpath[256], spath[256], mpath[256];
 	scratch_path(tpath, sizeof tpath, "run.csv");
 	scratch_path(spath, sizeof spath, "run.summary.csv");
@@ -543,7 +441,7 @@ Test(csv, written_whole_or_not_at_all)
 {
 	struct fixture *x = malloc(sizeof *x);
 	fixture_init(x);
-	scratch_make();
+	scratch_make("csv");
 	char path[256], names[512];
 	bool tmp_left;
 	struct cb_err err = {0};

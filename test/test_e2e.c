@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "csvdoc.h"
 #include "runner.h"
+#include "scratch.h"
 #include "workload.h"
 
 /* ---- running the binary ---- */
@@ -29,8 +31,6 @@ struct proc {
 	double elapsed_s;
 	char out[65536], err[16384];
 };
-
-static char scratch[64];
 
 /* Splits args at spaces, an '@' standing for the scratch folder. */
 static int make_argv(const char *args, char *words, size_t len, char **argv, int max)
@@ -122,111 +122,11 @@ static struct proc *run(const char *args)
 	return run_as(args, NULL, 0);
 }
 
-/* ---- the scratch folder ---- */
-
-static void scratch_make(void)
-{
-	snprintf(scratch, sizeof scratch, "/tmp/cb-test-e2e-XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch));
-	chmod(scratch, 0755); /* the unprivileged case must reach into it */
-}
-
-static void scratch_file(const char *name, const char *text)
+static struct doc *doc_of(const char *name)
 {
 	char path[256];
-	snprintf(path, sizeof path, "%s/%s", scratch, name);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* Names in the folder in order, joined by spaces. */
-static void scratch_list(char *buf, size_t len)
-{
-	struct dirent **names;
-	int n = scandir(scratch, &names, NULL, alphasort);
-	buf[0] = '\0';
-	for (int i = 0; i < n; i++) {
-		if (names[i]->d_name[0] != '.') {
-			size_t off = strlen(buf);
-			snprintf(buf + off, len - off, "%s%s", off ? " " : "", names[i]->d_name);
-		}
-		free(names[i]);
-	}
-	if (n >= 0)
-		free(names);
-}
-
-static void scratch_remove(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	cr_expect_eq(system(cmd), 0);
-}
-
-/* ---- reading what it wrote (RFC 4180) ---- */
-
-#define DOC_RECS 64
-#define DOC_FIELDS 96
-
-struct doc {
-	char *f[DOC_RECS][DOC_FIELDS];
-	int nf[DOC_RECS];
-	int n;
-	bool ok; /* it opened, every quote closed, every record ended by a newline */
-	char buf[65536];
-};
-
-static const char *read_field(const char *c, char **o, bool *ok)
-{
-	if (*c != '"') {
-		while (*c && *c != ',' && *c != '\n')
-			*(*o)++ = *c++;
-		return c;
-	}
-	for (c++; *c && !(c[0] == '"' && c[1] != '"'); c++) {
-		if (*c == '"')
-			c++; /* a doubled quote stands for one */
-		*(*o)++ = *c;
-	}
-	if (*c != '"')
-		*ok = false;
-	return *c ? c + 1 : c;
-}
-
-static struct doc *doc_load(const char *name)
-{
-	struct doc *d = calloc(1, sizeof *d);
-	char path[256], *text = malloc(sizeof d->buf);
-	snprintf(path, sizeof path, "%s/%s", scratch, name);
-	FILE *f = fopen(path, "r");
-	size_t len = f ? fread(text, 1, sizeof d->buf - 1, f) : 0;
-	text[len] = '\0';
-	d->ok = f && len < sizeof d->buf - 1;
-	if (f)
-		fclose(f);
-	char *o = d->buf;
-	for (const char *c = text; d->ok && *c && d->n < DOC_RECS; d->n++) {
-		int k = 0;
-		for (;;) {
-			char *start = o;
-			c = read_field(c, &o, &d->ok);
-			*o++ = '\0';
-			if (k < DOC_FIELDS)
-				d->f[d->n][k++] = start;
-			if (*c == ',') {
-				c++;
-				continue;
-			}
-			d->ok &= *c == '\n';
-			c += *c == '\n';
-			break;
-		}
-		d->nf[d->n] = k;
-	}
-	free(text);
-	return d;
+	scratch_path(path, sizeof path, name);
+	return doc_load(path);
 }
 
 static const char *cell(const struct doc *d, int row, const char *col)
@@ -335,7 +235,7 @@ static const struct bad_case bad_cases[] = {
 
 Test(e2e, bad_input_exits_2_and_writes_nothing)
 {
-	scratch_make();
+	scratch_make("e2e");
 	scratch_file("afile", "");
 	char path[256], listing[512];
 	snprintf(path, sizeof path, "%s/adir", scratch);
@@ -358,7 +258,7 @@ Test(e2e, bad_input_exits_2_and_writes_nothing)
 			  p->err + strlen(p->err) - 1, "'%s': not one line: '%s'", t->args, p->err);
 		cr_expect_str_empty(p->out, "'%s': printed '%s'", t->args, p->out);
 		cr_expect_lt(p->elapsed_s, 10, "'%s': bad input should stop at once", t->args);
-		scratch_list(listing, sizeof listing);
+		scratch_list(listing, sizeof listing, NULL);
 		cr_expect_str_eq(listing, "adir afile ro", "'%s' wrote something", t->args);
 		static const char *const outs[] = {"out.csv", "out.summary.csv", "out.meta.csv"};
 		for (size_t k = 0; k < 3; k++) { /* so one failure does not spill into the next */
@@ -373,14 +273,14 @@ Test(e2e, bad_input_exits_2_and_writes_nothing)
 /* A bad value leaves an old results file as it was. */
 Test(e2e, bad_value_keeps_an_old_file)
 {
-	scratch_make();
+	scratch_make("e2e");
 	scratch_file("keep.csv", "old\n");
 	struct proc *p = run("-q -w sleep -n 0 -o @/keep.csv");
 	cr_expect_eq(p->status, 2);
-	struct doc *d = doc_load("keep.csv");
+	struct doc *d = doc_of("keep.csv");
 	cr_expect(d->n == 1 && strcmp(d->f[0][0], "old") == 0, "the old file changed");
 	char listing[256];
-	scratch_list(listing, sizeof listing);
+	scratch_list(listing, sizeof listing, NULL);
 	cr_expect_str_eq(listing, "keep.csv");
 	free(d);
 	free(p);
@@ -420,16 +320,16 @@ static void expect_header(const struct doc *d, const char *const *cols, size_t n
 
 Test(e2e, countdown_run_writes_three_files)
 {
-	scratch_make();
+	scratch_make("e2e");
 	struct proc *p = run("-q -w countdown -p countdown.n=1000 -r serial,threads -n 2 -j 0,2 "
 			     "--repeat 2 --warmup 1 -o @/run.csv");
 	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
 	cr_expect(strstr(p->out, "workload"), "no table on stdout");
 	char listing[256];
-	scratch_list(listing, sizeof listing);
+	scratch_list(listing, sizeof listing, NULL);
 	cr_expect_str_eq(listing, "run.csv run.meta.csv run.summary.csv");
 
-	struct doc *d = doc_load("run.csv");
+	struct doc *d = doc_of("run.csv");
 	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
 	expect_rectangular(d, "trials");
 	cr_expect_str_eq(d->f[0][d->nf[0] - 1], "note");
@@ -452,7 +352,7 @@ Test(e2e, countdown_run_writes_three_files)
 	cr_expect_eq(warm, 3, "one warm-up per cell");
 	free(d);
 
-	d = doc_load("run.summary.csv");
+	d = doc_of("run.summary.csv");
 	expect_header(d, summary_columns, sizeof summary_columns / sizeof summary_columns[0],
 		      "summary");
 	expect_rectangular(d, "summary");
@@ -468,7 +368,7 @@ Test(e2e, countdown_run_writes_three_files)
 	}
 	free(d);
 
-	d = doc_load("run.meta.csv");
+	d = doc_of("run.meta.csv");
 	expect_rectangular(d, "meta");
 	cr_expect(d->nf[0] == 2 && strcmp(d->f[0][0], "key") == 0);
 	for (size_t k = 0; k < sizeof meta_keys / sizeof meta_keys[0]; k++) {
@@ -485,14 +385,14 @@ Test(e2e, countdown_run_writes_three_files)
 /* --no-floors: the floor figures are empty fields, never "nan", and none are printed. */
 Test(e2e, no_floors)
 {
-	scratch_make();
+	scratch_make("e2e");
 	struct proc *p = run("-q --no-floors -w countdown -p countdown.n=1000 -r serial,threads "
 			     "-n 2 --repeat 1 --warmup 0 -o @/nf.csv");
 	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
 	cr_expect(!strstr(p->out, "floors:"), "%s", p->out);
 	static const char *const files[] = {"nf.csv", "nf.summary.csv", "nf.meta.csv"};
 	for (size_t i = 0; i < 3; i++) {
-		struct doc *d = doc_load(files[i]);
+		struct doc *d = doc_of(files[i]);
 		expect_rectangular(d, files[i]);
 		for (int r = 0; r < d->n; r++)
 			for (int k = 0; k < d->nf[r]; k++)
@@ -520,13 +420,13 @@ Test(e2e, no_floors)
 
 Test(e2e, timeout_is_recorded_and_the_run_goes_on)
 {
-	scratch_make();
+	scratch_make("e2e");
 	struct proc *p = run("-q -w sleep,countdown -p sleep.ms=20000 -p countdown.n=1000 -r serial "
 			     "-n 1 --repeat 2 --warmup 0 --timeout 0.2 -o @/to.csv");
 	cr_expect_eq(p->status, 1, "exit %d: %s", p->status, p->err);
 	cr_expect_lt(p->elapsed_s, 15, "the sleeping trials were not killed (%.1f s)",
 		     p->elapsed_s);
-	struct doc *d = doc_load("to.csv");
+	struct doc *d = doc_of("to.csv");
 	expect_rectangular(d, "trials");
 	cr_assert_eq(d->n, 1 + 4, "%d trial rows", d->n - 1);
 	int timeouts = 0, oks = 0;
@@ -544,7 +444,7 @@ Test(e2e, timeout_is_recorded_and_the_run_goes_on)
 	cr_expect_eq(timeouts, 2);
 	cr_expect_eq(oks, 2, "the trials after a timeout ran");
 	free(d);
-	d = doc_load("to.summary.csv");
+	d = doc_of("to.summary.csv");
 	for (int r = 1; r < d->n; r++)
 		if (strcmp(cell(d, r, "workload"), "sleep") == 0) {
 			cr_expect_str_eq(cell(d, r, "outcomes"), "timeout:2");
@@ -599,14 +499,14 @@ static struct proc *interrupt(const char *args, double delay_s)
 /* Early, while the harness measures its floors: nothing is written, nothing lives on. */
 Test(e2e, sigint_early)
 {
-	scratch_make();
+	scratch_make("e2e");
 	struct proc *p = interrupt("-q -w sleep -p sleep.ms=20000 -r procs,threads -n 3 "
 				   "--repeat 3 --warmup 0 -o @/int.csv", 0.3);
 	char listing[256];
-	scratch_list(listing, sizeof listing);
+	scratch_list(listing, sizeof listing, NULL);
 	cr_expect(!strstr(listing, ".tmp"), "left: %s", listing);
 	if (listing[0]) { /* trials had begun: then the files are whole */
-		struct doc *d = doc_load("int.csv");
+		struct doc *d = doc_of("int.csv");
 		expect_rectangular(d, "trials");
 		free(d);
 	}
@@ -618,14 +518,14 @@ Test(e2e, sigint_early)
  * are written whole, the one cut short is not among them. */
 Test(e2e, sigint_writes_finished_trials)
 {
-	scratch_make();
+	scratch_make("e2e");
 	/* No floors: on a loaded machine they could outlast the delay before SIGINT. */
 	struct proc *p = interrupt("-q -w sleep -p sleep.ms=150 -r serial,procs -n 2 "
 				   "--repeat 1000 --warmup 1 --no-floors -o @/int.csv", 3.0);
 	char listing[256];
-	scratch_list(listing, sizeof listing);
+	scratch_list(listing, sizeof listing, NULL);
 	cr_expect_str_eq(listing, "int.csv int.meta.csv int.summary.csv");
-	struct doc *d = doc_load("int.csv");
+	struct doc *d = doc_of("int.csv");
 	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
 	expect_rectangular(d, "trials");
 	cr_expect_gt(d->n, 1, "no finished trial was written");
@@ -633,7 +533,7 @@ Test(e2e, sigint_writes_finished_trials)
 		cr_expect_str_eq(cell(d, r, "outcome"), "ok", "row %d", r);
 	cr_expect_str_eq(cell(d, 1, "warmup"), "1");
 	free(d);
-	d = doc_load("int.summary.csv");
+	d = doc_of("int.summary.csv");
 	expect_rectangular(d, "summary");
 	cr_expect_eq(d->n, 1 + 2, "a summary row per cell");
 	free(d);
@@ -673,7 +573,7 @@ static const struct preset_case preset_cases[] = {
 
 Test(e2e, presets)
 {
-	scratch_make();
+	scratch_make("e2e");
 	char env[128];
 	mkdir(strcat(strcpy(env, scratch), "/p"), 0755);
 	scratch_file("p/t.preset", tiny_presets);
@@ -687,7 +587,7 @@ Test(e2e, presets)
 		if (t->status == 2) {
 			cr_expect(strstr(p->err, t->want), "'%s': '%s'", t->args, p->err);
 		} else {
-			struct doc *d = doc_load("out.csv");
+			struct doc *d = doc_of("out.csv");
 			bool found = false;
 			for (int r = 1; r < d->n; r++) {
 				bool mine = strcmp(cell(d, r, "preset"), t->want) == 0;

@@ -2,14 +2,10 @@
  * loop-side modules it shares with the green runner: loopsem and curl_ev. */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -17,6 +13,8 @@
 #include "fetch.h"
 #include "loopsem.h"
 #include "runner.h"
+#include "teststeps.h"
+#include "testsrv.h"
 #include "workload.h"
 
 static const struct runner *ev_runner(void)
@@ -45,14 +43,6 @@ static double ev_run_tasks(struct task *tasks, int n, int workers, const struct 
 	return wall;
 }
 
-static int ev_count_ok(const struct task_result *res, int n)
-{
-	int ok = 0;
-	for (int i = 0; i < n; i++)
-		ok += res[i].fail == FAIL_NONE;
-	return ok;
-}
-
 Test(evloop, sleep_all_sizes_and_limits)
 {
 	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
@@ -68,7 +58,7 @@ Test(evloop, sleep_all_sizes_and_limits)
 			int w = limits[l];
 			double ideal = ceil((double)n / runner_workers(n, w)) * 0.050;
 			double wall = ev_run_tasks(tasks, n, w, NULL, 0, res);
-			cr_expect_eq(ev_count_ok(res, n), n, "n=%d w=%d", n, w);
+			cr_expect_eq(tasks_ok(res, n), n, "n=%d w=%d", n, w);
 			cr_expect_geq(wall, ideal, "n=%d w=%d: %.3f s < ideal %.3f", n, w, wall, ideal);
 			cr_expect_lt(wall, 2 * ideal + 0.100, "n=%d w=%d: %.3f s, ideal %.3f", n, w,
 				     wall, ideal);
@@ -92,7 +82,7 @@ Test(evloop, sleeps_of_many_lengths_end_in_time)
 		tasks[i] = (struct task){.steps = &steps[i], .nsteps = 1};
 	}
 	double wall = ev_run_tasks(tasks, N, 0, NULL, 0, res);
-	cr_expect_eq(ev_count_ok(res, N), N);
+	cr_expect_eq(tasks_ok(res, N), N);
 	for (int i = 0; i < N; i++)
 		cr_expect_geq(res[i].end_s - res[i].start_s, steps[i].sleep.ns * 1e-9 - 1e-4,
 			      "task %d", i);
@@ -116,48 +106,27 @@ Test(evloop, compute_blocks_the_loop)
 	struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &spin, .nsteps = 1}};
 	struct task_result res[2] = {0};
 	ev_run_tasks(tasks, 2, 0, NULL, 0, res);
-	cr_expect_eq(ev_count_ok(res, 2), 2);
+	cr_expect_eq(tasks_ok(res, 2), 2);
 	cr_expect_geq(res[0].end_s, 0.100, "the sleeper ended at %.3f s, during the compute",
 		      res[0].end_s);
 }
 
 /* A counter read, a yield, a write: only the lock keeps the increments apart. */
-struct ev_mx {
-	int *counter;
-	int seen;
-};
-
-static enum step_status ev_mx_read(void *state, const void *arg)
-{
-	(void)arg;
-	struct ev_mx *m = state;
-	m->seen = *m->counter;
-	return STEP_OK;
-}
-
-static enum step_status ev_mx_write(void *state, const void *arg)
-{
-	(void)arg;
-	struct ev_mx *m = state;
-	*m->counter = m->seen + 1;
-	return STEP_OK;
-}
-
 static int ev_mx_count(const struct step *steps, int nsteps, int workers)
 {
 	enum { N = 1000 };
 	static const struct sem_decl lock = {"lock", 1};
-	static struct ev_mx mx[N];
+	static struct mx_state mx[N];
 	static struct task tasks[N];
 	static struct task_result res[N];
 	int counter = 0;
 	memset(res, 0, sizeof res);
 	for (int i = 0; i < N; i++) {
-		mx[i] = (struct ev_mx){.counter = &counter};
+		mx[i] = (struct mx_state){.counter = &counter};
 		tasks[i] = (struct task){.steps = steps, .nsteps = nsteps, .state = &mx[i]};
 	}
 	ev_run_tasks(tasks, N, workers, &lock, 1, res);
-	cr_expect_eq(ev_count_ok(res, N), N);
+	cr_expect_eq(tasks_ok(res, N), N);
 	return counter;
 }
 
@@ -165,9 +134,9 @@ Test(evloop, a_lock_of_one_excludes)
 {
 	static const struct step locked[] = {
 		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
-		{.kind = STEP_COMPUTE, .compute.fn = ev_mx_read},
+		{.kind = STEP_COMPUTE, .compute.fn = mx_read},
 		{.kind = STEP_SLEEP, .sleep.ns = 0},
-		{.kind = STEP_COMPUTE, .compute.fn = ev_mx_write},
+		{.kind = STEP_COMPUTE, .compute.fn = mx_write},
 		{.kind = STEP_POST, .post.sem = 0},
 	};
 	cr_expect_eq(ev_mx_count(locked, 5, 0), 1000, "W=0");
@@ -177,27 +146,13 @@ Test(evloop, a_lock_of_one_excludes)
 	cr_expect_lt(racy, 1000, "no lock, yet %d increments all survived", racy);
 }
 
-static enum step_status ev_fail(void *state, const void *arg)
-{
-	(void)state;
-	(void)arg;
-	return STEP_FAIL;
-}
-
-static enum step_status ev_mark(void *state, const void *arg)
-{
-	(void)arg;
-	(*(int *)state)++;
-	return STEP_DONE;
-}
-
 Test(evloop, a_timed_wait_takes_the_alt_branch)
 {
 	static const struct sem_decl never = {"never", 0};
 	static const struct step steps[] = {
 		{.kind = STEP_WAIT, .alt = 2, .wait = {.sem = 0, .timeout_ns = 50000000}},
-		{.kind = STEP_COMPUTE, .compute.fn = ev_fail},
-		{.kind = STEP_COMPUTE, .compute.fn = ev_mark},
+		{.kind = STEP_COMPUTE, .compute.fn = step_fail},
+		{.kind = STEP_COMPUTE, .compute.fn = step_mark},
 	};
 	int marked = 0;
 	struct task t = {.steps = steps, .nsteps = 3, .state = &marked};
@@ -245,7 +200,7 @@ Test(evloop, waiters_wake_in_arrival_order)
 		tasks[i] = (struct task){.steps = waiter, .nsteps = 2, .state = &ord[i]};
 	}
 	ev_run_tasks(tasks, N, 0, &gate, 1, res);
-	cr_expect_eq(ev_count_ok(res, N), N);
+	cr_expect_eq(tasks_ok(res, N), N);
 	cr_assert_eq(len, N - 1);
 	for (int i = 0; i < N - 1; i++)
 		cr_expect_eq(log[i], i + 1, "wake %d went to task %d", i, log[i]);
@@ -273,7 +228,7 @@ Test(evloop, waiters_left_when_the_loop_ends_are_blocked)
 
 Test(evloop, failures_carry_their_reason)
 {
-	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = ev_fail};
+	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = step_fail};
 	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
 	struct task tasks[6];
 	struct task_result res[6] = {0};
@@ -341,100 +296,6 @@ Test(loopsem, wakes_come_from_the_loop)
 	ev_loop_destroy(loop);
 }
 
-/* A throwaway HTTP/1.1 server on 127.0.0.1: one thread, poll, keep-alive, a fixed
- * answer per request; it counts the connections it accepted. */
-#define SRV_BODY "hello"
-#define SRV_CLIENTS 32
-
-struct srv {
-	int lfd, port;
-	atomic_int stop, accepted;
-	pthread_t tid;
-};
-
-static void srv_answer(int fd, char *buf, int *len)
-{
-	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n" SRV_BODY;
-	char *end;
-	while ((end = memmem(buf, (size_t)*len, "\r\n\r\n", 4))) {
-		if (write(fd, reply, sizeof reply - 1) < 0)
-			return;
-		int used = (int)(end + 4 - buf);
-		memmove(buf, buf + used, (size_t)(*len - used));
-		*len -= used;
-	}
-}
-
-static void *srv_main(void *arg)
-{
-	struct srv *s = arg;
-	struct pollfd pf[SRV_CLIENTS + 1] = {{.fd = s->lfd, .events = POLLIN}};
-	static char buf[SRV_CLIENTS + 1][2048];
-	int len[SRV_CLIENTS + 1] = {0}, n = 1;
-	double until = clock_now() + 30; /* a forgotten server must not outlive the test */
-	while (!atomic_load(&s->stop) && clock_now() < until) {
-		if (poll(pf, (nfds_t)n, 20) <= 0)
-			continue;
-		if ((pf[0].revents & POLLIN) && n <= SRV_CLIENTS) {
-			int c = accept(s->lfd, NULL, NULL);
-			if (c >= 0) {
-				atomic_fetch_add(&s->accepted, 1);
-				pf[n] = (struct pollfd){.fd = c, .events = POLLIN};
-				len[n++] = 0;
-			}
-		}
-		for (int i = 1; i < n; i++) {
-			if (!pf[i].revents)
-				continue;
-			ssize_t r = read(pf[i].fd, buf[i] + len[i], sizeof buf[i] - (size_t)len[i]);
-			if (r <= 0) {
-				close(pf[i].fd);
-				pf[i] = pf[--n];
-				memcpy(buf[i], buf[n], (size_t)len[n]);
-				len[i--] = len[n];
-				continue;
-			}
-			len[i] += (int)r;
-			srv_answer(pf[i].fd, buf[i], &len[i]);
-		}
-	}
-	for (int i = 1; i < n; i++)
-		close(pf[i].fd);
-	return NULL;
-}
-
-/* A socket bound to a free port of 127.0.0.1; listening unless `closed`, then the
- * port is free again and connecting to it is refused. */
-static int srv_port(int *fd, bool closed)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof sa;
-	*fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(*fd, 0);
-	cr_assert_eq(bind(*fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	cr_assert_eq(getsockname(*fd, (struct sockaddr *)&sa, &sl), 0);
-	if (closed)
-		close(*fd);
-	else
-		cr_assert_eq(listen(*fd, 128), 0);
-	return ntohs(sa.sin_port);
-}
-
-static void srv_start(struct srv *s)
-{
-	s->port = srv_port(&s->lfd, false);
-	atomic_init(&s->stop, 0);
-	atomic_init(&s->accepted, 0);
-	cr_assert_eq(pthread_create(&s->tid, NULL, srv_main, s), 0);
-}
-
-static void srv_stop(struct srv *s)
-{
-	atomic_store(&s->stop, 1);
-	pthread_join(s->tid, NULL);
-	close(s->lfd);
-}
-
 /* Fetch tasks through evloop: right answers, wrong expectations, a refused port. */
 Test(evloop, fetch_judges_each_transfer)
 {
@@ -479,7 +340,7 @@ Test(evloop, a_slot_keeps_its_connection)
 	for (int i = 0; i < 10; i++)
 		tasks[i] = (struct task){.steps = steps, .nsteps = 2};
 	ev_run_tasks(tasks, 10, 2, NULL, 0, res);
-	cr_expect_eq(ev_count_ok(res, 10), 10);
+	cr_expect_eq(tasks_ok(res, 10), 10);
 	cr_expect_eq(atomic_load(&s.accepted), 2, "2 slots opened %d connections",
 		     atomic_load(&s.accepted));
 	srv_stop(&s);

@@ -3,17 +3,15 @@
  * are judged, and the stack parameters are checked. */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "runner.h"
+#include "teststeps.h"
+#include "testsrv.h"
 #include "workload.h"
 
 static const char *const gr_stacks[] = {"copy", "separate"};
@@ -46,14 +44,6 @@ static double gr_run(const char *stack, struct task *tasks, int n, int workers,
 	return wall;
 }
 
-static int gr_ok(const struct task_result *res, int n)
-{
-	int ok = 0;
-	for (int i = 0; i < n; i++)
-		ok += res[i].fail == FAIL_NONE;
-	return ok;
-}
-
 Test(green, sleeps_overlap_within_the_worker_limit)
 {
 	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
@@ -70,7 +60,7 @@ Test(green, sleeps_overlap_within_the_worker_limit)
 				int w = limits[l];
 				double ideal = ceil((double)n / runner_workers(n, w)) * 0.050;
 				double wall = gr_run(gr_stacks[d], tasks, n, w, NULL, 0, res);
-				cr_expect_eq(gr_ok(res, n), n, "%s n=%d w=%d", gr_stacks[d], n, w);
+				cr_expect_eq(tasks_ok(res, n), n, "%s n=%d w=%d", gr_stacks[d], n, w);
 				cr_expect_geq(wall, ideal, "%s n=%d w=%d: %.3f s < ideal %.3f",
 					      gr_stacks[d], n, w, wall, ideal);
 				cr_expect_lt(wall, 2 * ideal + 0.100, "%s n=%d w=%d: %.3f s, ideal %.3f",
@@ -93,7 +83,7 @@ Test(green, two_workers_take_three_tasks_in_two_sleeps)
 		tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
 	for (size_t d = 0; d < 2; d++) {
 		double wall = gr_run(gr_stacks[d], tasks, 3, 2, NULL, 0, res);
-		cr_expect_eq(gr_ok(res, 3), 3);
+		cr_expect_eq(tasks_ok(res, 3), 3);
 		cr_expect(wall >= 0.200 && wall < 0.290, "%s: %.3f s for two rounds of 0.1 s",
 			  gr_stacks[d], wall);
 		cr_expect_geq(res[2].start_s, 0.100 - 1e-3, "%s: the third began at %.3f s",
@@ -142,7 +132,7 @@ Test(green, compute_does_not_yield)
 		struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &spin, .nsteps = 1}};
 		struct task_result res[50];
 		gr_run(gr_stacks[d], tasks, 2, 0, NULL, 0, res);
-		cr_expect_eq(gr_ok(res, 2), 2);
+		cr_expect_eq(tasks_ok(res, 2), 2);
 		cr_expect_geq(res[0].end_s, 0.100, "%s: the sleeper ended at %.3f s, during the "
 			      "compute", gr_stacks[d], res[0].end_s);
 		struct task many[50];
@@ -152,46 +142,25 @@ Test(green, compute_does_not_yield)
 			many[i] = (struct task){.steps = pair, .nsteps = 5, .state = &ids[i]};
 		}
 		gr_run(gr_stacks[d], many, 50, 0, NULL, 0, res);
-		cr_expect_eq(gr_ok(res, 50), 50, "%s: a compute step was interleaved", gr_stacks[d]);
+		cr_expect_eq(tasks_ok(res, 50), 50, "%s: a compute step was interleaved", gr_stacks[d]);
 	}
 }
 
 /* A counter read, a yield, a write: only the lock keeps the increments apart. */
-struct gr_mx {
-	int *counter;
-	int seen;
-};
-
-static enum step_status gr_mx_read(void *state, const void *arg)
-{
-	(void)arg;
-	struct gr_mx *m = state;
-	m->seen = *m->counter;
-	return STEP_OK;
-}
-
-static enum step_status gr_mx_write(void *state, const void *arg)
-{
-	(void)arg;
-	struct gr_mx *m = state;
-	*m->counter = m->seen + 1;
-	return STEP_OK;
-}
-
 static int gr_mx_count(const char *stack, const struct step *steps, int nsteps, int workers)
 {
 	enum { N = 500 };
 	static const struct sem_decl lock = {"lock", 1};
-	static struct gr_mx mx[N];
+	static struct mx_state mx[N];
 	static struct task tasks[N];
 	static struct task_result res[N];
 	int counter = 0;
 	for (int i = 0; i < N; i++) {
-		mx[i] = (struct gr_mx){.counter = &counter};
+		mx[i] = (struct mx_state){.counter = &counter};
 		tasks[i] = (struct task){.steps = steps, .nsteps = nsteps, .state = &mx[i]};
 	}
 	gr_run(stack, tasks, N, workers, &lock, 1, res);
-	cr_expect_eq(gr_ok(res, N), N);
+	cr_expect_eq(tasks_ok(res, N), N);
 	return counter;
 }
 
@@ -199,9 +168,9 @@ Test(green, a_lock_of_one_excludes)
 {
 	static const struct step locked[] = {
 		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
-		{.kind = STEP_COMPUTE, .compute.fn = gr_mx_read},
+		{.kind = STEP_COMPUTE, .compute.fn = mx_read},
 		{.kind = STEP_SLEEP, .sleep.ns = 0},
-		{.kind = STEP_COMPUTE, .compute.fn = gr_mx_write},
+		{.kind = STEP_COMPUTE, .compute.fn = mx_write},
 		{.kind = STEP_POST, .post.sem = 0},
 	};
 	for (size_t d = 0; d < 2; d++) {
@@ -213,27 +182,13 @@ Test(green, a_lock_of_one_excludes)
 	}
 }
 
-static enum step_status gr_fail(void *state, const void *arg)
-{
-	(void)state;
-	(void)arg;
-	return STEP_FAIL;
-}
-
-static enum step_status gr_mark(void *state, const void *arg)
-{
-	(void)arg;
-	(*(int *)state)++;
-	return STEP_DONE;
-}
-
 Test(green, a_timed_wait_takes_the_alt_branch)
 {
 	static const struct sem_decl never = {"never", 0};
 	static const struct step steps[] = {
 		{.kind = STEP_WAIT, .alt = 2, .wait = {.sem = 0, .timeout_ns = 50000000}},
-		{.kind = STEP_COMPUTE, .compute.fn = gr_fail},
-		{.kind = STEP_COMPUTE, .compute.fn = gr_mark},
+		{.kind = STEP_COMPUTE, .compute.fn = step_fail},
+		{.kind = STEP_COMPUTE, .compute.fn = step_mark},
 	};
 	for (size_t d = 0; d < 2; d++) {
 		int marked = 0;
@@ -252,7 +207,7 @@ Test(green, waiters_left_when_the_loop_ends_are_blocked)
 	static const struct sem_decl never = {"never", 0};
 	static const struct step stuck = {.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}};
 	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
-	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = gr_fail};
+	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = step_fail};
 	struct task tasks[5] = {{.steps = &stuck, .nsteps = 1}, {.steps = &nap, .nsteps = 1},
 				{.steps = &stuck, .nsteps = 1}, {.steps = &bad, .nsteps = 1},
 				{.steps = &stuck, .nsteps = 1}};
@@ -272,89 +227,11 @@ Test(green, waiters_left_when_the_loop_ends_are_blocked)
 	}
 }
 
-/* A one-thread HTTP server on 127.0.0.1 answering every request "hello", keep-alive. */
-struct gr_srv {
-	int lfd, port;
-	atomic_int stop, accepted;
-	pthread_t tid;
-};
-
-static void gr_srv_serve(int fd, char *buf, int *len)
-{
-	static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-	char *end;
-	while ((end = memmem(buf, (size_t)*len, "\r\n\r\n", 4))) {
-		if (write(fd, reply, sizeof reply - 1) < 0)
-			return;
-		*len -= (int)(end + 4 - buf);
-		memmove(buf, end + 4, (size_t)*len);
-	}
-}
-
-static void *gr_srv_main(void *arg)
-{
-	enum { MAXC = 16 };
-	struct gr_srv *s = arg;
-	struct pollfd pf[MAXC + 1] = {{.fd = s->lfd, .events = POLLIN}};
-	static char buf[MAXC + 1][2048];
-	int len[MAXC + 1] = {0}, n = 1;
-	double until = clock_now() + 30; /* never outlives a failed test by much */
-	while (!atomic_load(&s->stop) && clock_now() < until) {
-		if (poll(pf, (nfds_t)n, 20) <= 0)
-			continue;
-		int slot = 1;
-		while (slot < n && pf[slot].fd >= 0)
-			slot++;
-		if ((pf[0].revents & POLLIN) && slot <= MAXC) {
-			int c = accept(s->lfd, NULL, NULL);
-			if (c >= 0) {
-				atomic_fetch_add(&s->accepted, 1);
-				pf[slot] = (struct pollfd){.fd = c, .events = POLLIN};
-				len[slot] = 0;
-				n += slot == n;
-			}
-		}
-		for (int i = 1; i < n; i++) {
-			if (!pf[i].revents)
-				continue;
-			ssize_t r = read(pf[i].fd, buf[i] + len[i], sizeof buf[i] - (size_t)len[i]);
-			if (r <= 0) {
-				close(pf[i].fd);
-				pf[i].fd = -1; /* poll skips it from now on */
-				continue;
-			}
-			len[i] += (int)r;
-			gr_srv_serve(pf[i].fd, buf[i], &len[i]);
-		}
-	}
-	for (int i = 1; i < n; i++)
-		if (pf[i].fd >= 0)
-			close(pf[i].fd);
-	return NULL;
-}
-
-/* A socket on a free port of 127.0.0.1, listening, or closed again (refused). */
-static int gr_port(int *fd, bool closed)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof sa;
-	*fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(*fd, 0);
-	cr_assert_eq(bind(*fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	cr_assert_eq(getsockname(*fd, (struct sockaddr *)&sa, &sl), 0);
-	if (closed)
-		close(*fd);
-	else
-		cr_assert_eq(listen(*fd, 64), 0);
-	return ntohs(sa.sin_port);
-}
-
 Test(green, fetch_judges_each_transfer_and_keeps_connections)
 {
-	struct gr_srv s = {0};
-	s.port = gr_port(&s.lfd, false);
-	cr_assert_eq(pthread_create(&s.tid, NULL, gr_srv_main, &s), 0);
-	int dead_fd, dead = gr_port(&dead_fd, true);
+	struct srv s;
+	srv_start(&s);
+	int dead_fd, dead = srv_port(&dead_fd, true);
 	char url[64], dead_url[64];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
 	snprintf(dead_url, sizeof dead_url, "http://127.0.0.1:%d/x", dead);
@@ -379,13 +256,11 @@ Test(green, fetch_judges_each_transfer_and_keeps_connections)
 		for (int i = 0; i < 6; i++)
 			tasks[i] = (struct task){.steps = steps, .nsteps = 1};
 		gr_run(gr_stacks[d], tasks, 6, 2, NULL, 0, res);
-		cr_expect_eq(gr_ok(res, 6), 6);
+		cr_expect_eq(tasks_ok(res, 6), 6);
 		cr_expect_eq(atomic_load(&s.accepted) - before, 2, "%s: 2 workers opened %d "
 			     "connections", gr_stacks[d], atomic_load(&s.accepted) - before);
 	}
-	atomic_store(&s.stop, 1);
-	pthread_join(s.tid, NULL);
-	close(s.lfd);
+	srv_stop(&s);
 }
 
 Test(green, stack_parameters_are_checked)

@@ -8,30 +8,7 @@
 
 #include "cli.h"
 #include "preset.h"
-
-static char scratch[64];
-
-static void scratch_make(void)
-{
-	snprintf(scratch, sizeof scratch, "/tmp/cb-test-preset-XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch));
-}
-
-static void scratch_remove(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-	cr_expect_eq(system(cmd), 0);
-}
-
-static void write_file(const char *name, const char *text, char *path, size_t len)
-{
-	snprintf(path, len, "%s/%s", scratch, name);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
+#include "scratch.h"
 
 /* "name|title|args+args|line" per preset, joined by ';'; a '!' after the line when
  * --preset all leaves it out. */
@@ -88,11 +65,12 @@ static const struct file_case file_cases[] = {
 
 Test(preset, file_table)
 {
-	scratch_make();
+	scratch_make("preset");
 	for (size_t i = 0; i < sizeof file_cases / sizeof file_cases[0]; i++) {
 		const struct file_case *t = &file_cases[i];
 		char path[128], got[1024];
-		write_file("t.preset", t->text, path, sizeof path);
+		scratch_file("t.preset", t->text);
+		scratch_path(path, sizeof path, "t.preset");
 		struct preset_list pl = {0};
 		struct cb_err err = {0};
 		int rc = preset_load_file(&pl, path, &err);
@@ -112,13 +90,14 @@ Test(preset, file_table)
 
 Test(preset, long_line_and_missing_file)
 {
-	scratch_make();
+	scratch_make("preset");
 	char *text = malloc(5000), path[128];
 	strcpy(text, "[a]\nargs = ");
 	size_t n = strlen(text);
 	memset(text + n, 'x', 4000);
 	strcpy(text + n + 4000, "\n");
-	write_file("t.preset", text, path, sizeof path);
+	scratch_file("t.preset", text);
+		scratch_path(path, sizeof path, "t.preset");
 	struct preset_list pl = {0};
 	struct cb_err err = {0};
 	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
@@ -191,12 +170,12 @@ Test(preset, too_many_words)
 /* A folder: *.preset files only, in name order; a name may be defined once over all. */
 Test(preset, folder)
 {
-	scratch_make();
+	scratch_make("preset");
 	char path[128];
-	write_file("b.preset", "[second]\nargs = -n 2\n", path, sizeof path);
-	write_file("a.preset", "[first]\nargs = -n 1\n", path, sizeof path);
-	write_file("notes.txt", "not a preset at all\n", path, sizeof path);
-	write_file(".preset", "[hidden]\nargs = -n 0\n", path, sizeof path);
+	scratch_file("b.preset", "[second]\nargs = -n 2\n");
+	scratch_file("a.preset", "[first]\nargs = -n 1\n");
+	scratch_file("notes.txt", "not a preset at all\n");
+	scratch_file(".preset", "[hidden]\nargs = -n 0\n");
 	struct preset_list pl = {0};
 	struct cb_err err = {0};
 	cr_assert_eq(preset_load_dir(&pl, scratch, &err), CB_OK, "%s", err.msg);
@@ -208,13 +187,13 @@ Test(preset, folder)
 	cr_expect_null(preset_find(&pl, "hidden"));
 	preset_list_free(&pl);
 
-	write_file("c.preset", "args = -n 3\n[first]\nargs = -n 1\n", path, sizeof path);
+	scratch_file("c.preset", "args = -n 3\n[first]\nargs = -n 1\n");
 	cr_expect_eq(preset_load_dir(&pl, scratch, &err), CB_EINVAL);
 	cr_expect(strstr(err.msg, "c.preset:1: 'args = -n 3' before any [preset]"), "%s",
 		  err.msg);
 	preset_list_free(&pl);
 
-	write_file("c.preset", "[first]\nargs = -n 1\n", path, sizeof path);
+	scratch_file("c.preset", "[first]\nargs = -n 1\n");
 	cr_expect_eq(preset_load_dir(&pl, scratch, &err), CB_EINVAL);
 	cr_expect(strstr(err.msg, "c.preset:1: preset 'first' is defined twice"), "%s", err.msg);
 	preset_list_free(&pl);
@@ -269,7 +248,7 @@ Test(preset, shipped_presets_parse)
 /* A folder path longer than the name kept for messages still reads. */
 Test(preset, long_folder_path)
 {
-	scratch_make();
+	scratch_make("preset");
 	char dir[512], name[120], path[640];
 	memset(name, 'd', sizeof name - 1);
 	name[sizeof name - 1] = '\0';
