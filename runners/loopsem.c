@@ -3,8 +3,11 @@
  * from an idle watcher, so a wake never runs inside the caller's own step. */
 #include "loopsem.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+
+#define LOOPSEM_BATCH 256
 
 struct loopsem_queue {
 	struct loopsem_waiter *head, *tail; /* oldest first */
@@ -48,18 +51,22 @@ static void loopsem_unlink(struct loopsem_queue *q, struct loopsem_waiter *w)
 	w->next = w->prev = NULL;
 }
 
-/* Wakes only those granted before this turn began: two tasks handing a unit back
- * and forth must not keep every other watcher of the loop waiting. */
+/* Wakes those granted before this turn began, then those they grant in turn, up to
+ * LOOPSEM_BATCH wakes a turn: a hand-off between two tasks costs a switch rather than
+ * a trip through the loop's poll, and two tasks handing a unit back and forth still
+ * cannot keep the loop's other watchers waiting for more than a batch. */
 static void loopsem_wakeup_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 {
 	(void)revents;
 	struct loopsem *ls = idle->data;
-	struct loopsem_waiter *last = ls->ready.tail, *w;
-	do {
-		w = ls->ready.head;
+	struct loopsem_waiter *last = ls->ready.tail;
+	bool old_done = false;
+	for (int n = 0; ls->ready.head && (!old_done || n < LOOPSEM_BATCH); n++) {
+		struct loopsem_waiter *w = ls->ready.head;
 		loopsem_unlink(&ls->ready, w);
+		old_done |= w == last;
 		w->wake(w, STEP_OK, w->ud);
-	} while (w != last);
+	}
 	if (!ls->ready.head)
 		ev_idle_stop(loop, idle);
 }
