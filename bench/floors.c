@@ -166,14 +166,28 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	/* In the driver itself: it touches no memory and forks nothing. */
 	if ((rc = cpu_clock_fn(f, err)))
 		return rc;
-	double cap[CAPACITY_REPS];
-	for (int i = 0; i < CAPACITY_REPS; i++) {
-		if ((rc = in_child(capacity_fn, f, timeout_s, err)))
-			return rc;
-		cap[i] = f->parallel_cores;
-	}
-	f->parallel_cores = stats_median(cap, CAPACITY_REPS);
+	f->parallel_cores = NAN;
+	if ((rc = floors_capacity(f, timeout_s, err)))
+		return rc;
 	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
+}
+
+/* The best of CAPACITY_REPS: a busy neighbour only ever takes capacity away, so the
+ * most the host gave is what it can give; a quota keeps every measurement low. */
+int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err)
+{
+	double best = f->parallel_cores;
+	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
+		timeout_s = HARNESS_TIMEOUT_MIN_S;
+	for (int i = 0; i < CAPACITY_REPS; i++) {
+		int rc = in_child(capacity_fn, f, timeout_s, err);
+		if (rc)
+			return rc;
+		if (!(f->parallel_cores <= best)) /* also replaces a NAN best */
+			best = f->parallel_cores;
+	}
+	f->parallel_cores = best;
+	return CB_OK;
 }
 
 static bool have_entry(const struct floors *f, const struct rn_inst *ri, int tasks, int workers)

@@ -20,13 +20,17 @@ struct floors {
 	long base_rss_kib;    /* peak RSS of a trial child that does nothing; -1: unknown */
 	double countdown_ns;  /* one countdown iteration */
 	double core_ghz;      /* core clock, from a chain of dependent multiplies; NAN off x86-64 */
-	double parallel_cores; /* cores' worth of CPU the host gives: cores x t1 / t(cores at once) */
+	double parallel_cores; /* cores' worth of CPU the host gives: cores x t1 / t(cores at
+				* once), the best of the measurements before and after the trials */
 	struct floor_entry *e;
 	int n;
 };
 
 /* Measures the harness floors and the floor of every (runner, tasks, workers) of the plan. */
 int floors_measure(struct floors *f, const struct plan *p, double timeout_s, struct cb_err *err);
+/* Measures parallel_cores again and keeps the best figure: the run calls it after its
+ * trials too, so a burst of noise at the start cannot stand for the whole run. */
+int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err);
 /* No floors: every figure unknown (NAN), as --no-floors asks. */
 void floors_none(struct floors *f);
 /* The floor of cell c, NAN when its runner has none. */

@@ -1,6 +1,7 @@
 /* concbench: runs workloads under concurrency models and measures every trial.
  * The only place that prints errors and decides the exit status. */
 #include <curl/curl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,10 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		goto out;
 	}
 	nrows = run_trials(p, c, rows, &interrupted);
+	if (!interrupted && isfinite(fl.parallel_cores) && floors_capacity(&fl, c->timeout_s, &err)) {
+		interrupted = err.code == CB_EINTR;
+		err = (struct cb_err){0}; /* the figure from before the trials stands */
+	}
 	summary_compute(sums, p, rows, nrows, &fl, sysinfo_cores());
 	report_table(stdout, sums, p->ncells);
 	report_floors(stdout, &fl);

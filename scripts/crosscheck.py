@@ -5,10 +5,12 @@ For each cell, hyperfine times the whole command (`concbench <cell> --repeat 1
 and amount of work scaled to nothing (`-r serial --scale 1e-9`): the difference is
 the cell's run as seen from outside, process start-up, the trial child and any
 server start removed, while the model's own start-up (forks, threads) stays in,
-as it does in the harness's wall time. That
-is compared with the median wall_s the harness reports for the same cell. They
-must agree within 5% (and 1 ms for the timer slack of a single run): a larger gap
-is a bug in the harness, not a tolerance to widen.
+as it does in the harness's wall time. That is compared with the median wall_s the
+harness reports for the same cell, run the same way (one trial per invocation). The
+three commands take turns, one run each, and the outside figure is the median of each
+turn's difference, so start-up's run-to-run spread and any drift of the machine stay
+out. They must agree within 5% (and 1 ms for the timer slack of a single run): a
+larger gap is a bug in the harness, not a tolerance to widen.
 
     scripts/crosscheck [--concbench PATH] [--runs N]"""
 
@@ -27,27 +29,33 @@ CELLS = (
     ('sleep 100 ms x 10, threads', ['-w', 'sleep', '-p', 'sleep.ms=100', '-r', 'threads', '-n', '10']),
     ('sleep 100 ms x 10, procs', ['-w', 'sleep', '-p', 'sleep.ms=100', '-r', 'procs', '-n', '10']),
     ('countdown 300 M, serial', ['-w', 'countdown', '-p', 'countdown.n=300000000', '-r', 'serial', '-n', '1']),
-    ('countdown 2 x 150 M, threads', ['-w', 'countdown', '-p', 'countdown.n=150000000', '-r', 'threads', '-n', '2']),
+    ('countdown 2 x 300 M, threads', ['-w', 'countdown', '-p', 'countdown.n=300000000', '-r', 'threads', '-n', '2']),
     ('http 100 ms x 10, threads', ['-w', 'http', '-p', 'http.delay_ms=100', '-r', 'threads', '-n', '10']),
 )
 TOLERANCE = 0.05
 SLACK_S = 0.001
 
 
-def hyperfine_mean(cmd, runs, tmp):
+def hyperfine_times(cmd, runs, tmp):
     out = os.path.join(tmp, 'hf.json')
     subprocess.run(['hyperfine', '-N', '--style', 'none', '--warmup', '1', '--runs', str(runs),
                     '--export-json', out, ' '.join(cmd)], check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
-        return json.load(f)['results'][0]['mean']
+        return json.load(f)['results'][0]['times']
 
 
-def harness_median(concbench, args, runs, tmp):
+def harness_walls(concbench, args, runs, tmp):
+    """The wall_s of `runs` one-trial invocations, run the way hyperfine runs them: one
+    invocation of many trials would keep two cores busy back to back, which on this
+    kind of VM slows them by about a tenth (the host's doing, not the clock's)."""
     out = os.path.join(tmp, 'run.csv')
-    subprocess.run([concbench, *args, '--repeat', str(runs), '--warmup', '1', '--no-floors',
-                    '-q', '-o', out], check=True, stdout=subprocess.DEVNULL)
-    _, rows = read_table(os.path.join(tmp, 'run.summary.csv'), ('median_s',))
-    return float(rows[0]['median_s'])
+    walls = []
+    for _ in range(runs):
+        subprocess.run([concbench, *args, '--repeat', '1', '--warmup', '0', '--no-floors',
+                        '-q', '-o', out], check=True, stdout=subprocess.DEVNULL)
+        _, rows = read_table(os.path.join(tmp, 'run.summary.csv'), ('median_s',))
+        walls.append(float(rows[0]['median_s']))
+    return walls
 
 
 def known_workloads(concbench):
@@ -75,12 +83,22 @@ def main():
                 print(f'{name:32} skipped: no workload {args[1]}')
                 continue
             base = [a.concbench, *args, '--repeat', '1', '--warmup', '0', '--no-floors', '-q']
-            whole = hyperfine_mean(base, a.runs, tmp)
             empty_args = [x if args[i - 1] != '-r' else 'serial' for i, x in enumerate(args)]
-            empty = hyperfine_mean([a.concbench, *empty_args, '--repeat', '1', '--warmup', '0',
-                                    '--no-floors', '-q', '--scale', '1e-9'], a.runs, tmp)
-            inner = harness_median(a.concbench, args, a.runs, tmp)
-            outside = whole - empty
+            empty_cmd = [a.concbench, *empty_args, '--repeat', '1', '--warmup', '0',
+                         '--no-floors', '-q', '--scale', '1e-9']
+            # One run of each in turn, and the outside figure as the median of each
+            # round's difference: start-up varies by milliseconds from run to run, and
+            # pairing keeps that (and any drift of the machine) out of the comparison.
+            diffs, empty, walls = [], [], []
+            for _ in range(a.runs):
+                w = statistics.median(hyperfine_times(base, 1, tmp))
+                e = statistics.median(hyperfine_times(empty_cmd, 1, tmp))
+                walls += harness_walls(a.concbench, args, 1, tmp)
+                diffs.append(w - e)
+                empty.append(e)
+            empty = statistics.median(empty)
+            inner = statistics.median(walls)
+            outside = statistics.median(diffs)
             diff = (outside - inner) / inner
             ok = abs(outside - inner) <= TOLERANCE * inner + SLACK_S
             bad += not ok
