@@ -227,9 +227,11 @@ static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *
 			return cb_fail(err, CB_EINVAL, "unknown preset '%s' (allowed: %s)",
 				       c->presets[i], names);
 		}
-		for (int k = 0; k < pl->n; k++)
-			if ((all ? pl->v[k].in_all : ps == &pl->v[k]) && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
+		for (int k = 0; k < pl->n; k++) {
+			bool take = all ? pl->v[k].in_all : ps == &pl->v[k];
+			if (take && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
 				return rc;
+		}
 	}
 	return plan_order(p, c->order, err);
 }
