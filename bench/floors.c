@@ -85,9 +85,10 @@ static void *spin_thread(void *arg)
 	return NULL;
 }
 
-/* How many cores' worth of CPU the host gives right now: nproc counts the cores a
- * process may use, not what a cgroup quota or a busy neighbour leaves of them. One
- * countdown alone, then one on each core at once: cores x t1 / tk. */
+/* How many cores' worth of CPU the host gives: nproc counts the cores a process may
+ * use, not what a cgroup quota or a busy neighbour leaves of them. One countdown
+ * alone, then one on each core at once: cores x t1 / tk, each time the fastest seen
+ * so far (noise only slows either, and a slowed t1 alone would inflate the ratio). */
 static int capacity_fn(void *arg, struct cb_err *err)
 {
 	struct floors *f = arg;
@@ -110,7 +111,9 @@ static int capacity_fn(void *arg, struct cb_err *err)
 		pthread_join(t[i], NULL);
 	double all = clock_now() - t0;
 	free(t);
-	f->parallel_cores = k * one / all;
+	f->cap_one_s = fmin(f->cap_one_s, one);
+	f->cap_all_s = fmin(f->cap_all_s, all);
+	f->parallel_cores = k * f->cap_one_s / f->cap_all_s;
 	return rc;
 }
 
@@ -167,26 +170,24 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	if ((rc = cpu_clock_fn(f, err)))
 		return rc;
 	f->parallel_cores = NAN;
+	f->cap_one_s = f->cap_all_s = INFINITY;
 	if ((rc = floors_capacity(f, timeout_s, err)))
 		return rc;
 	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
-/* The best of CAPACITY_REPS: a busy neighbour only ever takes capacity away, so the
- * most the host gave is what it can give; a quota keeps every measurement low. */
+/* CAPACITY_REPS more measurements, on top of those before: a busy neighbour only
+ * ever slows a run, so the fastest runs say what the host can give, and a quota
+ * keeps every one of them slow. */
 int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err)
 {
-	double best = f->parallel_cores;
 	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
 		timeout_s = HARNESS_TIMEOUT_MIN_S;
 	for (int i = 0; i < CAPACITY_REPS; i++) {
 		int rc = in_child(capacity_fn, f, timeout_s, err);
 		if (rc)
 			return rc;
-		if (!(f->parallel_cores <= best)) /* also replaces a NAN best */
-			best = f->parallel_cores;
 	}
-	f->parallel_cores = best;
 	return CB_OK;
 }
 
@@ -235,7 +236,8 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 void floors_none(struct floors *f)
 {
 	*f = (struct floors){.fork_wait_s = NAN, .page_touch_s = NAN, .countdown_ns = NAN,
-			     .core_ghz = NAN, .parallel_cores = NAN, .base_rss_kib = -1};
+			     .core_ghz = NAN, .parallel_cores = NAN, .cap_one_s = INFINITY,
+			     .cap_all_s = INFINITY, .base_rss_kib = -1};
 }
 
 double floors_of(const struct floors *f, const struct cell *c)

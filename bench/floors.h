@@ -21,7 +21,8 @@ struct floors {
 	double countdown_ns;  /* one countdown iteration */
 	double core_ghz;      /* core clock, from a chain of dependent multiplies; NAN off x86-64 */
 	double parallel_cores; /* cores' worth of CPU the host gives: cores x t1 / t(cores at
-				* once), the best of the measurements before and after the trials */
+				* once), each the fastest measured before and after the trials */
+	double cap_one_s, cap_all_s; /* those fastest times so far */
 	struct floor_entry *e;
 	int n;
 };
