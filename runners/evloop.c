@@ -215,11 +215,8 @@ static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s, const st
 	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
 		return false;
 	e->x.step = step;
-	const struct task *t = &run->a->ts->tasks[s->task];
-	/* The slot's connection is kept while a fetch may still use it: a later step of
-	 * this task, or a task still to take when there are fewer slots than tasks. */
-	int n = run->a->ts->ntasks;
-	fetch_prepare(&e->x, (run->nslots < n && run->next < n) || task_may_fetch_after(t, s->pc));
+	fetch_prepare(&e->x, fetch_keep(&run->a->ts->tasks[s->task], s->pc, run->nslots,
+					 run->next, run->a->ts->ntasks));
 	return curl_ev_add(run->curl, &e->x) == CB_OK;
 }
 

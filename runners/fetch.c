@@ -42,6 +42,11 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 			 x->step->fetch.buffer > 0 ? x->step->fetch.buffer : (long)CURL_MAX_WRITE_SIZE);
 }
 
+bool fetch_keep(const struct task *t, int pc, int workers, int next, int ntasks)
+{
+	return (workers < ntasks && next < ntasks) || task_may_fetch_after(t, pc);
+}
+
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why)
 {
 	switch (rc) {

@@ -26,6 +26,10 @@ CURL *fetch_easy_new(void);
 void fetch_prepare(struct fetch_xfer *x, bool keep);
 /* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks. */
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);
+/* Whether the connection of the fetch at step pc is worth keeping: a later step of its
+ * task may fetch, or its worker may take another task (fewer workers than tasks, and
+ * `next`, the first task no worker has taken, is not past the end). */
+bool fetch_keep(const struct task *t, int pc, int workers, int next, int ntasks);
 /* A blocking fetch: prepare, perform, verdict. */
 enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why);
 

@@ -138,9 +138,7 @@ green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int
 	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
 		return end;
 	e->x.step = s;
-	/* Its connection is kept while a fetch may still use it (as in evloop_fetch). */
-	int n = run->a->ts->ntasks;
-	fetch_prepare(&e->x, (run->ncos < n && run->next < n) || task_may_fetch_after(t, pc));
+	fetch_prepare(&e->x, fetch_keep(t, pc, run->ncos, run->next, run->a->ts->ntasks));
 	if (curl_ev_add(run->curl, &e->x) != CB_OK)
 		return end;
 	coro_yield(run->host);
