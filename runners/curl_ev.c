@@ -1,9 +1,15 @@
-/* A curl multi handle driven by a libev loop: curl tells us which sockets to watch
+/* Curl multi handles driven by a libev loop: curl tells us which sockets to watch
  * (CURLMOPT_SOCKETFUNCTION) and when to call it back (CURLMOPT_TIMERFUNCTION); the
  * loop's ev_io and ev_timer watchers feed events back with curl_multi_socket_action. */
 #include "curl_ev.h"
 
 #include <stdlib.h>
+
+/* Transfers that join one multi handle before the next is made. curl 7.88 keeps all
+ * connections to a host in one list that it walks to unlink each closed one, and finds
+ * sockets in a hash of 911 chains: with N transfers in one multi handle both cost O(N)
+ * per transfer. Shards of this size keep them short; each costs one timer. */
+#define CURL_EV_SHARD 256
 
 /* One transfer in flight, so curl_ev_free can remove what never finished. */
 struct curl_ev_xfer {
@@ -11,42 +17,50 @@ struct curl_ev_xfer {
 	struct curl_ev_xfer *prev, *next;
 };
 
+struct curl_ev_shard {
+	CURLM *multi;
+	ev_timer timer; /* curl's one timeout for this multi handle */
+	struct curl_ev *ce;
+	long nlive, maxconns;
+};
+
 /* One socket curl asked us to watch. */
 struct curl_ev_sock {
 	ev_io io;
-	struct curl_ev *ce;
+	struct curl_ev_shard *sh;
 };
 
 struct curl_ev {
 	struct ev_loop *loop;
-	CURLM *multi;
-	ev_timer timer; /* curl's one timeout */
 	curl_ev_done_fn done;
 	void *ud;
+	struct curl_ev_shard **shards;
+	int nshards, cap;
+	int fill; /* the shard that new handles join while it has room */
 	struct curl_ev_xfer *live; /* transfers added and not yet finished */
-	long nlive, maxconns;
 };
 
 /* Reports finished transfers; runs after socket_action returned, never inside curl. */
-static void curl_ev_reap(struct curl_ev *ce)
+static void curl_ev_reap(struct curl_ev_shard *sh)
 {
+	struct curl_ev *ce = sh->ce;
 	CURLMsg *msg;
 	int left;
-	while ((msg = curl_multi_info_read(ce->multi, &left))) {
+	while ((msg = curl_multi_info_read(sh->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		CURL *easy = msg->easy_handle;
 		CURLcode rc = msg->data.result; /* msg dies with remove_handle */
 		struct curl_ev_xfer *t = NULL;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-		curl_multi_remove_handle(ce->multi, easy);
+		curl_multi_remove_handle(sh->multi, easy);
 		if (t->prev)
 			t->prev->next = t->next;
 		else
 			ce->live = t->next;
 		if (t->next)
 			t->next->prev = t->prev;
-		ce->nlive--;
+		sh->nlive--;
 		struct fetch_xfer *x = t->x;
 		curl_easy_setopt(easy, CURLOPT_PRIVATE, x); /* as fetch_prepare left it */
 		free(t);
@@ -57,33 +71,33 @@ static void curl_ev_reap(struct curl_ev *ce)
 static void curl_ev_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	(void)loop;
-	struct curl_ev *ce = ((struct curl_ev_sock *)io)->ce; /* curl may free the socket's */
+	struct curl_ev_shard *sh = ((struct curl_ev_sock *)io)->sh; /* curl may free the socket's */
 	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
 		     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int running;
-	curl_multi_socket_action(ce->multi, io->fd, action, &running);
-	curl_ev_reap(ce);
+	curl_multi_socket_action(sh->multi, io->fd, action, &running);
+	curl_ev_reap(sh);
 }
 
 static void curl_ev_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	(void)loop;
 	(void)revents;
-	struct curl_ev *ce = t->data;
+	struct curl_ev_shard *sh = t->data;
 	int running;
-	curl_multi_socket_action(ce->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	curl_ev_reap(ce);
+	curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl_ev_reap(sh);
 }
 
 static int curl_ev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	(void)easy;
-	struct curl_ev *ce = userp;
+	struct curl_ev_shard *sh = userp;
 	struct curl_ev_sock *s = socketp;
 	if (what == CURL_POLL_REMOVE) {
 		if (s) {
-			ev_io_stop(ce->loop, &s->io);
-			curl_multi_assign(ce->multi, fd, NULL);
+			ev_io_stop(sh->ce->loop, &s->io);
+			curl_multi_assign(sh->multi, fd, NULL);
 			free(s);
 		}
 		return 0;
@@ -91,14 +105,14 @@ static int curl_ev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp
 	if (!s) {
 		if (!(s = calloc(1, sizeof *s)))
 			return -1; /* curl fails the transfer */
-		s->ce = ce;
+		s->sh = sh;
 		ev_init(&s->io, curl_ev_io_cb);
-		curl_multi_assign(ce->multi, fd, s);
+		curl_multi_assign(sh->multi, fd, s);
 	}
 	int events = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	ev_io_stop(ce->loop, &s->io);
+	ev_io_stop(sh->ce->loop, &s->io);
 	ev_io_set(&s->io, fd, events);
-	ev_io_start(ce->loop, &s->io);
+	ev_io_start(sh->ce->loop, &s->io);
 	return 0;
 }
 
@@ -106,14 +120,60 @@ static int curl_ev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp
 static int curl_ev_timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
 	(void)multi;
-	struct curl_ev *ce = userp;
-	ev_timer_stop(ce->loop, &ce->timer);
+	struct curl_ev_shard *sh = userp;
+	struct ev_loop *loop = sh->ce->loop;
+	ev_timer_stop(loop, &sh->timer);
 	if (timeout_ms >= 0) {
-		ev_now_update(ce->loop); /* after a compute step the cached time is stale */
-		ev_timer_set(&ce->timer, (double)timeout_ms * 1e-3, 0);
-		ev_timer_start(ce->loop, &ce->timer);
+		ev_now_update(loop); /* after a compute step the cached time is stale */
+		ev_timer_set(&sh->timer, (double)timeout_ms * 1e-3, 0);
+		ev_timer_start(loop, &sh->timer);
 	}
 	return 0;
+}
+
+static struct curl_ev_shard *curl_ev_shard_new(struct curl_ev *ce)
+{
+	if (ce->nshards == ce->cap) {
+		int cap = ce->cap ? 2 * ce->cap : 8;
+		struct curl_ev_shard **s = realloc(ce->shards, (size_t)cap * sizeof *s);
+		if (!s)
+			return NULL;
+		ce->shards = s;
+		ce->cap = cap;
+	}
+	struct curl_ev_shard *sh = calloc(1, sizeof *sh);
+	if (!sh)
+		return NULL;
+	if (!(sh->multi = curl_multi_init())) {
+		free(sh);
+		return NULL;
+	}
+	sh->ce = ce;
+	ev_timer_init(&sh->timer, curl_ev_timer_cb, 0, 0);
+	sh->timer.data = sh;
+	curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, curl_ev_socket_fn);
+	curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+	curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, curl_ev_timer_fn);
+	curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+	ce->shards[ce->nshards++] = sh;
+	return sh;
+}
+
+/* The shard x's handle belongs to: its connection is cached there. A new handle joins
+ * the filling shard, or the first with room, or a new one. */
+static struct curl_ev_shard *curl_ev_shard_for(struct curl_ev *ce, struct fetch_xfer *x)
+{
+	if (x->shard > 0 && x->shard <= ce->nshards)
+		return ce->shards[x->shard - 1];
+	if (ce->fill >= ce->nshards || ce->shards[ce->fill]->nlive >= CURL_EV_SHARD) {
+		ce->fill = 0;
+		while (ce->fill < ce->nshards && ce->shards[ce->fill]->nlive >= CURL_EV_SHARD)
+			ce->fill++;
+		if (ce->fill == ce->nshards && !curl_ev_shard_new(ce))
+			return NULL;
+	}
+	x->shard = ce->fill + 1;
+	return ce->shards[ce->fill];
 }
 
 int curl_ev_new(struct curl_ev **ce, struct ev_loop *loop, curl_ev_done_fn done, void *ud,
@@ -122,37 +182,35 @@ int curl_ev_new(struct curl_ev **ce, struct ev_loop *loop, curl_ev_done_fn done,
 	struct curl_ev *c = calloc(1, sizeof *c);
 	if (!c)
 		return cb_fail(err, CB_ELIMIT, "no memory for a curl multi handle");
-	if (!(c->multi = curl_multi_init())) {
-		free(c);
-		return cb_fail(err, CB_ESYS, "curl_multi_init failed");
-	}
 	c->loop = loop;
 	c->done = done;
 	c->ud = ud;
-	ev_timer_init(&c->timer, curl_ev_timer_cb, 0, 0);
-	c->timer.data = c;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, curl_ev_socket_fn);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, curl_ev_timer_fn);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	if (!curl_ev_shard_new(c)) {
+		free(c->shards);
+		free(c);
+		return cb_fail(err, CB_ESYS, "curl_multi_init failed");
+	}
 	*ce = c;
 	return CB_OK;
 }
 
 int curl_ev_add(struct curl_ev *ce, struct fetch_xfer *x)
 {
+	struct curl_ev_shard *sh = curl_ev_shard_for(ce, x);
 	struct curl_ev_xfer *t = malloc(sizeof *t);
-	if (!t)
+	if (!sh || !t) {
+		free(t);
 		return CB_ESYS;
+	}
 	*t = (struct curl_ev_xfer){.x = x, .next = ce->live};
 	/* The multi handle's connection cache must hold a connection per busy handle,
 	 * or reused handles would lose theirs to the cache's default limit. */
-	if (ce->nlive + 1 > ce->maxconns) {
-		ce->maxconns = 2 * (ce->nlive + 1);
-		curl_multi_setopt(ce->multi, CURLMOPT_MAXCONNECTS, ce->maxconns);
+	if (sh->nlive + 1 > sh->maxconns) {
+		sh->maxconns = 2 * (sh->nlive + 1);
+		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, sh->maxconns);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, t);
-	if (curl_multi_add_handle(ce->multi, x->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(sh->multi, x->easy) != CURLM_OK) {
 		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 		free(t);
 		return CB_ESYS;
@@ -160,7 +218,7 @@ int curl_ev_add(struct curl_ev *ce, struct fetch_xfer *x)
 	if (ce->live)
 		ce->live->prev = t;
 	ce->live = t;
-	ce->nlive++;
+	sh->nlive++;
 	return CB_OK;
 }
 
@@ -171,10 +229,16 @@ void curl_ev_free(struct curl_ev *ce)
 	while (ce->live) {
 		struct curl_ev_xfer *t = ce->live;
 		ce->live = t->next;
-		curl_multi_remove_handle(ce->multi, t->x->easy);
+		struct fetch_xfer *x = t->x;
+		curl_multi_remove_handle(ce->shards[x->shard - 1]->multi, x->easy);
 		free(t);
 	}
-	curl_multi_cleanup(ce->multi); /* closes its sockets, through curl_ev_socket_fn */
-	ev_timer_stop(ce->loop, &ce->timer);
+	for (int i = 0; i < ce->nshards; i++) {
+		struct curl_ev_shard *sh = ce->shards[i];
+		curl_multi_cleanup(sh->multi); /* closes its sockets, through curl_ev_socket_fn */
+		ev_timer_stop(ce->loop, &sh->timer);
+		free(sh);
+	}
+	free(ce->shards);
 	free(ce);
 }

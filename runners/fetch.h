@@ -17,6 +17,7 @@ struct fetch_xfer {
 	long body; /* bytes received */
 	unsigned long uses; /* fetches this handle has begun: keep the struct with the handle */
 	void *owner; /* the runner's: which task or coroutine waits for it */
+	int shard; /* curl_ev's: 1 + the multi handle that caches its connection; 0: none */
 };
 
 /* Makes the handle once per worker; reusing it keeps its connection alive. */

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "curl_ev.h"
 #include "fetch.h"
+#include "httpd_client.h"
 #include "loopsem.h"
 #include "runner.h"
 #include "teststeps.h"
@@ -424,4 +425,84 @@ Test(curl_ev, free_with_a_transfer_in_flight)
 	curl_easy_cleanup(x.easy);
 	ev_loop_destroy(loop);
 	close(lfd);
+}
+
+/* More transfers than one multi handle takes (curl_ev shards them): every one is
+ * reported, and a handle's second fetch reuses its connection, wherever it was cached. */
+#define CE_MANY 600
+
+struct ce_many {
+	struct curl_ev *ce;
+	int done, ok, reused;
+};
+
+static void ce_many_done(struct fetch_xfer *x, CURLcode rc, void *ud)
+{
+	struct ce_many *m = ud;
+	enum task_fail why = FAIL_NONE;
+	m->done++;
+	m->ok += fetch_verdict(x, rc, &why) == STEP_OK;
+	if (x->uses == 1) {
+		fetch_prepare(x, false);
+		cr_expect_eq(curl_ev_add(m->ce, x), CB_OK);
+		return;
+	}
+	long connects = -1;
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+	m->reused += connects == 0;
+}
+
+Test(curl_ev, many_handles_keep_their_connections)
+{
+	struct test_server srv = test_server_start();
+	char url[80];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/20/bytes/100", srv.port);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 100, 10000}};
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ce_many m = {0};
+	cr_assert_eq(curl_ev_new(&m.ce, loop, ce_many_done, &m, NULL), CB_OK);
+	struct fetch_xfer *x = calloc(CE_MANY, sizeof *x);
+	for (int i = 0; i < CE_MANY; i++) {
+		x[i] = (struct fetch_xfer){.easy = fetch_easy_new(), .step = &step};
+		cr_assert_not_null(x[i].easy);
+		fetch_prepare(&x[i], true);
+		cr_assert_eq(curl_ev_add(m.ce, &x[i]), CB_OK);
+	}
+	ev_run(loop, 0);
+	curl_ev_free(m.ce);
+	for (int i = 0; i < CE_MANY; i++)
+		curl_easy_cleanup(x[i].easy);
+	free(x);
+	ev_loop_destroy(loop);
+	cr_expect_eq(test_server_stop(&srv), 0);
+	cr_expect_eq(m.done, 2 * CE_MANY, "%d transfers reported", m.done);
+	cr_expect_eq(m.ok, 2 * CE_MANY, "%d ok", m.ok);
+	cr_expect_eq(m.reused, CE_MANY, "%d second fetches reused their connection", m.reused);
+}
+
+/* Freed with transfers in flight in several multi handles: none is reported. */
+Test(curl_ev, free_with_many_transfers_in_flight)
+{
+	struct test_server srv = test_server_start();
+	char url[80];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/5000/bytes/1", srv.port);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 1, 10000}};
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ce_many m = {0};
+	cr_assert_eq(curl_ev_new(&m.ce, loop, ce_many_done, &m, NULL), CB_OK);
+	struct fetch_xfer *x = calloc(CE_MANY, sizeof *x);
+	for (int i = 0; i < CE_MANY; i++) {
+		x[i] = (struct fetch_xfer){.easy = fetch_easy_new(), .step = &step};
+		fetch_prepare(&x[i], false);
+		cr_assert_eq(curl_ev_add(m.ce, &x[i]), CB_OK);
+	}
+	for (int i = 0; i < 20; i++)
+		ev_run(loop, EVRUN_NOWAIT);
+	curl_ev_free(m.ce);
+	for (int i = 0; i < CE_MANY; i++)
+		curl_easy_cleanup(x[i].easy);
+	free(x);
+	ev_loop_destroy(loop);
+	cr_expect_eq(test_server_stop(&srv), 0);
+	cr_expect_eq(m.done, 0, "%d transfers reported", m.done);
 }

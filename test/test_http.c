@@ -256,8 +256,9 @@ Test(http, more_urls_than_it_holds_are_refused)
 	cr_expect(strstr(err.msg, "more than 64") != NULL, "%s", err.msg);
 }
 
-/* The receive buffer follows the connections at once: curl's 16 KiB for a few, 4 KiB
- * for many (pages per connection cost more than recv calls), or what the user asks. */
+/* The receive buffer follows the connections at once: at least curl's 16 KiB for a few,
+ * 4 KiB for many (pages per connection cost more than recv calls), or what the user asks.
+ * Real URLs' sizes are unknown: 16 KiB. */
 Test(http, the_receive_buffer_follows_the_connections_at_once)
 {
 	static const struct {
@@ -292,4 +293,33 @@ Test(http, the_receive_buffer_follows_the_connections_at_once)
 	void *cfg = NULL;
 	cr_expect_neq(configure(bad, &cfg, &err), CB_OK, "buffer_kib=513 accepted");
 	cr_expect(strstr(err.msg, "buffer_kib") != NULL, "%s", err.msg);
+}
+
+/* Against the local server a few connections get a buffer that holds its whole response
+ * (one recv a fetch), up to curl's 512 KiB. */
+Test(http, a_few_connections_read_the_local_response_at_once, .init = setup)
+{
+	static const struct {
+		const char *bytes;
+		int n;
+		long want;
+	} cases[] = {
+		{"20000", 10, 21 * 1024}, {"2000", 10, 16384},     {"0", 1, 16384},
+		{"20000", 1000, 4096},    {"2000000", 2, 512 * 1024},
+	};
+	const struct workload *wl = workload_find("http");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const kv[] = {"bytes", cases[i].bytes, NULL};
+		struct cb_err err = {0};
+		void *cfg = NULL;
+		cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+		cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+		struct taskset ts;
+		cr_assert_eq(wl->build(cfg, cases[i].n, 0, &ts, &err), CB_OK, "%s", err.msg);
+		cr_expect_eq(ts.tasks[0].steps[0].fetch.buffer, cases[i].want, "bytes=%s N=%d: %ld",
+			     cases[i].bytes, cases[i].n, ts.tasks[0].steps[0].fetch.buffer);
+		wl->release(&ts);
+		wl->finish(cfg);
+		wl->config_free(cfg);
+	}
 }
