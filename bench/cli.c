@@ -13,7 +13,7 @@
 #define WORKERS_MAX 10000000
 
 enum { OPT_REPEAT = 256, OPT_WARMUP, OPT_TIMEOUT, OPT_ORDER, OPT_LIST, OPT_FLOORS, OPT_SCALE,
-       OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS };
+       OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS, OPT_HEAP };
 
 static const struct option cli_options[] = {
 	{"workload", required_argument, NULL, 'w'}, {"runner", required_argument, NULL, 'r'},
@@ -30,6 +30,7 @@ static const struct option cli_options[] = {
 	{"scale", required_argument, NULL, OPT_SCALE},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"preset", required_argument, NULL, OPT_PRESET},
+	{"heap", required_argument, NULL, OPT_HEAP},
 	{0},
 };
 
@@ -56,6 +57,8 @@ const char *cli_usage(void)
 	       "                        .meta.csv beside it (written whole or not at all)\n"
 	       "      --floors          measure the machine's primitives only, and print them\n"
 	       "      --no-floors       skip them (the floor columns stay empty)\n"
+	       "      --heap PAGES      malloc's pages for every model: huge (default: 2 MiB\n"
+	       "                        transparent huge pages, glibc.malloc.hugetlb=1) or small\n"
 	       "      --list            list workloads, runners and their parameters\n"
 	       "  -q, --quiet           no progress on stderr\n"
 	       "  -h, --help            this text\n"
@@ -173,6 +176,15 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 		else
 			return cb_fail(err, CB_EINVAL, "--order: '%s' is not allowed (allowed: "
 				       "interleaved, sequential)", arg);
+		return CB_OK;
+	case OPT_HEAP:
+		if (strcmp(arg, "huge") == 0)
+			c->heap = HEAP_HUGE;
+		else if (strcmp(arg, "small") == 0)
+			c->heap = HEAP_SMALL;
+		else
+			return cb_fail(err, CB_EINVAL, "--heap: '%s' is not allowed (allowed: huge, "
+				       "small)", arg);
 		return CB_OK;
 	case OPT_LIST:
 		c->list = true;

@@ -10,6 +10,7 @@
 #define CLI_LIST_MAX 64
 
 enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
+enum cli_heap { HEAP_HUGE, HEAP_SMALL };
 
 struct cli_param {
 	char *module, *key, *value; /* from "-p module.key=value"; owned */
@@ -30,6 +31,7 @@ struct cli {
 	double timeout_s;
 	double scale; /* multiplies every duration and amount of work */
 	enum cli_order order;
+	enum cli_heap heap; /* malloc's pages for the run */
 	const char *output; /* trials CSV; NULL: none */
 	char *presets[CLI_LIST_MAX]; /* --preset names; "all" for every one */
 	int npresets;

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "csv.h"
 #include "floors.h"
+#include "heap.h"
 #include "plan.h"
 #include "preset.h"
 #include "report.h"
@@ -275,15 +276,17 @@ int main(int argc, char **argv)
 	}
 	if (build_plan(&p, &pl, &c, argc, argv, &err))
 		goto fail;
-	if (p.skipped[0])
-		fprintf(stderr, "%s\n", p.skipped);
 	struct csv_paths cp;
 	if (c.output && (csv_paths_for(&cp, c.output, &err) || csv_check_writable(&cp, &err)))
 		goto fail;
+	heap_apply(c.heap == HEAP_HUGE, argv); /* returns in the re-executed driver */
+	if (p.skipped[0])
+		fprintf(stderr, "%s\n", p.skipped);
 	/* Once, before any thread or fork, as libcurl requires. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	catch_stop_signals();
 	sysinfo_collect(&si, argc, argv);
+	sysinfo_add(&si, "heap", "%s", heap_state());
 	status = run(&c, &p, &si);
 	curl_global_cleanup();
 	preset_list_free(&pl);

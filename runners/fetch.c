@@ -32,6 +32,9 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 	 * curl_multi_remove_handle walks the whole cache (close_connect_only), so with a
 	 * handle per task a cache of N idle connections costs O(N) a removal. */
 	curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, keep ? 0L : 1L);
+	static char close_line[] = "Connection: close";
+	static struct curl_slist close_hdr = {close_line, NULL};
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, keep ? NULL : &close_hdr);
 	x->body = 0;
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->step->fetch.url);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);

@@ -1,12 +1,17 @@
-"""Fetches per second against the delay server, beside wrk's in the same run.
+"""Fetches per second beside wrk's, and N fetches at once beside a bare client's.
 
-Starts one concbench-httpd (127.0.0.1, ephemeral port), measures wrk with C
+Starts one concbench-httpd (127.0.0.1, ephemeral port). Throughput: wrk with C
 connections for D seconds against /delay/0/bytes/B, then concbench's http workload on
 each runner with C tasks at once, each fetching K times in a row on its kept-alive
-connection, against the same server, then wrk again; the ratio is to their mean. Prints one Markdown table: fetches/s and the
-ratio to wrk. Every step is bounded in time; the server is stopped on every path.
+connection, then wrk again; the ratio is to wrk's mean. Burst (--burst N, 0 skips):
+N fetches of /delay/100/bytes/B at once, each on a fresh connection, by concbench-burst
+(a bare epoll client: the floor) and by each runner, against the same server; the
+ratio is of overhead per fetch (wall less the delay, over N), each runner's trials
+back to back. Prints two Markdown
+tables. Every step is bounded in time; the server is stopped on every path.
 
-usage: scripts/throughput [--concbench BIN] [--httpd BIN] [-c 100] [-k 200] [-r evloop,green]"""
+usage: scripts/throughput [--concbench BIN] [--httpd BIN] [--burst-client BIN]
+                          [-c 100] [-k 200] [--burst 10000] [-r evloop,green,threads]"""
 
 import argparse
 import os
@@ -26,16 +31,21 @@ def parse_args(argv):
     p.add_argument('--concbench', default=os.path.join(build, 'bench', 'concbench'))
     p.add_argument('--httpd', default=os.path.join(build, 'workloads', 'httpd',
                                                    'concbench-httpd'))
+    p.add_argument('--burst-client', default=os.path.join(build, 'workloads', 'httpd',
+                                                          'concbench-burst'))
     p.add_argument('-c', '--connections', type=int, default=100)
     p.add_argument('-k', '--fetches', type=int, default=200, help='fetches per connection')
     p.add_argument('-b', '--bytes', type=int, default=16384)
     p.add_argument('-d', '--duration', type=int, default=5, help='wrk seconds')
     p.add_argument('-r', '--runners', default='evloop,green,threads')
     p.add_argument('--repeat', type=int, default=5)
+    p.add_argument('--burst', type=int, default=10000, help='fetches at once; 0: skip')
     a = p.parse_args(argv)
     for name in ('connections', 'fetches', 'duration', 'repeat'):
         if not 1 <= getattr(a, name) <= 100000:
             p.error(f'--{name} {getattr(a, name)}: allowed 1 .. 100000')
+    if not 0 <= a.burst <= 15000:
+        p.error(f'--burst {a.burst}: allowed 0 .. 15000 (the open-files limit)')
     return a
 
 
@@ -60,17 +70,63 @@ def wrk_rate(url, conns, seconds):
     return float(m.group(1)), errors.group(0) if errors else ''
 
 
-def harness_rates(a, url, tmp):
-    csv = os.path.join(tmp, 'run.csv')
+def harness_run(a, url, tasks, fetches, tmp, extra=()):
+    """concbench's summary rows for the http workload against url."""
+    csv = os.path.join(tmp, f'run-{tasks}-{fetches}.csv')
     cmd = [a.concbench, '-q', '--no-floors', '-w', 'http', '-p', f'http.url={url}',
-           '-p', f'http.fetches={a.fetches}', '-n', str(a.connections), '-j', '0',
-           '-r', a.runners, '--repeat', str(a.repeat), '--warmup', '1', '-o', csv]
-    r = subprocess.run(cmd, timeout=600, stdout=subprocess.DEVNULL)
+           '-p', f'http.fetches={fetches}', '-n', str(tasks), '-j', '0',
+           '-r', a.runners, '--repeat', str(a.repeat), '--warmup', '1', '-o', csv, *extra]
+    r = subprocess.run(cmd, timeout=900, stdout=subprocess.DEVNULL)
     if r.returncode not in (0, 1):
         raise ResultsError(f'concbench exited {r.returncode}')
     _, summary, _, _ = load_run(csv, need_trials=False)
+    return [row for row in summary if num(row, 'median_s')]
+
+
+def harness_rates(a, url, tmp):
+    # The buffer the workload picks against its own server, whose sizes it knows (a
+    # given URL's it does not): the whole response in one recv.
+    kib = max(16, -(-(a.bytes + 1024) // 1024))
+    rows = harness_run(a, url, a.connections, a.fetches, tmp, ('-p', f'http.buffer_kib={kib}'))
     return [(row['runner'], int(row['tasks']) * a.fetches / num(row, 'median_s'),
-             row['outcomes']) for row in summary if num(row, 'median_s')]
+             row['outcomes']) for row in rows]
+
+
+def burst_floor(a, url):
+    """Median wall of concbench-burst's N fetches at once, after one warm-up (the
+    server's first burst of a run overflows its accept queue: a SYN retried 1 s later)."""
+    walls, failed = [], 0
+    for i in range(a.repeat + 1):
+        out = subprocess.run([a.burst_client, '-n', str(a.burst), '-t', '60', url],
+                             capture_output=True, text=True, timeout=90)
+        m = re.search(r'ok (\d+) failed (\d+) wall_s ([\d.]+)', out.stdout)
+        if out.returncode not in (0, 1) or not m:
+            raise ResultsError(f'concbench-burst: {(out.stderr or out.stdout).strip()}')
+        if i:
+            walls.append(float(m.group(3)))
+            failed += int(m.group(2))
+    walls.sort()
+    return walls[len(walls) // 2], failed
+
+
+def burst_table(a, port, tmp):
+    delay = 0.1
+    url = f'http://127.0.0.1:{port}/delay/{int(delay * 1000)}/bytes/{a.bytes}'
+    floor, failed = burst_floor(a, url)
+    # Each runner's trials back to back: interleaved, a runner's trial would find the
+    # huge pages the last one freed split up by another model's, and pay fresh ones.
+    rows = harness_run(a, url, a.burst, 1, tmp, ('--order', 'sequential'))
+    per = lambda wall: (wall - delay) / a.burst  # noqa: E731
+    print(f'\n{a.burst:,} fetches at once, each on a fresh connection, {a.bytes} B after '
+          f'{delay * 1000:.0f} ms (ideal {delay:.1f} s); medians of {a.repeat}\n')
+    print('| client | wall | overhead per fetch | × floor | failed |')
+    print('|---|---|---|---|---|')
+    print(f'| concbench-burst (bare epoll client: the floor) | {floor:.3f} s | '
+          f'{per(floor) * 1e6:.0f} µs | 1.00 | {failed} |')
+    for row in rows:
+        wall = num(row, 'median_s')
+        print(f'| concbench {row["runner"]} | {wall:.3f} s | {per(wall) * 1e6:.0f} µs | '
+              f'{per(wall) / per(floor):.2f} | {row["outcomes"]} |')
 
 
 def main(argv=None):
@@ -86,8 +142,11 @@ def main(argv=None):
         w1, werr = wrk_rate(url, a.connections, a.duration)
         with tempfile.TemporaryDirectory(prefix='cb-throughput-') as tmp:
             rates = harness_rates(a, url, tmp)
-        w2, werr2 = wrk_rate(url, a.connections, a.duration)
-        wrk, werr = (w1 + w2) / 2, werr or werr2
+            w2, werr2 = wrk_rate(url, a.connections, a.duration)
+            wrk, werr = (w1 + w2) / 2, werr or werr2
+            print_rates(a, w1, w2, wrk, werr, rates)
+            if a.burst:
+                burst_table(a, port, tmp)
     except (ResultsError, OSError, subprocess.SubprocessError) as e:
         print(f'throughput: {e}', file=sys.stderr)
         return 1
@@ -99,6 +158,10 @@ def main(argv=None):
             except subprocess.TimeoutExpired:
                 srv.kill()
                 srv.wait()
+    return 0
+
+
+def print_rates(a, w1, w2, wrk, werr, rates):
     print(f'{a.connections} connections kept alive, {a.bytes} B bodies, delay 0, one '
           f'concbench-httpd on 127.0.0.1\n')
     print('| client | fetches/s | × wrk | outcomes |')
@@ -108,4 +171,3 @@ def main(argv=None):
     for runner, rate, outcomes in rates:
         print(f'| concbench {runner} ({a.connections} × {a.fetches}) | {rate:,.0f} | '
               f'{rate / wrk:.2f} | {outcomes} |')
-    return 0

@@ -217,6 +217,7 @@ static const struct bad_case bad_cases[] = {
 	{"--scale 0", "--scale: 0 must be above 0", false},
 	{"--scale -1", "--scale: -1 is out of range", false},
 	{"--order fastest", "--order: 'fastest' is not allowed", false},
+	{"--heap big", "--heap: 'big' is not allowed (allowed: huge, small)", false},
 	{"-w sleep -r serial -p sleep.nope=1", "unknown parameter 'sleep.nope' (allowed: sleep.ms", false},
 	{"-w sleep -r serial -p sleep.ms=-1", "sleep.ms: -1 is out of range", false},
 	{"-w sleep -r serial -p sleep", "-p: 'sleep' is not of the form module.key=value", false},
@@ -410,6 +411,44 @@ Test(e2e, no_floors)
 		free(d);
 	}
 	free(p);
+	scratch_remove();
+}
+
+/* The heap's pages are recorded: huge by default (the driver re-executed itself with the
+ * glibc tunable added to the user's own), small when asked. */
+static const char *meta_value(const struct doc *d, const char *key)
+{
+	for (int r = 1; r < d->n; r++)
+		if (strcmp(d->f[r][0], key) == 0)
+			return d->f[r][1];
+	return "";
+}
+
+Test(e2e, heap_pages_are_recorded)
+{
+	scratch_make("e2e");
+	static const struct {
+		const char *args, *env, *want;
+	} cases[] = {
+		{"", NULL, "huge (glibc.malloc.hugetlb=1, THP "},
+		{"", "GLIBC_TUNABLES=glibc.malloc.tcache_count=7", "huge (glibc.malloc.hugetlb=1"},
+		{"--heap small", NULL, "small"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char args[256];
+		snprintf(args, sizeof args, "-q --no-floors -w sleep -p sleep.ms=1 -r serial -n 1 "
+			 "--repeat 1 --warmup 0 %s -o @/heap.csv", cases[i].args);
+		struct proc *p = run_as(args, cases[i].env, 0);
+		cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+		struct doc *d = doc_of("heap.meta.csv");
+		const char *v = meta_value(d, "heap");
+		cr_expect(strncmp(v, cases[i].want, strlen(cases[i].want)) == 0,
+			  "%s %s: heap '%s'", cases[i].args, cases[i].env ? cases[i].env : "", v);
+		/* The command line is the user's, once: the re-execution adds nothing to it. */
+		cr_expect(strstr(meta_value(d, "command"), "-o") != NULL);
+		free(d);
+		free(p);
+	}
 	scratch_remove();
 }
 

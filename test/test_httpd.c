@@ -158,3 +158,72 @@ Test(httpd, clients_that_leave_mid_wait_are_dropped_at_once)
 	cr_expect_eq(open_fds(s.pid), before, "not freed before the 60 s delay ends");
 	cr_expect_eq(test_server_stop(&s), 0);
 }
+
+/* concbench-burst, the bare client the burst table uses as its floor: its status and
+ * its one line. */
+struct burst_out {
+	int status;
+	long fetches, ok, failed;
+	double wall_s;
+};
+
+static struct burst_out burst(const char *args)
+{
+	const char *bin = getenv("CONCBENCH_BURST");
+	cr_assert(bin && *bin, "CONCBENCH_BURST is not set");
+	char cmd[512], line[256] = "";
+	snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	int st = pclose(f);
+	struct burst_out o = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+	sscanf(line, "fetches %ld ok %ld failed %ld wall_s %lf", &o.fetches, &o.ok, &o.failed,
+	       &o.wall_s);
+	return o;
+}
+
+Test(httpd, burst_fetches_at_once_and_checks_every_answer)
+{
+	struct test_server s = test_server_start();
+	char args[160];
+	snprintf(args, sizeof args, "-n 200 http://127.0.0.1:%d/delay/100/bytes/3000", s.port);
+	struct burst_out o = burst(args);
+	cr_expect_eq(o.status, 0);
+	cr_expect_eq(o.ok, 200, "%ld of 200 ok", o.ok);
+	/* At once: 200 waits of 100 ms end together, nowhere near 200 in a row. */
+	cr_expect(o.wall_s >= 0.1 && o.wall_s < 2.0, "%.3f s", o.wall_s);
+	snprintf(args, sizeof args, "-n 5 http://127.0.0.1:%d/delay/abc", s.port);
+	o = burst(args); /* a 400 is a failed fetch */
+	cr_expect_eq(o.status, 1);
+	cr_expect_eq(o.failed, 5, "%ld failed", o.failed);
+	snprintf(args, sizeof args, "-n 3 -t 1 http://127.0.0.1:%d/delay/5000/bytes/1", s.port);
+	o = burst(args); /* the deadline ends what is left */
+	cr_expect_eq(o.status, 1);
+	cr_expect_eq(o.failed, 3);
+	cr_expect(o.wall_s < 2.0, "%.3f s past a 1 s deadline", o.wall_s);
+	cr_expect_eq(test_server_stop(&s), 0);
+}
+
+Test(httpd, burst_counts_a_refused_server_and_refuses_bad_input)
+{
+	/* A port bound and let go again: nothing listens there. */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	int port = ntohs(a.sin_port);
+	char args[160];
+	snprintf(args, sizeof args, "-n 4 http://127.0.0.1:%d/", port);
+	struct burst_out o = burst(args);
+	cr_expect_eq(o.status, 1);
+	cr_expect_eq(o.failed, 4);
+	static const char *const bad[] = {"-n 0 http://127.0.0.1:1/", "-n 100001 http://127.0.0.1:1/",
+					  "http://localhost:1/", "https://127.0.0.1:1/",
+					  "http://127.0.0.1:99999/", "-t 0 http://127.0.0.1:1/", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_expect_eq(burst(bad[i]).status, 2, "'%s' accepted", bad[i]);
+}
