@@ -7,7 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HEAP_TUNABLE "glibc.malloc.hugetlb=1"
+/* hugetlb=1: malloc madvises its memory for huge pages. The top pad (64 MiB, a thread
+ * arena's whole reservation) makes a thread's arena writable at once rather than a few
+ * pages at a time, so its 2 MiB spans qualify too: without it only the main thread's heap
+ * got huge pages, and serial GMP ran 35% faster while threads did not. Untouched pad
+ * costs no memory. */
+#define HEAP_TUNABLE "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=67108864"
 #define HEAP_MARK "CONCBENCH_HEAP" /* set in the re-executed driver: not again */
 
 static char heap_why[160] = "small";

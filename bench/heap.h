@@ -1,7 +1,8 @@
 /* The page size of malloc's heap for a whole run. On machines where a fresh 4 KiB page
  * costs 10-14 us, 10,000 fetches at once (curl's 16 KiB each) spend 0.6 s in page faults
  * alone; glibc (2.35 on) puts malloc's memory on 2 MiB transparent huge pages when the
- * tunable glibc.malloc.hugetlb=1 is set, which glibc reads once, at process start. So the
+ * tunable glibc.malloc.hugetlb=1 is set (heap.c adds a top pad, for threads' arenas),
+ * which glibc reads once, at process start. So the
  * driver re-executes itself with it, and every trial, server and peer it starts inherits
  * it: all models run on the same heap. */
 #ifndef CB_HEAP_H
@@ -13,7 +14,7 @@
  * /proc/self/exe with it added. Returns when it did not exec (small asked, the tunable
  * already there, or exec failed; heap_state() then says which). */
 void heap_apply(bool huge, char **argv);
-/* For the meta file: "huge (glibc.malloc.hugetlb=1, THP madvise)", "small", or
+/* For the meta file: "huge (glibc.malloc.hugetlb=1:..., THP madvise)", "small", or
  * "small (re-exec failed: ...)". */
 const char *heap_state(void);
 
