@@ -57,8 +57,9 @@ const char *cli_usage(void)
 	       "                        .meta.csv beside it (written whole or not at all)\n"
 	       "      --floors          measure the machine's primitives only, and print them\n"
 	       "      --no-floors       skip them (the floor columns stay empty)\n"
-	       "      --heap PAGES      malloc's pages for every model: huge (default: 2 MiB\n"
-	       "                        transparent huge pages, glibc.malloc.hugetlb=1) or small\n"
+	       "      --heap PAGES      malloc's pages, for every model alike: small (default:\n"
+	       "                        glibc's own) or huge (2 MiB transparent huge pages,\n"
+	       "                        glibc.malloc.hugetlb=1, for when page faults dominate)\n"
 	       "      --list            list workloads, runners and their parameters\n"
 	       "  -q, --quiet           no progress on stderr\n"
 	       "  -h, --help            this text\n"
@@ -183,8 +184,8 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 		else if (strcmp(arg, "small") == 0)
 			c->heap = HEAP_SMALL;
 		else
-			return cb_fail(err, CB_EINVAL, "--heap: '%s' is not allowed (allowed: huge, "
-				       "small)", arg);
+			return cb_fail(err, CB_EINVAL, "--heap: '%s' is not allowed (allowed: small, "
+				       "huge)", arg);
 		return CB_OK;
 	case OPT_LIST:
 		c->list = true;

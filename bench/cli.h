@@ -10,7 +10,7 @@
 #define CLI_LIST_MAX 64
 
 enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
-enum cli_heap { HEAP_HUGE, HEAP_SMALL };
+enum cli_heap { HEAP_SMALL, HEAP_HUGE };
 
 struct cli_param {
 	char *module, *key, *value; /* from "-p module.key=value"; owned */

@@ -13,7 +13,6 @@
  * got huge pages, and serial GMP ran 35% faster while threads did not. Untouched pad
  * costs no memory. */
 #define HEAP_TUNABLE "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=67108864"
-#define HEAP_MARK "CONCBENCH_HEAP" /* set in the re-executed driver: not again */
 
 static char heap_why[160] = "small";
 
@@ -33,8 +32,8 @@ static void thp_mode(char *out, size_t len)
 
 void heap_apply(bool huge, char **argv)
 {
-	const char *mark = getenv(HEAP_MARK);
-	if (mark && strcmp(mark, "huge") == 0) {
+	const char *old = getenv("GLIBC_TUNABLES");
+	if (old && strstr(old, HEAP_TUNABLE)) { /* re-executed, or the user's own setting */
 		char mode[32];
 		thp_mode(mode, sizeof mode);
 		snprintf(heap_why, sizeof heap_why, "huge (%s, THP %s)", HEAP_TUNABLE, mode);
@@ -42,7 +41,6 @@ void heap_apply(bool huge, char **argv)
 	}
 	if (!huge)
 		return;
-	const char *old = getenv("GLIBC_TUNABLES");
 	char tunables[1024];
 	int n = snprintf(tunables, sizeof tunables, "%s%s%s", old && *old ? old : "",
 			 old && *old ? ":" : "", HEAP_TUNABLE);
@@ -50,15 +48,14 @@ void heap_apply(bool huge, char **argv)
 		snprintf(heap_why, sizeof heap_why, "small (GLIBC_TUNABLES is too long to add to)");
 		return;
 	}
-	/* Peers and servers inherit both: one heap for every model of the run. */
-	if (setenv("GLIBC_TUNABLES", tunables, 1) || setenv(HEAP_MARK, "huge", 1)) {
+	/* Peers and servers inherit it: one heap for every model of the run. */
+	if (setenv("GLIBC_TUNABLES", tunables, 1)) {
 		snprintf(heap_why, sizeof heap_why, "small (setenv: %s)", strerror(errno));
 		return;
 	}
 	fflush(NULL);
 	execv("/proc/self/exe", argv);
 	snprintf(heap_why, sizeof heap_why, "small (re-exec failed: %s)", strerror(errno));
-	unsetenv(HEAP_MARK);
 	if (old)
 		setenv("GLIBC_TUNABLES", old, 1);
 	else

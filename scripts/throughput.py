@@ -7,7 +7,7 @@ connection, then wrk again; the ratio is to wrk's mean. Burst (--burst N, 0 skip
 N fetches of /delay/100/bytes/B at once, each on a fresh connection, by concbench-burst
 (a bare epoll client: the floor) and by each runner, against the same server; the
 ratio is of overhead per fetch (wall less the delay, over N), each runner's trials
-back to back. Prints two Markdown
+back to back, on glibc's small-page heap and on the huge-page one (--heap). Prints two Markdown
 tables. Every step is bounded in time; the server is stopped on every path.
 
 usage: scripts/throughput [--concbench BIN] [--httpd BIN] [--burst-client BIN]
@@ -72,7 +72,7 @@ def wrk_rate(url, conns, seconds):
 
 def harness_run(a, url, tasks, fetches, tmp, extra=()):
     """concbench's summary rows for the http workload against url."""
-    csv = os.path.join(tmp, f'run-{tasks}-{fetches}.csv')
+    csv = os.path.join(tmp, f'run-{tasks}-{fetches}-{len(os.listdir(tmp))}.csv')
     cmd = [a.concbench, '-q', '--no-floors', '-w', 'http', '-p', f'http.url={url}',
            '-p', f'http.fetches={fetches}', '-n', str(tasks), '-j', '0',
            '-r', a.runners, '--repeat', str(a.repeat), '--warmup', '1', '-o', csv, *extra]
@@ -115,7 +115,10 @@ def burst_table(a, port, tmp):
     floor, failed = burst_floor(a, url)
     # Each runner's trials back to back: interleaved, a runner's trial would find the
     # huge pages the last one freed split up by another model's, and pay fresh ones.
-    rows = harness_run(a, url, a.burst, 1, tmp, ('--order', 'sequential'))
+    # Both heaps: glibc's small pages, and huge ones, whose gap is the page faults' share.
+    rows = [(heap, row) for heap in ('small', 'huge')
+            for row in harness_run(a, url, a.burst, 1, tmp,
+                                   ('--order', 'sequential', '--heap', heap))]
     per = lambda wall: (wall - delay) / a.burst  # noqa: E731
     print(f'\n{a.burst:,} fetches at once, each on a fresh connection, {a.bytes} B after '
           f'{delay * 1000:.0f} ms (ideal {delay:.1f} s); medians of {a.repeat}\n')
@@ -123,10 +126,10 @@ def burst_table(a, port, tmp):
     print('|---|---|---|---|---|')
     print(f'| concbench-burst (bare epoll client: the floor) | {floor:.3f} s | '
           f'{per(floor) * 1e6:.0f} µs | 1.00 | {failed} |')
-    for row in rows:
+    for heap, row in rows:
         wall = num(row, 'median_s')
-        print(f'| concbench {row["runner"]} | {wall:.3f} s | {per(wall) * 1e6:.0f} µs | '
-              f'{per(wall) / per(floor):.2f} | {row["outcomes"]} |')
+        print(f'| concbench {row["runner"]}, heap {heap} | {wall:.3f} s | '
+              f'{per(wall) * 1e6:.0f} µs | {per(wall) / per(floor):.2f} | {row["outcomes"]} |')
 
 
 def main(argv=None):

@@ -217,7 +217,7 @@ static const struct bad_case bad_cases[] = {
 	{"--scale 0", "--scale: 0 must be above 0", false},
 	{"--scale -1", "--scale: -1 is out of range", false},
 	{"--order fastest", "--order: 'fastest' is not allowed", false},
-	{"--heap big", "--heap: 'big' is not allowed (allowed: huge, small)", false},
+	{"--heap big", "--heap: 'big' is not allowed (allowed: small, huge)", false},
 	{"-w sleep -r serial -p sleep.nope=1", "unknown parameter 'sleep.nope' (allowed: sleep.ms", false},
 	{"-w sleep -r serial -p sleep.ms=-1", "sleep.ms: -1 is out of range", false},
 	{"-w sleep -r serial -p sleep", "-p: 'sleep' is not of the form module.key=value", false},
@@ -414,8 +414,8 @@ Test(e2e, no_floors)
 	scratch_remove();
 }
 
-/* The heap's pages are recorded: huge by default (the driver re-executed itself with the
- * glibc tunable added to the user's own), small when asked. */
+/* The heap's pages are recorded: glibc's own by default; huge when asked (the driver
+ * re-executed itself with the glibc tunable added to the user's own). */
 static const char *meta_value(const struct doc *d, const char *key)
 {
 	for (int r = 1; r < d->n; r++)
@@ -430,8 +430,10 @@ Test(e2e, heap_pages_are_recorded)
 	static const struct {
 		const char *args, *env, *want;
 	} cases[] = {
-		{"", NULL, "huge (glibc.malloc.hugetlb=1, THP "},
-		{"", "GLIBC_TUNABLES=glibc.malloc.tcache_count=7", "huge (glibc.malloc.hugetlb=1"},
+		{"--heap huge", NULL, "huge (glibc.malloc.hugetlb=1"},
+		{"--heap huge", "GLIBC_TUNABLES=glibc.malloc.tcache_count=7",
+		 "huge (glibc.malloc.hugetlb=1"},
+		{"", NULL, "small"},
 		{"--heap small", NULL, "small"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
