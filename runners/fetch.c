@@ -32,6 +32,9 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 	 * curl_multi_remove_handle walks the whole cache (close_connect_only), so with a
 	 * handle per task a cache of N idle connections costs O(N) a removal. */
 	curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, keep ? 0L : 1L);
+	/* And it says so, so the server closes first and keeps the TIME_WAIT: 10,000 client
+	 * closes a trial use up the ephemeral ports to one server within a few trials, and
+	 * then every connect searches for a free one. */
 	static char close_line[] = "Connection: close";
 	static struct curl_slist close_hdr = {close_line, NULL};
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, keep ? NULL : &close_hdr);

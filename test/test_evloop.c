@@ -2,6 +2,7 @@
  * loop-side modules it shares with the green runner: loopsem and curl_ev. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,4 +506,49 @@ Test(curl_ev, free_with_many_transfers_in_flight)
 	ev_loop_destroy(loop);
 	cr_expect_eq(test_server_stop(&srv), 0);
 	cr_expect_eq(m.done, 0, "%d transfers reported", m.done);
+}
+
+/* A GET whose connection no one will reuse asks the server to close it (so the server,
+ * not the client, keeps the TIME_WAIT); one that may be reused does not. */
+static bool request_says_close(bool keep)
+{
+	int lfd, port = srv_port(&lfd, false);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct ce_many m = {0};
+	cr_assert_eq(curl_ev_new(&m.ce, loop, ce_many_done, &m, NULL), CB_OK);
+	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
+	fetch_prepare(&x, keep);
+	cr_assert_eq(curl_ev_add(m.ce, &x), CB_OK);
+	char req[2048] = "";
+	size_t got = 0;
+	int c = -1;
+	for (int i = 0; i < 200 && !strstr(req, "\r\n\r\n"); i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		struct pollfd pf = {.fd = c >= 0 ? c : lfd, .events = POLLIN};
+		if (poll(&pf, 1, 10) != 1)
+			continue;
+		if (c < 0)
+			c = accept(lfd, NULL, NULL);
+		else {
+			ssize_t r = read(c, req + got, sizeof req - 1 - got);
+			got += r > 0 ? (size_t)r : 0;
+		}
+	}
+	curl_ev_free(m.ce);
+	curl_easy_cleanup(x.easy);
+	ev_loop_destroy(loop);
+	cr_assert(strstr(req, "\r\n\r\n"), "no whole request: '%s'", req);
+	if (c >= 0)
+		close(c);
+	close(lfd);
+	return strcasestr(req, "\r\nConnection: close\r\n") != NULL;
+}
+
+Test(curl_ev, only_a_connection_no_one_reuses_is_closed_by_the_server)
+{
+	cr_expect(request_says_close(false), "a last GET does not say Connection: close");
+	cr_expect(!request_says_close(true), "a GET whose connection is kept says close");
 }
