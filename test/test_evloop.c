@@ -453,12 +453,15 @@ static void ce_many_done(struct fetch_xfer *x, CURLcode rc, void *ud)
 	m->reused += connects == 0;
 }
 
-Test(curl_ev, many_handles_keep_their_connections)
+/* CE_MANY handles at once on `path` of a fresh server (a body of `bytes`), each first
+ * fetch prepared with `keep`; the loop runs to the end, or `turns` turns when not 0,
+ * then all is freed. */
+static struct ce_many ce_many_run(const char *path, long bytes, bool keep, int turns)
 {
 	struct test_server srv = test_server_start();
 	char url[80];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/20/bytes/100", srv.port);
-	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 100, 10000}};
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", srv.port, path);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, bytes, 10000}};
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	struct ce_many m = {0};
 	cr_assert_eq(curl_ev_new(&m.ce, loop, ce_many_done, &m, NULL), CB_OK);
@@ -466,16 +469,25 @@ Test(curl_ev, many_handles_keep_their_connections)
 	for (int i = 0; i < CE_MANY; i++) {
 		x[i] = (struct fetch_xfer){.easy = fetch_easy_new(), .step = &step};
 		cr_assert_not_null(x[i].easy);
-		fetch_prepare(&x[i], true);
+		fetch_prepare(&x[i], keep);
 		cr_assert_eq(curl_ev_add(m.ce, &x[i]), CB_OK);
 	}
-	ev_run(loop, 0);
+	if (!turns)
+		ev_run(loop, 0);
+	for (int i = 0; i < turns; i++)
+		ev_run(loop, EVRUN_NOWAIT);
 	curl_ev_free(m.ce);
 	for (int i = 0; i < CE_MANY; i++)
 		curl_easy_cleanup(x[i].easy);
 	free(x);
 	ev_loop_destroy(loop);
 	cr_expect_eq(test_server_stop(&srv), 0);
+	return m;
+}
+
+Test(curl_ev, many_handles_keep_their_connections)
+{
+	struct ce_many m = ce_many_run("/delay/20/bytes/100", 100, true, 0);
 	cr_expect_eq(m.done, 2 * CE_MANY, "%d transfers reported", m.done);
 	cr_expect_eq(m.ok, 2 * CE_MANY, "%d ok", m.ok);
 	cr_expect_eq(m.reused, CE_MANY, "%d second fetches reused their connection", m.reused);
@@ -484,27 +496,7 @@ Test(curl_ev, many_handles_keep_their_connections)
 /* Freed with transfers in flight in several multi handles: none is reported. */
 Test(curl_ev, free_with_many_transfers_in_flight)
 {
-	struct test_server srv = test_server_start();
-	char url[80];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/5000/bytes/1", srv.port);
-	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 1, 10000}};
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	struct ce_many m = {0};
-	cr_assert_eq(curl_ev_new(&m.ce, loop, ce_many_done, &m, NULL), CB_OK);
-	struct fetch_xfer *x = calloc(CE_MANY, sizeof *x);
-	for (int i = 0; i < CE_MANY; i++) {
-		x[i] = (struct fetch_xfer){.easy = fetch_easy_new(), .step = &step};
-		fetch_prepare(&x[i], false);
-		cr_assert_eq(curl_ev_add(m.ce, &x[i]), CB_OK);
-	}
-	for (int i = 0; i < 20; i++)
-		ev_run(loop, EVRUN_NOWAIT);
-	curl_ev_free(m.ce);
-	for (int i = 0; i < CE_MANY; i++)
-		curl_easy_cleanup(x[i].easy);
-	free(x);
-	ev_loop_destroy(loop);
-	cr_expect_eq(test_server_stop(&srv), 0);
+	struct ce_many m = ce_many_run("/delay/5000/bytes/1", 1, false, 20);
 	cr_expect_eq(m.done, 0, "%d transfers reported", m.done);
 }
 
