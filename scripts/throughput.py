@@ -1,14 +1,16 @@
 """Fetches per second beside wrk's, and N fetches at once beside a bare client's.
 
-Starts one concbench-httpd (127.0.0.1, ephemeral port). Throughput: wrk with C
+Starts one concbench-httpd (127.0.0.1, ephemeral port). The server: wrk's rate against
+it with C connections, 16 B and B-byte bodies, beside nginx's (one worker, the same
+files) when nginx is installed. Throughput: wrk with C
 connections for D seconds against /delay/0/bytes/B, then concbench's http workload on
 each runner with C tasks at once, each fetching K times in a row on its kept-alive
 connection, then wrk again; the ratio is to wrk's mean. Burst (--burst N, 0 skips):
 N fetches of /delay/100/bytes/B at once, each on a fresh connection, by concbench-burst
 (a bare epoll client: the floor) and by each runner, against the same server; the
 ratio is of overhead per fetch (wall less the delay, over N), each runner's trials
-back to back, on glibc's small-page heap and on the huge-page one (--heap). Prints two Markdown
-tables. Every step is bounded in time; the server is stopped on every path.
+back to back, on glibc's small-page heap and on the huge-page one (--heap). Prints the
+Markdown tables. Every step is bounded in time; the server is stopped on every path.
 
 usage: scripts/throughput [--concbench BIN] [--httpd BIN] [--burst-client BIN]
                           [-c 100] [-k 200] [--burst 10000] [-r evloop,green,threads]"""
@@ -18,9 +20,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from cbresults import TREE, ResultsError, load_run, num
 
@@ -68,6 +72,77 @@ def wrk_rate(url, conns, seconds):
         raise ResultsError(f'wrk printed no Requests/sec: {out.stdout.strip()}')
     errors = re.search(r'Non-2xx or 3xx responses: (\d+)|Socket errors: .*', out.stdout)
     return float(m.group(1)), errors.group(0) if errors else ''
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+NGINX_CONF = """worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    server {{ listen 127.0.0.1:{port}; root {dir}; }}
+}}
+"""
+
+
+def server_table(a, port, tmp):
+    """wrk against concbench-httpd and, when installed, nginx with one worker."""
+    sizes = (16, a.bytes)
+    rows = [('concbench-httpd', [wrk_rate(f'http://127.0.0.1:{port}/delay/0/bytes/{n}',
+                                          a.connections, a.duration)[0] for n in sizes])]
+    nginx = shutil.which('nginx') or ('/usr/sbin/nginx' if os.access('/usr/sbin/nginx', os.X_OK)
+                                      else None)
+    if nginx:
+        web = os.path.join(tmp, 'nginx')
+        os.mkdir(web)
+        os.chmod(tmp, 0o755)  # its worker may run as another user
+        os.chmod(web, 0o755)
+        for n in sizes:
+            with open(os.path.join(web, f'b{n}'), 'wb') as f:
+                f.write(b'x' * n)
+            os.chmod(os.path.join(web, f'b{n}'), 0o644)
+        nport = free_port()
+        conf = os.path.join(web, 'nginx.conf')
+        with open(conf, 'w') as f:
+            f.write(NGINX_CONF.format(dir=web, port=nport))
+        ng = subprocess.Popen([nginx, '-c', conf, '-p', web], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):  # up to 5 s for it to listen
+                try:
+                    socket.create_connection(('127.0.0.1', nport), timeout=0.05).close()
+                    break
+                except OSError:
+                    if ng.poll() is not None:
+                        raise ResultsError(f'nginx exited {ng.returncode}; see {web}/error.log')
+                    time.sleep(0.05)
+            rows.append(('nginx (1 worker)', [wrk_rate(f'http://127.0.0.1:{nport}/b{n}',
+                                                       a.connections, a.duration)[0]
+                                              for n in sizes]))
+        finally:
+            ng.send_signal(signal.SIGQUIT)
+            try:
+                ng.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                ng.kill()
+                ng.wait()
+    print(f'The server: wrk, 1 thread, {a.connections} connections kept alive, '
+          f'{a.duration} s, requests/s\n')
+    print(f'| server | 16 B bodies | {a.bytes} B bodies |')
+    print('|---|---|---|')
+    for name, rates in rows:
+        print(f'| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} |')
+    if not nginx:
+        print('\n(nginx is not installed: apt-get install nginx-light to compare)')
+    print()
 
 
 def harness_run(a, url, tasks, fetches, tmp, extra=()):
@@ -141,9 +216,10 @@ def main(argv=None):
     try:
         srv, port = start_server(a.httpd)
         url = f'http://127.0.0.1:{port}/delay/0/bytes/{a.bytes}'
-        # wrk before and after the harness: a drift of the machine shows as their gap.
-        w1, werr = wrk_rate(url, a.connections, a.duration)
         with tempfile.TemporaryDirectory(prefix='cb-throughput-') as tmp:
+            server_table(a, port, tmp)
+            # wrk before and after the harness: a drift of the machine shows as their gap.
+            w1, werr = wrk_rate(url, a.connections, a.duration)
             rates = harness_rates(a, url, tmp)
             w2, werr2 = wrk_rate(url, a.connections, a.duration)
             wrk, werr = (w1 + w2) / 2, werr or werr2
