@@ -279,7 +279,8 @@ int main(int argc, char **argv)
 	struct csv_paths cp;
 	if (c.output && (csv_paths_for(&cp, c.output, &err) || csv_check_writable(&cp, &err)))
 		goto fail;
-	heap_apply(c.heap == HEAP_HUGE, argv); /* returns in the re-executed driver */
+	/* --heap huge: the driver starts again on that heap, and that one goes on from here. */
+	heap_apply(c.heap == HEAP_HUGE, argv);
 	if (p.skipped[0])
 		fprintf(stderr, "%s\n", p.skipped);
 	/* Once, before any thread or fork, as libcurl requires. */

@@ -3,7 +3,9 @@
  * against the server the http workload uses, it is the floor for fetching at once on
  * this machine: what loopback TCP and the kernel charge before any HTTP library adds
  * its own work. Responses go through Debian's http-parser; a fetch is ok when it gets
- * status 200 and the whole body Content-Length announced.
+ * status 200 and the whole body Content-Length announced. Each request says Connection:
+ * close, as the harness's last GETs do, so the server keeps the TIME_WAITs and repeated
+ * bursts do not run the client out of ephemeral ports.
  *
  *   concbench-burst [-n N] [-t SECONDS] http://127.0.0.1:PORT/PATH   (or http://[::1]:PORT/PATH)
  *
@@ -124,6 +126,8 @@ static int run(struct fetch *fs, int n, const struct target *t, double timeout_s
 	char *buf = malloc(BURST_RECV);
 	if (ep < 0 || !buf) {
 		fprintf(stderr, "concbench-burst: %s\n", strerror(errno));
+		if (ep >= 0)
+			close(ep);
 		free(buf);
 		return -1;
 	}
