@@ -93,6 +93,45 @@ http {{
 """
 
 
+def stop(proc, sig):
+    """Asks proc to end with sig; kills it after 5 s."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def start_nginx(nginx, tmp, sizes):
+    """nginx with one worker serving b<n>, n bytes for each size, from tmp/nginx; waits
+    up to 5 s for it to listen. Returns it and its port."""
+    web = os.path.join(tmp, 'nginx')
+    os.mkdir(web)
+    for d in (tmp, web):
+        os.chmod(d, 0o755)  # its worker may run as another user
+    for n in sizes:
+        with open(os.path.join(web, f'b{n}'), 'wb') as f:
+            f.write(b'x' * n)
+        os.chmod(os.path.join(web, f'b{n}'), 0o644)
+    port = free_port()
+    conf = os.path.join(web, 'nginx.conf')
+    with open(conf, 'w') as f:
+        f.write(NGINX_CONF.format(dir=web, port=port))
+    ng = subprocess.Popen([nginx, '-c', conf, '-p', web], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=0.05).close()
+            return ng, port
+        except OSError:
+            if ng.poll() is not None:
+                raise ResultsError(f'nginx exited {ng.returncode}; see {web}/error.log')
+            time.sleep(0.05)
+    stop(ng, signal.SIGQUIT)
+    raise ResultsError(f'nginx did not listen on port {port} within 5 s')
+
+
 def server_table(a, port, tmp):
     """wrk against concbench-httpd and, when installed, nginx with one worker."""
     sizes = (16, a.bytes)
@@ -101,39 +140,13 @@ def server_table(a, port, tmp):
     nginx = shutil.which('nginx') or ('/usr/sbin/nginx' if os.access('/usr/sbin/nginx', os.X_OK)
                                       else None)
     if nginx:
-        web = os.path.join(tmp, 'nginx')
-        os.mkdir(web)
-        os.chmod(tmp, 0o755)  # its worker may run as another user
-        os.chmod(web, 0o755)
-        for n in sizes:
-            with open(os.path.join(web, f'b{n}'), 'wb') as f:
-                f.write(b'x' * n)
-            os.chmod(os.path.join(web, f'b{n}'), 0o644)
-        nport = free_port()
-        conf = os.path.join(web, 'nginx.conf')
-        with open(conf, 'w') as f:
-            f.write(NGINX_CONF.format(dir=web, port=nport))
-        ng = subprocess.Popen([nginx, '-c', conf, '-p', web], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+        ng, nport = start_nginx(nginx, tmp, sizes)
         try:
-            for _ in range(100):  # up to 5 s for it to listen
-                try:
-                    socket.create_connection(('127.0.0.1', nport), timeout=0.05).close()
-                    break
-                except OSError:
-                    if ng.poll() is not None:
-                        raise ResultsError(f'nginx exited {ng.returncode}; see {web}/error.log')
-                    time.sleep(0.05)
             rows.append(('nginx (1 worker)', [wrk_rate(f'http://127.0.0.1:{nport}/b{n}',
                                                        a.connections, a.duration)[0]
                                               for n in sizes]))
         finally:
-            ng.send_signal(signal.SIGQUIT)
-            try:
-                ng.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                ng.kill()
-                ng.wait()
+            stop(ng, signal.SIGQUIT)
     print(f'The server: wrk, 1 thread, {a.connections} connections kept alive, '
           f'{a.duration} s, requests/s\n')
     print(f'| server | 16 B bodies | {a.bytes} B bodies |')
@@ -231,12 +244,7 @@ def main(argv=None):
         return 1
     finally:
         if srv:
-            srv.send_signal(signal.SIGTERM)
-            try:
-                srv.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
+            stop(srv, signal.SIGTERM)
     return 0
 
 
