@@ -164,7 +164,7 @@ static void trials_body(FILE *f, const void *arg)
 	int ncols = metric_columns(cols, 64);
 	fputs("workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,user_s,sys_s,"
 	      "maxrss_kib,minflt,vcsw,ivcsw,tasks_ok,tasks_failed,warmup,outcome,trial_s,majflt,"
-	      "task_p50_s,task_max_s", f);
+	      "task_p50_s,task_max_s,cpu_s,cores_used", f);
 	for (int k = 1; k < FAIL_REASONS; k++)
 		fprintf(f, ",fail_%s", task_fail_name(k));
 	for (int i = 0; i < ncols; i++)
@@ -189,6 +189,10 @@ static void trials_body(FILE *f, const void *arg)
 		csv_number(f, r->task_p50_s);
 		fputc(',', f);
 		csv_number(f, r->task_max_s);
+		fputc(',', f);
+		csv_number(f, r->cpu_s);
+		fputc(',', f);
+		csv_number(f, r->cores);
 		for (int k = 1; k < FAIL_REASONS; k++)
 			fprintf(f, ",%d", r->fail[k]);
 		metric_cells(f, c->wi->wl, r->metric, cols, ncols);

@@ -16,13 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cellrun.h"
 #include "clock.h"
-#include "stats.h"
 
 /* What a trial child sends back: fixed size, below PIPE_BUF, written once. */
 struct trial_msg {
 	int code;
 	double wall_s;
+	double cpu_s, cores; /* CPU inside the run, and that over the run's own wall time */
 	int tasks_ok, tasks_failed;
 	int fail[FAIL_REASONS];
 	double task_p50_s, task_max_s;
@@ -197,61 +198,21 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 static void cell_body(void *arg, struct trial_msg *m)
 {
 	const struct cell *c = arg;
-	const struct workload *wl = c->wi->wl;
-	struct cb_err err = {0};
-	struct taskset ts = {0};
-	if (wl->build(c->wi->cfg, c->tasks, c->workers, &ts, &err)) {
-		m->code = err.code;
-		cb_copy(m->note, err.msg, sizeof m->note);
-		return;
-	}
-	size_t n = (size_t)ts.ntasks;
-	struct task_result *res = malloc(sizeof *res * (n ? n : 1));
-	if (!res) {
-		m->code = cb_fail(&err, CB_ELIMIT, "no memory for %zu task results", n);
-		cb_copy(m->note, err.msg, sizeof m->note);
-		wl->release(&ts);
-		return;
-	}
-	/* Touch the results before the clock starts: their page faults are not the model's. */
-	memset(res, 0, sizeof *res * n);
-	struct run_args a = {.workload = wl->name, .wparams = c->wi->params_str, .ts = &ts,
-			     .workers = c->workers, .params = &c->ri->params, .res = res,
-			     .inner_wall_s = -1};
-	a.t0 = clock_now();
-	m->code = c->ri->rn->run(&a, &err);
-	double wall = clock_now() - a.t0;
-	m->wall_s = a.inner_wall_s >= 0 ? a.inner_wall_s : wall;
-	cb_copy(m->note, err.msg, sizeof m->note);
-
-	double *lat = malloc(sizeof *lat * (n ? n : 1));
-	int nl = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (res[i].done && res[i].fail == FAIL_NONE) {
-			m->tasks_ok++;
-		} else {
-			m->tasks_failed++;
-			m->fail[res[i].done ? res[i].fail : FAIL_DIED]++;
-		}
-		if (lat && res[i].done && res[i].end_s >= res[i].start_s)
-			lat[nl++] = (double)res[i].end_s - res[i].start_s;
-	}
-	/* A peer reports no task times: then both stay unknown, not 0. */
-	m->task_p50_s = stats_median(lat, nl);
-	m->task_max_s = NAN;
-	for (int i = 0; i < nl; i++)
-		if (!(lat[i] <= m->task_max_s))
-			m->task_max_s = lat[i];
-	free(lat);
-	if (wl->check && m->code == CB_OK) {
-		struct cb_err cerr = {0};
-		if (wl->check(c->wi->cfg, &ts, res, m->metric, &cerr)) {
-			m->code = cerr.code;
-			cb_copy(m->note, cerr.msg, sizeof m->note);
-		}
-	}
-	wl->release(&ts);
-	free(res);
+	struct cellrun_in in = {.wl = c->wi->wl, .cfg = c->wi->cfg, .wparams = c->wi->params_str,
+				.rn = c->ri->rn, .rparams = &c->ri->params, .ntasks = c->tasks,
+				.workers = c->workers};
+	struct cellrun_out o;
+	m->code = cellrun_once(&in, &o);
+	m->wall_s = o.wall_s;
+	m->cpu_s = o.cpu_s;
+	m->cores = cellrun_cores(&o);
+	m->tasks_ok = o.tasks_ok;
+	m->tasks_failed = o.tasks_failed;
+	memcpy(m->fail, o.fail, sizeof m->fail);
+	m->task_p50_s = o.task_p50_s;
+	m->task_max_s = o.task_max_s;
+	memcpy(m->metric, o.metric, sizeof m->metric);
+	cb_copy(m->note, o.note, sizeof m->note);
 }
 
 static void signal_note(int status, char *buf, size_t len)
@@ -284,6 +245,7 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 	row->vcsw = s.ru.ru_nvcsw;
 	row->ivcsw = s.ru.ru_nivcsw;
 	const char *outcome;
+	row->cpu_s = row->cores = NAN;
 	if (s.timed_out) {
 		outcome = c->wi->wl->timeout_outcome ? c->wi->wl->timeout_outcome : "timeout";
 		row->wall_s = s.elapsed_s;
@@ -299,6 +261,8 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 	} else {
 		const struct trial_msg *m = &s.msg;
 		row->wall_s = m->wall_s;
+		row->cpu_s = m->cpu_s;
+		row->cores = m->cores;
 		row->tasks_ok = m->tasks_ok;
 		row->tasks_failed = m->tasks_failed;
 		memcpy(row->fail, m->fail, sizeof row->fail);

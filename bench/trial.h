@@ -21,6 +21,8 @@ struct trial_row {
 	double wall_s;    /* the run alone, measured in the child (or a peer's own figure) */
 	double trial_s;   /* fork to reap, as the driver saw it: includes the harness's cost */
 	double user_s, sys_s;
+	double cpu_s;     /* user + system CPU inside the run alone, with reaped workers */
+	double cores;     /* cores the run kept busy: cpu_s over the run's wall time */
 	long maxrss_kib, minflt, majflt, vcsw, ivcsw;
 	int tasks_ok, tasks_failed;
 	int fail[FAIL_REASONS];
