@@ -164,9 +164,10 @@ static void trials_body(FILE *f, const void *arg)
 	int ncols = metric_columns(cols, 64);
 	fputs("workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,user_s,sys_s,"
 	      "maxrss_kib,minflt,vcsw,ivcsw,tasks_ok,tasks_failed,warmup,outcome,trial_s,majflt,"
-	      "task_p50_s,task_max_s,cpu_s,cores_used", f);
+	      "task_p50_s,task_max_s", f);
 	for (int k = 1; k < FAIL_REASONS; k++)
 		fprintf(f, ",fail_%s", task_fail_name(k));
+	fputs(",cpu_s,cores_used", f);
 	for (int i = 0; i < ncols; i++)
 		fprintf(f, ",%s", cols[i]);
 	fputs(",note\n", f);
@@ -189,12 +190,12 @@ static void trials_body(FILE *f, const void *arg)
 		csv_number(f, r->task_p50_s);
 		fputc(',', f);
 		csv_number(f, r->task_max_s);
+		for (int k = 1; k < FAIL_REASONS; k++)
+			fprintf(f, ",%d", r->fail[k]);
 		fputc(',', f);
 		csv_number(f, r->cpu_s);
 		fputc(',', f);
 		csv_number(f, r->cores);
-		for (int k = 1; k < FAIL_REASONS; k++)
-			fprintf(f, ",%d", r->fail[k]);
 		metric_cells(f, c->wi->wl, r->metric, cols, ncols);
 		fputc(',', f);
 		csv_field(f, r->note);
@@ -223,7 +224,7 @@ static void summary_body(FILE *f, const void *arg)
 	      "mean_s,median_s,stddev_s,min_s,max_s,ci95_lo_s,ci95_hi_s,cv,speedup,ideal_s,"
 	      "overhead_s,overhead_per_task_s,floor_s,overhead_vs_floor,maxrss_kib,"
 	      "rss_per_task_b,minflt,minflt_per_task,user_s,sys_s,vcsw,ivcsw,trial_s,"
-	      "task_p50_s,task_max_s,outcomes,flags", f);
+	      "task_p50_s,task_max_s,baseline,cores_used,outcomes,flags", f);
 	for (int i = 0; i < ncols; i++)
 		fprintf(f, ",%s", cols[i]);
 	fputc('\n', f);
@@ -244,6 +245,10 @@ static void summary_body(FILE *f, const void *arg)
 		}
 		char flags[64];
 		summary_flag_names(s->flags, flags, sizeof flags);
+		fputc(',', f);
+		csv_field(f, s->baseline ? s->baseline : "");
+		fputc(',', f);
+		csv_number(f, s->cores);
 		fputc(',', f);
 		csv_field(f, s->outcomes);
 		fputc(',', f);
@@ -289,17 +294,30 @@ static void meta_body(FILE *f, const void *arg)
 		meta_row(f, a->si->kv[i].key, a->si->kv[i].value);
 	meta_number(f, "floor_fork_wait_s", fl->fork_wait_s);
 	meta_number(f, "floor_page_touch_s", fl->page_touch_s);
+	meta_number(f, "floor_page_touch_huge_s", fl->page_touch_huge_s);
 	meta_number(f, "base_rss_kib", fl->base_rss_kib < 0 ? NAN : (double)fl->base_rss_kib);
 	meta_number(f, "countdown_ns_per_iter", fl->countdown_ns);
 	meta_number(f, "core_ghz_est", fl->core_ghz);
 	meta_number(f, "countdown_cycles_per_iter", fl->countdown_ns * fl->core_ghz);
 	meta_number(f, "parallel_cores", fl->parallel_cores);
+	double lo, hi;
+	floors_capacity_range(fl, &lo, &hi);
+	meta_number(f, "parallel_cores_lo", lo);
+	meta_number(f, "parallel_cores_hi", hi);
+	meta_number(f, "parallel_cores_pairs", fl->cap_pairs ? fl->cap_pairs : NAN);
 	for (int i = 0; i < fl->n; i++) {
 		const struct floor_entry *e = &fl->e[i];
-		char key[160];
-		snprintf(key, sizeof key, "floor_s:%s:tasks=%d:workers=%d", e->ri->rn->name,
-			 e->tasks, e->workers);
+		char key[1400];
+		snprintf(key, sizeof key, "floor_s:%s:tasks=%d:workers=%d:%s:%s", e->ri->rn->name,
+			 e->tasks, e->workers, e->wi->wl->name, e->wi->params_str);
 		meta_number(f, key, e->seconds);
+	}
+	for (int i = 0; i < fl->nb; i++) {
+		const struct base_entry *b = &fl->b[i];
+		char key[1400];
+		snprintf(key, sizeof key, "base_rss_kib:%s:%s:%s", b->ri->rn->name, b->wi->wl->name,
+			 b->wi->params_str);
+		meta_number(f, key, b->rss_kib < 0 ? NAN : (double)b->rss_kib);
 	}
 }
 

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,10 +19,13 @@
 #include "trial.h"
 
 #define FLOOR_REPS 3
+#define FLOOR_ONCE_ABOVE_S 0.25
 #define FORK_WAIT_REPS 50
-#define CAPACITY_REPS 5
-#define CAPACITY_WORK_S 0.02
+#define CAPACITY_PAIRS 5
+#define CAPACITY_WORK_S 0.2 /* per run: long enough that a scheduler tick or a page
+			     * fault is lost in it */
 #define TOUCH_BYTES (64u << 20)
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
 /* The harness floors take about a second; a short --timeout meant for the trials
  * must not stop the run before its first trial. */
 #define HARNESS_TIMEOUT_MIN_S 60.0
@@ -41,19 +46,23 @@ static int fork_wait_fn(void *arg, struct cb_err *err)
 	return CB_OK;
 }
 
+/* The first touch of fresh memory, one write per page: small pages (arg NULL), the
+ * 4 KiB fault every small allocation pays, or 2 MiB transparent huge pages, the
+ * pages --heap huge gives (one fault, the whole page zeroed). */
 static int page_touch_fn(void *arg, struct cb_err *err)
 {
-	(void)arg;
-	long page = sysconf(_SC_PAGESIZE);
-	char *m = mmap(NULL, TOUCH_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	bool huge = arg != NULL;
+	size_t step = huge ? HUGE_PAGE_BYTES : (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = TOUCH_BYTES + (huge ? HUGE_PAGE_BYTES : 0);
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return cb_fail_errno(err, CB_ESYS, "mmap");
-	/* No huge pages: the floor is the 4 KiB fault every small allocation pays. */
-	madvise(m, TOUCH_BYTES, MADV_NOHUGEPAGE);
-	for (size_t off = 0; off < TOUCH_BYTES; off += (size_t)page)
-		((volatile char *)m)[off] = 1;
-	munmap(m, TOUCH_BYTES);
+	char *p = huge ? (char *)(((uintptr_t)m + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1))
+		       : m;
+	madvise(p, TOUCH_BYTES, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	for (size_t off = 0; off < TOUCH_BYTES; off += step)
+		((volatile char *)p)[off] = 1;
+	munmap(m, len);
 	return CB_OK;
 }
 
@@ -85,23 +94,13 @@ static void *spin_thread(void *arg)
 	return NULL;
 }
 
-/* How many cores' worth of CPU the host gives: nproc counts the cores a process may
- * use, not what a cgroup quota or a busy neighbour leaves of them. One countdown
- * alone, then one on each core at once: cores x t1 / tk, each time the fastest seen
- * so far (noise only slows either, and a slowed t1 alone would inflate the ratio). */
-static int capacity_fn(void *arg, struct cb_err *err)
+static int spin_all(int k, uint64_t n, double *seconds, struct cb_err *err)
 {
-	struct floors *f = arg;
-	int k = sysinfo_cores();
-	uint64_t n = (uint64_t)(CAPACITY_WORK_S / (f->countdown_ns * 1e-9));
 	pthread_t *t = calloc((size_t)k, sizeof *t);
 	if (!t)
 		return cb_fail_errno(err, CB_ESYS, "capacity");
-	double t0 = clock_now();
-	countdown_spin(n);
-	double one = clock_now() - t0;
 	int started = 0, rc = CB_OK;
-	t0 = clock_now();
+	double t0 = clock_now();
 	for (; started < k; started++)
 		if ((errno = pthread_create(&t[started], NULL, spin_thread, &n))) {
 			rc = cb_fail_errno(err, CB_ESYS, "pthread_create");
@@ -109,12 +108,54 @@ static int capacity_fn(void *arg, struct cb_err *err)
 		}
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
-	double all = clock_now() - t0;
+	*seconds = clock_now() - t0;
 	free(t);
-	f->cap_one_s = fmin(f->cap_one_s, one);
-	f->cap_all_s = fmin(f->cap_all_s, all);
-	f->parallel_cores = k * f->cap_one_s / f->cap_all_s;
 	return rc;
+}
+
+/* How many cores' worth of CPU the host gives: nproc counts the cores a process may
+ * use, not what a cgroup quota or a busy neighbour leaves of them. One pair: a
+ * countdown alone and one on every core at once, back to back (in turn first, so a
+ * drift in speed does not favour either), and cores x t1 / tk of the two. */
+static int capacity_fn(void *arg, struct cb_err *err)
+{
+	struct floors *f = arg;
+	int k = sysinfo_cores(), rc = CB_OK;
+	uint64_t n = (uint64_t)(CAPACITY_WORK_S / (f->countdown_ns * 1e-9));
+	double one = 0, all = 0;
+	bool solo_first = f->cap_pairs % 2 == 0;
+	for (int turn = 0; turn < 2 && rc == CB_OK; turn++) {
+		if ((turn == 0) == solo_first) {
+			double t0 = clock_now();
+			countdown_spin(n);
+			one = clock_now() - t0;
+		} else {
+			rc = spin_all(k, n, &all, err);
+		}
+	}
+	if (rc == CB_OK && all > 0 && f->cap_pairs < CAPACITY_PAIRS_MAX)
+		f->cap_ratio[f->cap_pairs++] = k * one / all;
+	return rc;
+}
+
+static void capacity_settle(struct floors *f)
+{
+	double v[CAPACITY_PAIRS_MAX];
+	memcpy(v, f->cap_ratio, sizeof v[0] * (size_t)f->cap_pairs);
+	double m = stats_median(v, f->cap_pairs);
+	int cores = sysinfo_cores();
+	f->parallel_cores = m > cores ? cores : m;
+}
+
+void floors_capacity_range(const struct floors *f, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	for (int i = 0; i < f->cap_pairs; i++) {
+		if (!(f->cap_ratio[i] >= *lo))
+			*lo = f->cap_ratio[i];
+		if (!(f->cap_ratio[i] <= *hi))
+			*hi = f->cap_ratio[i];
+	}
 }
 
 static int nothing_fn(void *arg, struct cb_err *err)
@@ -124,10 +165,16 @@ static int nothing_fn(void *arg, struct cb_err *err)
 	return CB_OK;
 }
 
+struct runner_floor_arg {
+	const struct rn_inst *ri;
+	struct floor_work fw;
+	int tasks, workers;
+};
+
 static int runner_floor_fn(void *arg, struct cb_err *err)
 {
-	const struct floor_entry *e = arg;
-	return e->ri->rn->floor(&e->ri->params, e->tasks, e->workers, err);
+	const struct runner_floor_arg *a = arg;
+	return a->ri->rn->floor(&a->ri->params, &a->fw, a->tasks, a->workers, err);
 }
 
 /* Runs fn in a trial child on a copy of *f it shares with the driver, for figures
@@ -166,37 +213,152 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
 	f->page_touch_s = stats_median(v, FLOOR_REPS);
+	for (int i = 0; i < FLOOR_REPS; i++) {
+		if ((rc = trial_time_fn(page_touch_fn, f, timeout_s, &s, NULL, err)))
+			return rc;
+		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
+	}
+	f->page_touch_huge_s = stats_median(v, FLOOR_REPS);
 	/* In the driver itself: it touches no memory and forks nothing. */
 	if ((rc = cpu_clock_fn(f, err)))
 		return rc;
 	f->parallel_cores = NAN;
-	f->cap_one_s = f->cap_all_s = INFINITY;
+	f->cap_pairs = 0;
 	if ((rc = floors_capacity(f, timeout_s, err)))
 		return rc;
 	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
-/* CAPACITY_REPS more measurements, on top of those before: a busy neighbour only
- * ever slows a run, so the fastest runs say what the host can give, and a quota
- * keeps every one of them slow. */
+/* CAPACITY_PAIRS more pairs, on top of those before; the figure is their median. */
 int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err)
 {
 	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
 		timeout_s = HARNESS_TIMEOUT_MIN_S;
-	for (int i = 0; i < CAPACITY_REPS; i++) {
+	for (int i = 0; i < CAPACITY_PAIRS; i++) {
 		int rc = in_child(capacity_fn, f, timeout_s, err);
 		if (rc)
 			return rc;
 	}
+	capacity_settle(f);
 	return CB_OK;
 }
 
-static bool have_entry(const struct floors *f, const struct rn_inst *ri, int tasks, int workers)
+static struct floor_entry *find_entry(const struct floors *f, const struct wl_inst *wi,
+				       const struct rn_inst *ri, int tasks, int workers)
 {
 	for (int i = 0; i < f->n; i++)
-		if (f->e[i].ri == ri && f->e[i].tasks == tasks && f->e[i].workers == workers)
-			return true;
-	return false;
+		if (f->e[i].wi == wi && f->e[i].ri == ri && f->e[i].tasks == tasks &&
+		    f->e[i].workers == workers)
+			return &f->e[i];
+	return NULL;
+}
+
+/* The workload's own floor is the same for every runner: measured once per size. */
+static const struct floor_entry *workload_floor_done(const struct floors *f,
+						     const struct cell *c)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->e[i].wi == c->wi && f->e[i].tasks == c->tasks &&
+		    f->e[i].workers == c->workers && f->e[i].what == c->wi->wl->floor_what)
+			return &f->e[i];
+	return NULL;
+}
+
+/* FLOOR_REPS runs of one floor, its median into e; a floor that fails leaves NAN and
+ * its reason. Returns CB_EINTR when the user stopped the run, else CB_OK. */
+static int measure_entry(struct floor_entry *e, const struct cell *c, double timeout_s)
+{
+	const struct workload *wl = c->wi->wl;
+	double v[FLOOR_REPS];
+	int k = 0;
+	/* A floor waits as long as a trial of its cell: a long one once is enough, the
+	 * wait itself being no noise. */
+	double ideal = wl->ideal_s ? wl->ideal_s(c->wi->cfg, c->tasks, c->workers) : 0;
+	int reps = ideal > FLOOR_ONCE_ABOVE_S ? 1 : FLOOR_REPS;
+	for (int i = 0; i < reps; i++) {
+		struct cb_err ferr = {0};
+		int rc;
+		if (wl->floor) {
+			rc = wl->floor(c->wi->cfg, c->tasks, c->workers, &v[k], &ferr);
+		} else {
+			struct runner_floor_arg a = {.ri = c->ri, .tasks = c->tasks,
+						     .workers = c->workers};
+			wl->floor_work(c->wi->cfg, &a.fw);
+			double wall;
+			rc = trial_time_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
+			v[k] = wall - wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
+		}
+		if (trial_stop_requested())
+			return CB_EINTR;
+		if (rc || !isfinite(v[k])) {
+			cb_copy(e->note, ferr.msg, sizeof e->note);
+			return CB_OK;
+		}
+		k++;
+	}
+	e->seconds = stats_median(v, k);
+	return CB_OK;
+}
+
+/* Which floor a cell has, if any: the workload's own, or its runner doing the
+ * workload's steps by hand. */
+static const char *floor_source(const struct cell *c)
+{
+	const struct workload *wl = c->wi->wl;
+	struct floor_work fw;
+	if (wl->floor)
+		return wl->floor_what;
+	if (wl->floor_work && wl->ideal_s && c->ri->rn->floor &&
+	    wl->floor_work(c->wi->cfg, &fw))
+		return c->ri->rn->floor_what;
+	return NULL;
+}
+
+static int measure_floor(struct floors *f, const struct cell *c, double timeout_s,
+			 struct cb_err *err)
+{
+	const char *what = floor_source(c);
+	if (!what || find_entry(f, c->wi, c->ri, c->tasks, c->workers))
+		return CB_OK;
+	struct floor_entry *e = &f->e[f->n++];
+	*e = (struct floor_entry){.wi = c->wi, .ri = c->ri, .tasks = c->tasks,
+				  .workers = c->workers, .seconds = NAN, .what = what};
+	const struct floor_entry *same = c->wi->wl->floor ? workload_floor_done(f, c) : NULL;
+	if (same && same != e) {
+		e->seconds = same->seconds;
+		cb_copy(e->note, same->note, sizeof e->note);
+		return CB_OK;
+	}
+	if (measure_entry(e, c, timeout_s) == CB_EINTR)
+		return cb_fail(err, CB_EINTR, "interrupted");
+	return CB_OK;
+}
+
+/* A runtime of its own (a peer's interpreter): its peak RSS running one task of the
+ * workload, the median of FLOOR_REPS trials. */
+static int measure_base(struct floors *f, const struct cell *c, struct cb_err *err)
+{
+	for (int i = 0; i < f->nb; i++)
+		if (f->b[i].wi == c->wi && f->b[i].ri == c->ri)
+			return CB_OK;
+	struct base_entry *b = &f->b[f->nb++];
+	*b = (struct base_entry){.wi = c->wi, .ri = c->ri, .rss_kib = -1};
+	struct cell one = *c;
+	one.tasks = one.workers = 1;
+	double v[FLOOR_REPS];
+	int k = 0;
+	for (int i = 0; i < FLOOR_REPS; i++) {
+		struct trial_row row = {0};
+		struct cb_err terr = {0};
+		int rc = trial_run(&one, c->timeout_s, &row, &terr);
+		if (rc == CB_EINTR)
+			return cb_fail(err, CB_EINTR, "interrupted");
+		if (rc == CB_OK && strcmp(row.outcome, "ok") == 0)
+			v[k++] = (double)row.maxrss_kib;
+	}
+	if (k)
+		b->rss_kib = (long)stats_median(v, k);
+	return CB_OK;
 }
 
 int floors_measure(struct floors *f, const struct plan *p, double timeout_s, struct cb_err *err)
@@ -206,51 +368,52 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 	if (rc)
 		return rc;
 	f->e = calloc((size_t)p->ncells + 1, sizeof *f->e);
-	if (!f->e)
+	f->b = calloc((size_t)p->ncells + 1, sizeof *f->b);
+	if (!f->e || !f->b)
 		return cb_fail_errno(err, CB_ESYS, "floors");
 	for (int c = 0; c < p->ncells; c++) {
 		const struct cell *cell = &p->cells[c];
-		if (!cell->ri->rn->floor || have_entry(f, cell->ri, cell->tasks, cell->workers))
-			continue;
-		struct floor_entry *e = &f->e[f->n++];
-		*e = (struct floor_entry){.ri = cell->ri, .tasks = cell->tasks,
-					  .workers = cell->workers, .seconds = NAN};
-		double v[FLOOR_REPS];
-		int k = 0;
-		for (int i = 0; i < FLOOR_REPS; i++) {
-			struct cb_err ferr = {0};
-			if ((rc = trial_time_fn(runner_floor_fn, e, timeout_s, &v[k], NULL, &ferr))) {
-				if (rc == CB_EINTR)
-					return cb_fail(err, rc, "interrupted");
-				cb_copy(e->note, ferr.msg, sizeof e->note);
-				break;
-			}
-			k++;
-		}
-		if (k == FLOOR_REPS)
-			e->seconds = stats_median(v, k);
+		if ((rc = measure_floor(f, cell, timeout_s, err)))
+			return rc;
+		if (cell->ri->rn->own_runtime && (rc = measure_base(f, cell, err)))
+			return rc;
 	}
 	return CB_OK;
 }
 
 void floors_none(struct floors *f)
 {
-	*f = (struct floors){.fork_wait_s = NAN, .page_touch_s = NAN, .countdown_ns = NAN,
-			     .core_ghz = NAN, .parallel_cores = NAN, .cap_one_s = INFINITY,
-			     .cap_all_s = INFINITY, .base_rss_kib = -1};
+	*f = (struct floors){.fork_wait_s = NAN, .page_touch_s = NAN, .page_touch_huge_s = NAN,
+			     .countdown_ns = NAN,
+			     .core_ghz = NAN, .parallel_cores = NAN, .base_rss_kib = -1};
+}
+
+const struct floor_entry *floors_entry(const struct floors *f, const struct cell *c)
+{
+	return find_entry(f, c->wi, c->ri, c->tasks, c->workers);
 }
 
 double floors_of(const struct floors *f, const struct cell *c)
 {
-	for (int i = 0; i < f->n; i++)
-		if (f->e[i].ri == c->ri && f->e[i].tasks == c->tasks && f->e[i].workers == c->workers)
-			return f->e[i].seconds;
-	return NAN;
+	const struct floor_entry *e = floors_entry(f, c);
+	return e ? e->seconds : NAN;
+}
+
+long floors_base_rss(const struct floors *f, const struct cell *c)
+{
+	if (!c->ri->rn->own_runtime)
+		return f->base_rss_kib;
+	for (int i = 0; i < f->nb; i++)
+		if (f->b[i].wi == c->wi && f->b[i].ri == c->ri)
+			return f->b[i].rss_kib;
+	return -1;
 }
 
 void floors_free(struct floors *f)
 {
 	free(f->e);
+	free(f->b);
 	f->e = NULL;
-	f->n = 0;
+	f->b = NULL;
+	f->n = f->nb = 0;
 }

@@ -7,35 +7,61 @@
 
 #include "plan.h"
 
+/* The floor of the cells of one workload setting, runner, N and W: the overhead
+ * over the ideal of the same work done by hand (see workload.h). */
 struct floor_entry {
+	const struct wl_inst *wi;
 	const struct rn_inst *ri;
 	int tasks, workers;
-	double seconds; /* median over the repetitions; NAN when it could not be measured */
-	char note[160];
+	double seconds; /* median over the repetitions; NAN when there is none */
+	const char *what; /* what did the work by hand: the runner's or the workload's */
+	char note[160];   /* why there is none, or what went wrong */
 };
+
+/* The memory of a runner with a runtime of its own running one task of a workload. */
+struct base_entry {
+	const struct wl_inst *wi;
+	const struct rn_inst *ri;
+	long rss_kib; /* median peak RSS; -1: unknown */
+};
+
+#define CAPACITY_PAIRS_MAX 16
 
 struct floors {
 	double fork_wait_s;   /* fork + waitpid of one child that exits at once */
 	double page_touch_s;  /* first touch of one fresh 4 KiB page */
+	double page_touch_huge_s; /* the same 4 KiB as part of a fresh 2 MiB huge page */
 	long base_rss_kib;    /* peak RSS of a trial child that does nothing; -1: unknown */
 	double countdown_ns;  /* one countdown iteration */
 	double core_ghz;      /* core clock, from a chain of dependent multiplies; NAN off x86-64 */
-	double parallel_cores; /* cores' worth of CPU the host gives: cores x t1 / t(cores at
-				* once), each the fastest measured before and after the trials */
-	double cap_one_s, cap_all_s; /* those fastest times so far */
+	double parallel_cores; /* cores' worth of CPU the host gives: the median over pairs
+				* of runs (one countdown alone, one on every core at once) of
+				* cores x t1 / t(cores), before and after the trials, at most
+				* the cores there are */
+	double cap_ratio[CAPACITY_PAIRS_MAX]; /* each pair's ratio */
+	int cap_pairs;
 	struct floor_entry *e;
 	int n;
+	struct base_entry *b;
+	int nb;
 };
 
 /* Measures the harness floors and the floor of every (runner, tasks, workers) of the plan. */
 int floors_measure(struct floors *f, const struct plan *p, double timeout_s, struct cb_err *err);
-/* Measures parallel_cores again and keeps the best figure: the run calls it after its
- * trials too, so a burst of noise at the start cannot stand for the whole run. */
+/* Measures more pairs for parallel_cores: the run calls it after its trials too, so a
+ * burst of noise at the start cannot stand for the whole run. */
 int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err);
 /* No floors: every figure unknown (NAN), as --no-floors asks. */
 void floors_none(struct floors *f);
-/* The floor of cell c, NAN when its runner has none. */
+/* The floor entry of cell c; NULL when none was measured. */
+const struct floor_entry *floors_entry(const struct floors *f, const struct cell *c);
+/* The floor of cell c, NAN when there is none. */
 double floors_of(const struct floors *f, const struct cell *c);
+/* The peak RSS to count cell c's memory per task above: the empty trial child, or for a
+ * runner with a runtime of its own that runtime running one task. -1: unknown. */
+long floors_base_rss(const struct floors *f, const struct cell *c);
+/* The spread of the capacity pairs, lowest and highest. */
+void floors_capacity_range(const struct floors *f, double *lo, double *hi);
 void floors_free(struct floors *f);
 
 #endif

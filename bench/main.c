@@ -123,6 +123,7 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 	}
 	if (c->floors) {
 		report_floors(stdout, &fl);
+		report_capacity_short(stderr, &fl);
 		status = EXIT_ALL_OK;
 		goto out;
 	}
@@ -137,9 +138,11 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */
 	}
-	summary_compute(sums, p, rows, nrows, &fl, sysinfo_cores());
+	double capacity = isfinite(fl.parallel_cores) ? fl.parallel_cores : sysinfo_cores();
+	summary_compute(sums, p, rows, nrows, &fl, capacity);
 	report_table(stdout, sums, p->ncells);
 	report_floors(stdout, &fl);
+	report_capacity_short(stderr, &fl);
 	status = EXIT_ALL_OK;
 	for (int i = 0; i < p->ncells; i++)
 		if (sums[i].flags & FLAG_FAILED)

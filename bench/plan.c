@@ -259,8 +259,29 @@ fail:
 	return rc;
 }
 
+/* Speed-ups are over the family's one serial runner: two would make them ambiguous. */
+static int one_baseline_per_family(const struct plan *p, struct cb_err *err)
+{
+	for (int i = 0; i < p->nrns; i++)
+		for (int j = i + 1; j < p->nrns; j++) {
+			const struct rn_inst *a = p->rns[i], *b = p->rns[j];
+			if (a->rn->one_at_a_time && b->rn->one_at_a_time &&
+			    strcmp(a->rn->family, b->rn->family) == 0)
+				return cb_fail(err, CB_EINVAL, "runners '%s%s%s' and '%s%s%s' are both "
+					       "serial runners of %s; a run takes one baseline per "
+					       "family (allowed: one of them, with one set of -p values)",
+					       a->rn->name, a->params_str[0] ? " " : "", a->params_str,
+					       b->rn->name, b->params_str[0] ? " " : "", b->params_str,
+					       a->rn->family);
+		}
+	return CB_OK;
+}
+
 int plan_order(struct plan *p, enum cli_order order, struct cb_err *err)
 {
+	int rc = one_baseline_per_family(p, err);
+	if (rc)
+		return rc;
 	size_t total = 0;
 	int rounds = 0;
 	for (int c = 0; c < p->ncells; c++) {

@@ -48,6 +48,8 @@ void report_list(FILE *f)
 	for (int i = 0; workload_table[i]; i++) {
 		const struct workload *wl = workload_table[i];
 		fprintf(f, "  %-10s %s\n", wl->name, wl->summary);
+		if (wl->floor_what)
+			fprintf(f, "      floor: %s\n", wl->floor_what);
 		list_params(f, wl->params);
 	}
 	fprintf(f, "\nrunners (-r; parameters as -p runner.key=value):\n");
@@ -58,7 +60,7 @@ void report_list(FILE *f)
 		fprintf(f, "  %-10s %s%s%s\n", rn->name, rn->summary, ok ? "" : " — unavailable: ",
 			ok ? "" : why.msg);
 		if (rn->floor_what)
-			fprintf(f, "      floor: %s\n", rn->floor_what);
+			fprintf(f, "      floor of waiting work: %s\n", rn->floor_what);
 		list_params(f, rn->params);
 	}
 }
@@ -79,6 +81,29 @@ void report_progress_clear(FILE *f)
 {
 	fprintf(f, "\r\033[K");
 	fflush(f);
+}
+
+/* Which baseline each family's speed-ups are over, once per family in the table. */
+static void report_baselines(FILE *f, const struct summary *sums, int n)
+{
+	const char *fam[16], *base[16];
+	int nf = 0;
+	for (int i = 0; i < n; i++) {
+		const char *family = sums[i].cell->ri->rn->family;
+		int k = 0;
+		while (k < nf && strcmp(fam[k], family) != 0)
+			k++;
+		if (k == nf && nf < 16) {
+			fam[nf] = family;
+			base[nf++] = NULL;
+		}
+		if (k < nf && sums[i].baseline)
+			base[k] = sums[i].baseline;
+	}
+	fprintf(f, "speedup over:");
+	for (int k = 0; k < nf; k++)
+		fprintf(f, "%s %s runners: %s", k ? ";" : "", fam[k], base[k] ? base[k] : "none in this run");
+	fprintf(f, "\n");
 }
 
 void report_table(FILE *f, const struct summary *sums, int n)
@@ -110,6 +135,7 @@ void report_table(FILE *f, const struct summary *sums, int n)
 			c->wi->wl->name, params, c->ri->rn->name, c->tasks, c->workers, med, cv,
 			range, speed, ideal, over, vsf, rss, s->tasks_failed, flags);
 	}
+	report_baselines(f, sums, n);
 }
 
 void report_floors(FILE *f, const struct floors *fl)
@@ -119,17 +145,32 @@ void report_floors(FILE *f, const struct floors *fl)
 		return; /* --no-floors */
 	report_duration(a, sizeof a, fl->fork_wait_s);
 	report_duration(b, sizeof b, fl->page_touch_s);
-	fprintf(f, "floors: fork+wait %s, first touch of a 4 KiB page %s, empty trial child %ld KiB\n",
-		a, b, fl->base_rss_kib);
+	char c[16];
+	report_duration(c, sizeof c, fl->page_touch_huge_s);
+	fprintf(f, "floors: fork+wait %s, first touch of a 4 KiB page %s (%s as part of a 2 MiB "
+		"huge page), empty trial child %ld KiB\n", a, b, c, fl->base_rss_kib);
 	fprintf(f, "  countdown %.3g ns per iteration, core ~%.3g GHz: %.2f cycles per iteration\n",
 		fl->countdown_ns, fl->core_ghz, fl->countdown_ns * fl->core_ghz);
-	fprintf(f, "  CPU the host gives: %.2f cores' worth of %d (countdown alone vs on every core)\n",
-		fl->parallel_cores, sysinfo_cores());
+	double lo, hi;
+	floors_capacity_range(fl, &lo, &hi);
+	fprintf(f, "  CPU the host gives: %.2f cores' worth of %d (median of %d pairs, %.2f … %.2f: "
+		"a countdown alone vs one on every core)\n", fl->parallel_cores, sysinfo_cores(),
+		fl->cap_pairs, lo, hi);
 	for (int i = 0; i < fl->n; i++) {
 		const struct floor_entry *e = &fl->e[i];
 		report_duration(a, sizeof a, e->seconds);
-		fprintf(f, "  %-10s tasks=%-8d workers=%-8d %10s  (%s)%s%s\n", e->ri->rn->name,
-			e->tasks, e->workers, a, e->ri->rn->floor_what, e->note[0] ? " — " : "",
-			e->note);
+		fprintf(f, "  %-10s %-10s tasks=%-8d workers=%-8d %10s  (%s)%s%s\n",
+			e->wi->wl->name, e->ri->rn->name, e->tasks, e->workers, a, e->what,
+			e->note[0] ? " — " : "", e->note);
 	}
+}
+
+void report_capacity_short(FILE *f, const struct floors *fl)
+{
+	int cores = sysinfo_cores();
+	/* A tenth below: what the pairs' own noise gives on a quiet host. */
+	if (isfinite(fl->parallel_cores) && fl->parallel_cores < 0.9 * cores)
+		fprintf(f, "concbench: the host gave %.2f cores' worth of CPU of the %d this process "
+			"may use (a quota or a busy neighbour); CPU ideals use %.2f\n",
+			fl->parallel_cores, cores, fl->parallel_cores);
 }

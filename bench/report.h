@@ -18,4 +18,8 @@ void report_floors(FILE *f, const struct floors *fl);
 /* "1.23 s", "45.6 ms", "789 µs", "12.0 ns"; "-" for NAN. */
 void report_duration(char *buf, size_t len, double s);
 
+/* One line when the host gave fewer cores' worth of CPU than it has: the ideals and
+ * the claims use the smaller figure. */
+void report_capacity_short(FILE *f, const struct floors *fl);
+
 #endif

@@ -80,52 +80,68 @@ static void summarise_cell(struct summary *s, const struct trial_row *const *r, 
 	s->vcsw = MEDIAN_L(use, m, vcsw);
 	s->ivcsw = MEDIAN_L(use, m, ivcsw);
 	s->trial_s = MEDIAN_D(use, m, trial_s);
+	s->cores = MEDIAN_D(use, m, cores);
 	s->task_p50_s = MEDIAN_D(use, m, task_p50_s);
 	s->task_max_s = MEDIAN_D(use, m, task_max_s);
 	for (int k = 0; k < WL_METRICS_MAX; k++)
 		s->metric[k] = median_of(use, m, offsetof(struct trial_row, metric) +
 						     sizeof(double) * (size_t)k, false);
-	s->rss_per_task_b = f->base_rss_kib < 0 ? NAN
-			  : (s->maxrss_kib - (double)f->base_rss_kib) * 1024.0 / c->tasks;
+	/* Above a run of one task, a runtime of its own counts the tasks after the first. */
+	long base = floors_base_rss(f, c);
+	int counted = c->ri->rn->own_runtime ? c->tasks - 1 : c->tasks;
+	s->rss_per_task_b = base < 0 || counted < 1 ? NAN
+			  : (s->maxrss_kib - (double)base) * 1024.0 / counted;
 	s->minflt_per_task = s->minflt / c->tasks;
 	s->floor_s = floors_of(f, c);
 	free(wall);
 	free(ok);
 }
 
+/* The baseline: the serial cell of the same family, work and N (the same preset's
+ * when there are several). Never another family's. */
 static const struct summary *serial_peer(const struct summary *sums, int n,
 					 const struct summary *s)
 {
+	const struct summary *best = NULL;
+	const struct cell *me = s->cell;
 	for (int i = 0; i < n; i++) {
 		const struct cell *c = sums[i].cell;
-		if (c->ri->rn->one_at_a_time && c->wi == s->cell->wi && c->tasks == s->cell->tasks)
-			return &sums[i];
+		if (c->ri->rn->one_at_a_time && strcmp(c->ri->rn->family, me->ri->rn->family) == 0 &&
+		    c->wi == me->wi && c->tasks == me->tasks &&
+		    (!best || strcmp(c->preset, me->preset) == 0))
+			best = &sums[i];
 	}
-	return NULL;
+	return best;
 }
 
-static void derive(struct summary *s, const struct summary *serial, int cores)
+static void derive(struct summary *s, const struct summary *serial, double capacity)
 {
 	const struct cell *c = s->cell;
 	const struct workload *wl = c->wi->wl;
+	s->baseline = serial ? serial->cell->ri->rn->name : NULL;
 	s->speedup = serial ? serial->wall.median / s->wall.median : NAN;
 	s->ideal_s = NAN;
 	if (wl->ideal_s) {
 		s->ideal_s = wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
 	} else if (wl->cpu_bound && serial) {
-		int w = runner_workers(c->tasks, c->workers);
-		int par = w < cores ? w : cores;
-		s->ideal_s = serial->wall.median / (par > 0 ? par : 1);
+		/* The cores the host gave in this run, not the ones it lists. */
+		double w = runner_workers(c->tasks, c->workers);
+		double par = w < capacity ? w : capacity;
+		s->ideal_s = serial->wall.median / (par > 1 ? par : 1);
 	}
 	if (s->ideal_s < 0)
 		s->ideal_s = NAN;
 	s->overhead_s = s->wall.median - s->ideal_s;
 	s->overhead_per_task_s = s->overhead_s / c->tasks;
 	s->overhead_vs_floor = s->floor_s > 0 ? s->overhead_s / s->floor_s : NAN;
+	/* The same work by hand cannot cost more than the model's way: when even the slowest
+	 * trial beats the floor clearly, the floor is wrong (one trial may, by noise). */
+	if (s->floor_s > 0 && s->wall.max - s->ideal_s < SUMMARY_BELOW_FLOOR * s->floor_s)
+		s->flags |= FLAG_BELOW_FLOOR;
 }
 
 void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
-		     int nrows, const struct floors *f, int cores)
+		     int nrows, const struct floors *f, double capacity)
 {
 	const struct trial_row **mine = malloc(sizeof *mine * (size_t)(nrows ? nrows : 1));
 	for (int c = 0; c < p->ncells; c++) {
@@ -139,14 +155,20 @@ void summary_compute(struct summary *sums, const struct plan *p, const struct tr
 	}
 	free(mine);
 	for (int c = 0; c < p->ncells; c++)
-		derive(&sums[c], serial_peer(sums, p->ncells, &sums[c]), cores);
+		derive(&sums[c], serial_peer(sums, p->ncells, &sums[c]), capacity);
 }
 
 void summary_flag_names(int flags, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s", flags & FLAG_NOISY ? "noisy" : "",
-		 (flags & FLAG_NOISY) && (flags & (FLAG_FIRST_SLOW | FLAG_FAILED)) ? "," : "",
-		 flags & FLAG_FIRST_SLOW ? "first-slow" : "",
-		 (flags & FLAG_FIRST_SLOW) && (flags & FLAG_FAILED) ? "," : "",
-		 flags & FLAG_FAILED ? "failed" : "");
+	static const struct {
+		int flag;
+		const char *name;
+	} names[] = {{FLAG_NOISY, "noisy"}, {FLAG_FIRST_SLOW, "first-slow"},
+		     {FLAG_FAILED, "failed"}, {FLAG_BELOW_FLOOR, "below-floor"}};
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && off < len; i++)
+		if (flags & names[i].flag)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						names[i].name);
 }

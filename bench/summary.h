@@ -11,18 +11,25 @@ enum {
 	FLAG_NOISY = 1,      /* coefficient of variation above 5% */
 	FLAG_FIRST_SLOW = 2, /* the first measured trial was far slower than the rest */
 	FLAG_FAILED = 4,     /* some trial or task failed */
+	FLAG_BELOW_FLOOR = 8, /* even the slowest trial's overhead is under SUMMARY_BELOW_FLOOR
+			       * x its floor: the floor is not the same work */
 };
+
+/* Noise lets a model that does exactly the floor's work come out a little under it. */
+#define SUMMARY_BELOW_FLOOR 0.9
 
 struct summary {
 	const struct cell *cell;
 	struct stats wall;      /* over the measured trials that completed */
 	int trials, trials_ok;  /* measured trials, and those whose outcome was ok */
 	long tasks_failed;
-	double speedup;         /* the serial median of the same workload and N, over ours */
+	const char *baseline;   /* the runner speedup is against: its family's serial; NULL */
+	double speedup;         /* the baseline's median of the same work and N, over ours */
 	double ideal_s, overhead_s, overhead_per_task_s;
 	double floor_s, overhead_vs_floor;
 	double maxrss_kib, rss_per_task_b;      /* medians; per task above the empty child */
 	double minflt, minflt_per_task;
+	double cores;           /* median cores the run kept busy (CPU / wall) */
 	double user_s, sys_s, vcsw, ivcsw, trial_s, task_p50_s, task_max_s;
 	double metric[WL_METRICS_MAX];
 	char outcomes[64];      /* e.g. "ok" or "deadlocked:10" */
@@ -31,7 +38,7 @@ struct summary {
 
 /* Fills sums[0..p->ncells) from the rows of the run (warm-ups are skipped). */
 void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
-		     int nrows, const struct floors *f, int cores);
+		     int nrows, const struct floors *f, double capacity);
 /* "noisy,first-slow" for the flags that are set, "" for none. */
 void summary_flag_names(int flags, char *buf, size_t len);
 

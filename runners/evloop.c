@@ -348,44 +348,87 @@ static int evloop_run(struct run_args *a, struct cb_err *err)
 	return rc;
 }
 
-static void evloop_floor_cb(struct ev_loop *loop, ev_timer *t, int revents)
+/* The floor by hand: W sleeps in flight in a ring of deadlines, one ev_timer on the
+ * oldest (sleeps of one length end in the order they began), a task taken as one ends. */
+struct evloop_bare {
+	const struct floor_work *fw;
+	double *due;   /* a ring of the W sleeps in flight: their deadlines */
+	int *steps;    /* and the steps each one's task has left */
+	int cap, head, len;
+	int left;      /* tasks not begun */
+	ev_timer timer;
+};
+
+static void evloop_bare_push(struct evloop_bare *b, double due, int steps)
 {
-	(void)t;
-	(void)revents;
-	(*(int *)ev_userdata(loop))--;
+	int i = (b->head + b->len++) % b->cap;
+	b->due[i] = due;
+	b->steps[i] = steps;
 }
 
-/* The bare primitive: a fresh loop, N ev_timers of 0 s armed, run until all fired. */
-static int evloop_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+static void evloop_bare_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)revents;
+	struct evloop_bare *b = ev_userdata(loop);
+	double d = (double)b->fw->sleep_ns * 1e-9, now = clock_now();
+	for (int n = b->len; n > 0 && b->due[b->head] <= now; n--) {
+		int steps = b->steps[b->head];
+		b->head = (b->head + 1) % b->cap;
+		b->len--;
+		if (steps > 1)
+			evloop_bare_push(b, now + d, steps - 1);
+		else if (b->left > 0) {
+			b->left--;
+			evloop_bare_push(b, now + d, b->fw->steps);
+		}
+	}
+	if (b->len) {
+		ev_now_update(loop);
+		double after = b->due[b->head] - clock_now();
+		ev_timer_set(t, after > 0 ? after : 0, 0);
+		ev_timer_start(loop, t);
+	}
+}
+
+static int evloop_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+			int workers, struct cb_err *err)
 {
 	(void)p;
-	(void)workers;
-	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-	if (!loop)
-		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
-	ev_timer *t = malloc(sizeof *t * (size_t)(ntasks > 0 ? ntasks : 1));
-	if (!t) {
-		ev_loop_destroy(loop);
-		return cb_fail(err, CB_ELIMIT, "no memory for %d timers", ntasks);
+	int nw = runner_workers(ntasks, workers), rc;
+	if (fw->kind != STEP_SLEEP)
+		return cb_fail(err, CB_EINVAL, "evloop: no floor for %s steps",
+			       step_kind_name(fw->kind));
+	struct evloop_bare b = {.fw = fw, .cap = nw > 0 ? nw : 1, .left = ntasks};
+	b.due = malloc(sizeof *b.due * (size_t)b.cap);
+	b.steps = malloc(sizeof *b.steps * (size_t)b.cap);
+	struct ev_loop *loop = b.due && b.steps ? ev_loop_new(EVFLAG_AUTO) : NULL;
+	if (!loop) {
+		rc = b.due && b.steps ? cb_fail(err, CB_ESYS, "ev_loop_new failed")
+				      : cb_fail(err, CB_ELIMIT, "no memory for %d sleeps", nw);
+		free(b.due);
+		free(b.steps);
+		return rc;
 	}
-	int left = ntasks;
-	ev_set_userdata(loop, &left);
-	for (int i = 0; i < ntasks; i++) {
-		ev_timer_init(&t[i], evloop_floor_cb, 0, 0);
-		ev_timer_start(loop, &t[i]);
-	}
+	ev_set_userdata(loop, &b);
+	double now = clock_now(), d = (double)fw->sleep_ns * 1e-9;
+	for (; b.len < nw && b.left > 0; b.left--)
+		evloop_bare_push(&b, now + d, fw->steps);
+	ev_timer_init(&b.timer, evloop_bare_cb, d, 0);
+	ev_timer_start(loop, &b.timer);
 	ev_run(loop, 0);
-	free(t);
 	ev_loop_destroy(loop);
-	if (left != 0)
-		return cb_fail(err, CB_EFAIL, "%d of %d timers never fired", left, ntasks);
+	free(b.due);
+	free(b.steps);
+	if (b.left || b.len)
+		return cb_fail(err, CB_EFAIL, "%d tasks never ended", b.left + b.len);
 	return CB_OK;
 }
 
 const struct runner evloop_runner = {
 	.name = "evloop",
 	.summary = "one libev loop, one thread: timers, curl multi_socket, W tasks in flight",
-	.floor_what = "ev_timer armed and fired per task",
+	.family = "C",
+	.floor_what = "a bare libev loop: the W sleeps in flight in a FIFO of deadlines, one ev_timer",
 	.run = evloop_run,
 	.floor = evloop_floor,
 };

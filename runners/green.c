@@ -344,73 +344,114 @@ static int green_run(struct run_args *a, struct cb_err *err)
 	return rc;
 }
 
-/* The bare model for the floor: per task a 0 s timer armed and fired, around which
- * the coroutine that runs it switches out and back. */
-struct green_floor {
+/* The floor by hand: W coroutines on the runner's own switch and stacks, each taking
+ * tasks and, for every sleep, queueing itself in a ring of deadlines and switching to
+ * the hub; the hub's one ev_timer on the oldest deadline resumes whoever is due. */
+struct green_bare {
+	const struct floor_work *fw;
 	struct ev_loop *loop;
 	struct coro_host *host;
-	int left;  /* tasks no coroutine has taken */
-	int fired; /* timers that fired */
+	ev_timer timer;
+	struct coro **who; /* the ring: who sleeps, oldest first */
+	double *due;       /* and until when */
+	int cap, head, len;
+	int left;          /* tasks no coroutine has taken */
+	int slept;         /* sleeps that ended */
 };
 
-static void green_floor_body(struct coro *self, void *ud)
+static void green_bare_arm(struct green_bare *b)
 {
-	struct green_floor *f = ud;
-	struct green_co *g = (struct green_co *)self;
-	while (f->left > 0) {
-		f->left--;
-		ev_timer_start(f->loop, &g->timer);
-		coro_yield(f->host);
-		f->fired++;
+	ev_now_update(b->loop);
+	double after = b->due[b->head] - clock_now();
+	ev_timer_set(&b->timer, after > 0 ? after : 0, 0);
+	ev_timer_start(b->loop, &b->timer);
+}
+
+static void green_bare_body(struct coro *self, void *ud)
+{
+	struct green_bare *b = ud;
+	double d = (double)b->fw->sleep_ns * 1e-9;
+	while (b->left > 0) {
+		b->left--;
+		for (int k = 0; k < b->fw->steps; k++) {
+			int i = (b->head + b->len++) % b->cap;
+			b->who[i] = self;
+			b->due[i] = clock_now() + d;
+			if (!ev_is_active(&b->timer))
+				green_bare_arm(b);
+			coro_yield(b->host);
+			b->slept++;
+		}
 	}
 }
 
-static void green_floor_cb(struct ev_loop *loop, ev_timer *t, int revents)
+static void green_bare_resume(struct green_bare *b, struct coro *c)
 {
-	(void)revents;
-	struct green_floor *f = ev_userdata(loop);
-	struct green_co *g = green_of_timer(t);
-	if (coro_resume(f->host, &g->co) && coro_finished(&g->co))
-		coro_close(f->host, &g->co);
+	if (coro_resume(b->host, c) && coro_finished(c))
+		coro_close(b->host, c);
 }
 
-/* W coroutines made and switched into and back twice or more (one stack page
- * touched each), plus N ev_timers of 0 armed and fired in a fresh loop. */
-static int green_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+static void green_bare_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)t;
+	(void)revents;
+	struct green_bare *b = ev_userdata(loop);
+	double now = clock_now();
+	/* Only those due now: a coroutine that queues itself again waits for the next turn. */
+	for (int n = b->len; n > 0 && b->due[b->head] <= now; n--) {
+		struct coro *c = b->who[b->head];
+		b->head = (b->head + 1) % b->cap;
+		b->len--;
+		green_bare_resume(b, c);
+	}
+	if (b->len && !ev_is_active(&b->timer))
+		green_bare_arm(b);
+}
+
+static int green_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+		       int workers, struct cb_err *err)
 {
 	int nw = runner_workers(ntasks, workers), rc;
-	struct green_floor f = {.left = ntasks};
+	if (fw->kind != STEP_SLEEP)
+		return cb_fail(err, CB_EINVAL, "green: no floor for %s steps",
+			       step_kind_name(fw->kind));
 	struct coro_conf conf;
 	if ((rc = green_conf(p, &conf, err)) != CB_OK)
 		return rc;
-	conf.fn = green_floor_body;
-	conf.ud = &f;
-	size_t ncos = (size_t)(nw > 0 ? nw : 1);
-	struct green_co *cos = hugemem_calloc(ncos, sizeof *cos);
-	if (!cos)
-		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
-	if (!(f.loop = ev_loop_new(EVFLAG_AUTO))) {
-		hugemem_free(cos, ncos, sizeof *cos);
-		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
+	struct green_bare b = {.fw = fw, .cap = nw > 0 ? nw : 1, .left = ntasks};
+	conf.fn = green_bare_body;
+	conf.ud = &b;
+	struct coro *cos = calloc((size_t)b.cap, sizeof *cos);
+	b.who = malloc(sizeof *b.who * (size_t)b.cap);
+	b.due = malloc(sizeof *b.due * (size_t)b.cap);
+	if (!cos || !b.who || !b.due) {
+		rc = cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
+		goto out;
 	}
-	ev_set_userdata(f.loop, &f);
-	if ((rc = coro_host_new(&f.host, &conf, err)) == CB_OK) {
-		for (int i = 0; i < nw && rc == CB_OK; i++) {
-			ev_timer_init(&cos[i].timer, green_floor_cb, 0, 0);
-			if ((rc = coro_open(f.host, &cos[i].co, err)) == CB_OK)
-				green_floor_cb(f.loop, &cos[i].timer, 0);
-		}
-		ev_run(f.loop, 0);
-		for (int i = 0; i < nw; i++) {
-			ev_timer_stop(f.loop, &cos[i].timer);
-			coro_close(f.host, &cos[i].co);
-		}
-		coro_host_free(f.host);
+	if (!(b.loop = ev_loop_new(EVFLAG_AUTO))) {
+		rc = cb_fail(err, CB_ESYS, "ev_loop_new failed");
+		goto out;
 	}
-	ev_loop_destroy(f.loop);
-	hugemem_free(cos, ncos, sizeof *cos);
-	if (rc == CB_OK && f.fired != ntasks)
-		rc = cb_fail(err, CB_EFAIL, "%d of %d timers fired", f.fired, ntasks);
+	ev_set_userdata(b.loop, &b);
+	ev_timer_init(&b.timer, green_bare_cb, 0, 0);
+	if ((rc = coro_host_new(&b.host, &conf, err)) == CB_OK) {
+		int opened = 0;
+		for (; opened < nw && rc == CB_OK; opened++)
+			if ((rc = coro_open(b.host, &cos[opened], err)) == CB_OK)
+				green_bare_resume(&b, &cos[opened]);
+		ev_run(b.loop, 0);
+		ev_timer_stop(b.loop, &b.timer);
+		for (int i = 0; i < opened; i++)
+			coro_close(b.host, &cos[i]);
+		coro_host_free(b.host);
+	}
+	ev_loop_destroy(b.loop);
+	if (rc == CB_OK && b.slept != ntasks * fw->steps)
+		rc = cb_fail(err, CB_EFAIL, "%d of %d sleeps ended", b.slept, ntasks * fw->steps);
+out:
+	free(cos);
+	free(b.who);
+	free(b.due);
 	return rc;
 }
 
@@ -428,7 +469,8 @@ const struct runner green_runner = {
 	.name = "green",
 	.summary = "coroutines on a libev hub, gevent's design: W workers, fcontext switches",
 	.params = green_params,
-	.floor_what = "coroutine made, switched in and out twice, 0 s ev_timer per task",
+	.family = "C",
+	.floor_what = "W bare coroutines on the same switch and stacks, a FIFO of deadlines and one ev_timer",
 	.configure = green_configure,
 	.run = green_run,
 	.floor = green_floor,

@@ -2,14 +2,31 @@
  * pages, and MADV_HUGEPAGE for kernels in THP "madvise" mode (Debian's default). */
 #include "hugemem.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_BYTES ((size_t)2 << 20)
 
+/* Every model gets the pages the run's heap has: huge ones only when the driver runs
+ * on glibc's huge-page heap (--heap huge sets the tunable for every trial it makes). */
+static bool hugemem_wanted(void)
+{
+	static int wanted = -1;
+	if (wanted < 0) {
+		const char *t = getenv("GLIBC_TUNABLES");
+		wanted = t && strstr(t, "glibc.malloc.hugetlb=") &&
+			 !strstr(t, "glibc.malloc.hugetlb=0");
+	}
+	return wanted;
+}
+
 static size_t hugemem_len(size_t n, size_t size)
 {
+	if (!hugemem_wanted())
+		return 0;
 	if (size && n > SIZE_MAX / size)
 		return 0;
 	size_t len = n * size;

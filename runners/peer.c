@@ -374,6 +374,8 @@ static int node_available(struct cb_err *err)
 
 const struct runner py_serial_runner = {
 	.name = "py-serial",
+	.family = "Python",
+	.own_runtime = true,
 	.summary = "peer: Python, one task after another",
 	.one_at_a_time = true,
 	.available = py_serial_available,
@@ -382,6 +384,8 @@ const struct runner py_serial_runner = {
 
 const struct runner py_threads_runner = {
 	.name = "py-threads",
+	.family = "Python",
+	.own_runtime = true,
 	.summary = "peer: Python ThreadPoolExecutor of W threads (GIL)",
 	.available = py_threads_available,
 	.run = peer_run,
@@ -389,6 +393,8 @@ const struct runner py_threads_runner = {
 
 const struct runner py_procs_runner = {
 	.name = "py-procs",
+	.family = "Python",
+	.own_runtime = true,
 	.summary = "peer: Python multiprocessing Pool of W forked processes",
 	.available = py_procs_available,
 	.run = peer_run,
@@ -396,6 +402,8 @@ const struct runner py_procs_runner = {
 
 const struct runner py_asyncio_runner = {
 	.name = "py-asyncio",
+	.family = "Python",
+	.own_runtime = true,
 	.summary = "peer: Python asyncio + aiohttp; CPU work in a thread executor",
 	.available = py_asyncio_available,
 	.run = peer_run,
@@ -403,6 +411,8 @@ const struct runner py_asyncio_runner = {
 
 const struct runner py_gevent_runner = {
 	.name = "py-gevent",
+	.family = "Python",
+	.own_runtime = true,
 	.summary = "peer: Python gevent Pool of W greenlets, monkey-patched",
 	.available = py_gevent_available,
 	.run = peer_run,
@@ -410,6 +420,8 @@ const struct runner py_gevent_runner = {
 
 const struct runner go_runner = {
 	.name = "go",
+	.family = "Go",
+	.own_runtime = true,
 	.summary = "peer: Go goroutines, a channel semaphore of W, keep-alive http.Client",
 	.available = go_available,
 	.run = peer_run,
@@ -417,6 +429,8 @@ const struct runner go_runner = {
 
 const struct runner node_runner = {
 	.name = "node",
+	.family = "Node",
+	.own_runtime = true,
 	.summary = "peer: Node.js event loop, setTimeout, keep-alive http.Agent, BigInt",
 	.available = node_available,
 	.run = peer_run,

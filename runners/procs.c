@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bare.h"
 #include "blocking.h"
 #include "syslimits.h"
 #include "runner.h"
@@ -32,7 +33,8 @@ static void procs_worker(const struct run_args *a, struct semset *sems, atomic_i
 {
 	/* A worker must not outlive the trial child, even if that is killed. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	struct blocking_worker w = {.sems = sems};
+	struct blocking_worker w = {.sems = sems, .ntasks = a->ts->ntasks, .next = next,
+				    .workers = runner_workers(a->ts->ntasks, a->workers)};
 	for (;;) {
 		int i = only >= 0 ? only : atomic_fetch_add(next, 1);
 		if (i >= a->ts->ntasks)
@@ -134,11 +136,20 @@ out:
 	return rc;
 }
 
-/* The bare primitive: fork that many children that exit at once, and reap them. */
-static int procs_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+/* By hand: W forked children pulling tasks from one counter in shared memory, each
+ * task its sleeps in a row; then every child reaped. */
+static int procs_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+		       int workers, struct cb_err *err)
 {
 	(void)p;
-	int nw = runner_workers(ntasks, workers), forked = 0, rc = CB_OK;
+	int nw = runner_workers(ntasks, workers), forked = 0, rc;
+	if ((rc = bare_supported(fw, "procs", err)))
+		return rc;
+	atomic_int *next = mmap(NULL, sizeof *next, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (next == MAP_FAILED)
+		return cb_fail_errno(err, CB_ESYS, "mmap");
+	atomic_init(next, 0);
 	fflush(NULL);
 	for (; forked < nw; forked++) {
 		pid_t pid = fork();
@@ -146,19 +157,24 @@ static int procs_floor(const struct params *p, int ntasks, int workers, struct c
 			rc = syslimits_refused(err, CB_ELIMIT, errno, "fork", forked + 1, nw);
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			while (atomic_fetch_add(next, 1) < ntasks)
+				bare_sleeps(fw);
 			_exit(0);
+		}
 	}
 	for (int i = 0; i < forked; i++)
 		while (wait(NULL) < 0 && errno == EINTR)
 			;
+	munmap(next, sizeof *next);
 	return rc;
 }
 
 const struct runner procs_runner = {
 	.name = "procs",
 	.summary = "W forked processes, results over a pipe (W=0: one per task)",
-	.floor_what = "fork + waitpid per worker",
+	.family = "C",
+	.floor_what = "W bare forked children taking the tasks from one shared counter, sleeping by hand",
 	.run = procs_run,
 	.floor = procs_floor,
 };

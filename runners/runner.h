@@ -29,10 +29,17 @@ struct runner {
 	const char *name;
 	const char *summary;
 	const struct param_spec *params; /* may be NULL */
-	/* What its floor measures, for --list and the README ("fork + wait"). */
+	/* What its floor does, for --list and the README. */
 	const char *floor_what;
-	/* Runs one task at a time whatever W says (serial): its W is 1. */
+	/* The language it runs in ("C", "Python", ...): speed-ups compare runners of one
+	 * family only, against the family's one_at_a_time runner. */
+	const char *family;
+	/* Runs one task at a time whatever W says (serial): its W is 1, and it is the
+	 * baseline of its family. At most one per family. */
 	bool one_at_a_time;
+	/* Starts a runtime of its own (an interpreter, a VM): its memory per task is
+	 * counted above a run of one task, not above an empty trial child. */
+	bool own_runtime;
 
 	/* Whether it can run on this machine (a peer's toolchain); the message says
 	 * what to install. Optional: NULL means always. */
@@ -43,9 +50,11 @@ struct runner {
 	 * recorded, even if tasks failed: a failed task is a result, not an error.
 	 * err->msg may carry a note with CB_OK (e.g. "pthread_create refused at 32001"). */
 	int (*run)(struct run_args *a, struct cb_err *err);
-	/* The model's bare primitive for a run of ntasks with `workers`, written
-	 * without the harness; the caller times it. Optional. */
-	int (*floor)(const struct params *p, int ntasks, int workers, struct cb_err *err);
+	/* The floor: the tasks' work (fw) for ntasks with `workers`, written by hand in
+	 * the model without the harness's tasks and steps; the caller times it in a
+	 * trial child. CB_EINVAL for a kind of work it has no floor for. Optional. */
+	int (*floor)(const struct params *p, const struct floor_work *fw, int ntasks,
+		     int workers, struct cb_err *err);
 };
 
 extern const struct runner *const runner_table[];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bare.h"
 #include "blocking.h"
 #include "syslimits.h"
 #include "runner.h"
@@ -26,7 +27,8 @@ static void *threads_main(void *arg)
 	struct threads_worker *me = arg;
 	struct threads_run *run = me->run;
 	const struct taskset *ts = run->a->ts;
-	struct blocking_worker w = {.sems = run->sems};
+	struct blocking_worker w = {.sems = run->sems, .ntasks = ts->ntasks, .next = &run->next,
+				    .workers = runner_workers(ts->ntasks, run->a->workers)};
 	if (run->one_each) {
 		blocking_run_task(&w, &ts->tasks[me->index], &run->a->res[me->index], run->a->t0);
 	} else {
@@ -85,22 +87,36 @@ out_free:
 	return rc;
 }
 
-static void *threads_nothing(void *arg)
+struct threads_bare {
+	const struct floor_work *fw;
+	atomic_int next;
+	int ntasks;
+};
+
+static void *threads_bare_main(void *arg)
 {
-	return arg;
+	struct threads_bare *b = arg;
+	while (atomic_fetch_add(&b->next, 1) < b->ntasks)
+		bare_sleeps(b->fw);
+	return NULL;
 }
 
-/* The bare primitive: create that many threads that do nothing, then join them. */
-static int threads_floor(const struct params *p, int ntasks, int workers, struct cb_err *err)
+/* By hand: W threads (as the runner makes them: its stack size) pulling tasks from
+ * one counter, each task its sleeps in a row; then every thread joined. */
+static int threads_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+			 int workers, struct cb_err *err)
 {
 	int nw = runner_workers(ntasks, workers), made = 0, rc;
+	if ((rc = bare_supported(fw, "threads", err)))
+		return rc;
+	struct threads_bare b = {.fw = fw, .ntasks = ntasks};
 	pthread_t *tids = malloc(sizeof *tids * (size_t)(nw > 0 ? nw : 1));
 	pthread_attr_t attr;
 	if (!tids)
 		return cb_fail(err, CB_ELIMIT, "no memory for %d threads", nw);
 	if ((rc = threads_attr(&attr, p, err)) == CB_OK) {
 		for (; made < nw; made++) {
-			int e = pthread_create(&tids[made], &attr, threads_nothing, NULL);
+			int e = pthread_create(&tids[made], &attr, threads_bare_main, &b);
 			if (e) {
 				rc = syslimits_refused(err, CB_ELIMIT, e, "pthread_create", made + 1, nw);
 				break;
@@ -124,7 +140,8 @@ const struct runner threads_runner = {
 	.name = "threads",
 	.summary = "W pthreads pulling tasks from a shared counter (W=0: one per task)",
 	.params = threads_params,
-	.floor_what = "pthread_create + pthread_join per worker",
+	.family = "C",
+	.floor_what = "W bare pthreads taking the tasks from one counter, sleeping by hand",
 	.run = threads_run,
 	.floor = threads_floor,
 };

@@ -21,6 +21,9 @@ META_KEYS = ('date', 'version', 'cpu', 'cores', 'kernel')
 
 # The order runners are shown in: the baseline first, then the models by weight.
 RUNNER_ORDER = ('serial', 'threads', 'procs', 'evloop', 'green')
+# Every runner concbench has (runners/registry.c; a test checks the two agree).
+RUNNERS = RUNNER_ORDER + ('py-serial', 'py-threads', 'py-procs', 'py-asyncio', 'py-gevent',
+                          'go', 'node')
 
 
 class ResultsError(Exception):

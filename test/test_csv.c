@@ -244,8 +244,10 @@ static void fixture_init(struct fixture *x)
 	snprintf(x->sum.outcomes, sizeof x->sum.outcomes, "ok:1;crashed:1");
 	sysinfo_add(&x->si, "cpu", "Model, with a comma");
 	sysinfo_add(&x->si, "cores", "%d", 2);
-	x->fe[0] = (struct floor_entry){.ri = &x->ri, .tasks = 3, .workers = 1, .seconds = 0.25};
-	x->fe[1] = (struct floor_entry){.ri = &x->ri, .tasks = 9, .workers = 1, .seconds = NAN};
+	x->fe[0] = (struct floor_entry){.wi = &x->wi, .ri = &x->ri, .tasks = 3, .workers = 1,
+					.seconds = 0.25};
+	x->fe[1] = (struct floor_entry){.wi = &x->wi, .ri = &x->ri, .tasks = 9, .workers = 1,
+					.seconds = NAN};
 	x->fl = (struct floors){.fork_wait_s = 0.001, .page_touch_s = 1.5e-5, .base_rss_kib = 2260,
 				.countdown_ns = 0.28, .core_ghz = 3.5, .e = x->fe, .n = 2};
 }
@@ -256,7 +258,7 @@ static const char *const trial_columns[] = {
 	"wall_s", "user_s", "sys_s", "maxrss_kib", "minflt", "vcsw", "ivcsw", "tasks_ok",
 	"tasks_failed", "warmup", "outcome", "trial_s", "majflt", "task_p50_s", "task_max_s",
 	"fail_check", "fail_spawn", "fail_died", "fail_connect", "fail_timeout", "fail_status",
-	"fail_body", "fail_fetch", "fail_blocked",
+	"fail_body", "fail_fetch", "fail_blocked", "cpu_s", "cores_used",
 };
 
 Test(csv, trials_file)
@@ -303,7 +305,7 @@ static const char *const summary_columns[] = {
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
 	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
-	"task_p50_s", "task_max_s", "outcomes", "flags",
+	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "flags",
 };
 
 Test(csv, summary_file)
@@ -351,8 +353,8 @@ Test(csv, meta_file)
 		{"floor_fork_wait_s", "0.001"},
 		{"floor_page_touch_s", "1.5e-05"},
 		{"base_rss_kib", "2260"},
-		{"floor_s:serial:tasks=3:workers=1", "0.25"},
-		{"floor_s:serial:tasks=9:workers=1", ""},
+		{"floor_s:serial:tasks=3:workers=1:sleep:ms=1,5;label=\"q\"", "0.25"},
+		{"floor_s:serial:tasks=9:workers=1:sleep:ms=1,5;label=\"q\"", ""},
 	};
 	for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
 		bool found = false;
@@ -429,7 +431,7 @@ Test(csv, c_locale_whatever_lc_numeric)
 	doc_parse(d, slurp(spath));
 	cr_assert(d->ok && d->n == 2);
 	cr_expect_str_eq(d->f[1][doc_col(d, "mean_s")], "1.5");
-	cr_expect(strstr(slurp(mpath), "floor_s:serial:tasks=3:workers=1,0.25\n"));
+	cr_expect(strstr(slurp(mpath), "floor_s:serial:tasks=3:workers=1:sleep:"));
 	cr_expect(strstr(slurp(mpath), "floor_page_touch_s,1.5e-05\n"));
 	free(d);
 	free(x);

@@ -302,12 +302,13 @@ static const char *const summary_columns[] = {
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
 	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
-	"task_p50_s", "task_max_s", "outcomes", "flags",
+	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "flags",
 };
 
 static const char *const meta_keys[] = {
 	"date", "version", "commit", "command", "cpu", "cores", "kernel", "floor_fork_wait_s",
-	"floor_page_touch_s", "base_rss_kib", "floor_s:threads:tasks=2:workers=0",
+	"floor_page_touch_s", "floor_page_touch_huge_s", "base_rss_kib", "parallel_cores",
+	"parallel_cores_lo", "parallel_cores_hi", "parallel_cores_pairs",
 };
 
 static void expect_header(const struct doc *d, const char *const *cols, size_t n,
@@ -380,6 +381,79 @@ Test(e2e, countdown_run_writes_three_files)
 	}
 	free(d);
 	free(p);
+	scratch_remove();
+}
+
+/* The value of `column` in the summary row of runner (and workload), or NULL. */
+static const char *summary_value(const struct doc *d, const char *workload, const char *runner,
+				 const char *column)
+{
+	for (int r = 1; r < d->n; r++)
+		if (strcmp(cell(d, r, "runner"), runner) == 0 &&
+		    strcmp(cell(d, r, "workload"), workload) == 0)
+			return cell(d, r, column);
+	return NULL;
+}
+
+/* A floor is the same work done by hand: sleeping cells have one, computing cells have
+ * none (an empty field, not a timer's), and the cores a run kept busy are recorded. */
+Test(e2e, floors_match_the_work)
+{
+	scratch_make("e2e");
+	struct proc *p = run("-q -w countdown,sleep -p countdown.n=20000000 -p sleep.ms=20 "
+			     "-r serial,threads,evloop -n 4 --repeat 2 --warmup 0 -o @/f.csv");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	struct doc *d = doc_of("f.summary.csv");
+	for (int r = 1; r < d->n; r++) {
+		bool cpu = strcmp(cell(d, r, "workload"), "countdown") == 0;
+		const char *fl = cell(d, r, "floor_s");
+		cr_expect_eq(fl[0] == '\0', cpu, "%s on %s: floor_s '%s'", cell(d, r, "workload"),
+			     cell(d, r, "runner"), fl);
+		cr_expect_str_eq(cell(d, r, "baseline"), "serial");
+		double cores = atof(cell(d, r, "cores_used"));
+		cr_expect(cores > (cpu ? 0.8 : 0) && cores < 2.5 * 2, "%s on %s: cores_used %s",
+			  cell(d, r, "workload"), cell(d, r, "runner"), cell(d, r, "cores_used"));
+	}
+	/* Sleeping takes no CPU; counting on one thread takes one core. */
+	cr_expect_lt(atof(summary_value(d, "sleep", "threads", "cores_used")), 0.5);
+	cr_expect_gt(atof(summary_value(d, "countdown", "evloop", "cores_used")), 0.8);
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* Floors no model can beat: where the model's own cost is well above noise, no cell
+ * comes out under 0.9 of its floor (a floor of other or less work would). */
+Test(e2e, no_cell_beats_its_floor, .timeout = 240)
+{
+	static const char *const runs[] = {
+		"-w sleep -p sleep.ms=20 -r evloop,green -n 20000",
+		"-w sleep -p sleep.ms=20 -r threads -n 500",
+		"-w sleep -p sleep.ms=20 -r procs -n 100",
+		/* serial is left out: its floor is its very work, so its ratio is 1 give or
+		 * take the host's timer noise between the floor's runs and the trials' */
+		"-w http -p http.delay_ms=20 -r evloop,green,threads -n 300",
+	};
+	scratch_make("e2e");
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		char args[512];
+		snprintf(args, sizeof args, "-q %s --repeat 3 --warmup 1 -o @/b%zu.csv", runs[i], i);
+		struct proc *p = run(args);
+		cr_assert_eq(p->status, 0, "%s: exit %d: %s", runs[i], p->status, p->err);
+		char name[32];
+		snprintf(name, sizeof name, "b%zu.summary.csv", i);
+		struct doc *d = doc_of(name);
+		for (int r = 1; r < d->n; r++) {
+			const char *vs = cell(d, r, "overhead_vs_floor");
+			cr_expect(vs[0] != '\0', "%s: %s has no floor", runs[i], cell(d, r, "runner"));
+			cr_expect_geq(atof(vs), 0.9, "%s: %s at %s x its floor (%s s over %s s)",
+				      runs[i], cell(d, r, "runner"), vs, cell(d, r, "overhead_s"),
+				      cell(d, r, "floor_s"));
+			cr_expect(!strstr(cell(d, r, "flags"), "below-floor"), "%s", cell(d, r, "flags"));
+		}
+		free(d);
+		free(p);
+	}
 	scratch_remove();
 }
 

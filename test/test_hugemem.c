@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hugemem.h"
@@ -36,8 +37,22 @@ Test(hugemem, small_arrays_come_from_calloc)
 	hugemem_free(NULL, 1000, 24);
 }
 
+/* Only on the huge-page heap: every model of a run gets the same pages. */
+Test(hugemem, big_arrays_are_small_pages_on_the_small_heap)
+{
+	unsetenv("GLIBC_TUNABLES");
+	size_t n = 1000000, size = 40;
+	unsigned char *p = hugemem_calloc(n, size);
+	cr_assert_not_null(p);
+	cr_expect_neq((uintptr_t)p % (2u << 20), 0, "%p is 2 MiB aligned: a huge-page map",
+		      (void *)p);
+	check_zeroed_and_writable(p, n * size);
+	hugemem_free(p, n, size);
+}
+
 Test(hugemem, big_arrays_are_aligned_and_unmapped)
 {
+	setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=67108864", 1);
 	long before = maps();
 	for (int round = 0; round < 3; round++) {
 		size_t n = 1000000 + (size_t)round * 12345, size = 40;

@@ -280,3 +280,23 @@ Test(plan, cells_keep_their_timeout)
 	cr_expect_float_eq(p.cells[1].timeout_s, 300, 1e-12);
 	plan_free(&p);
 }
+
+/* Two serial runners of one family (here: serial under two settings) would make every
+ * speed-up ambiguous: the plan is refused, naming both. */
+Test(plan, two_serial_runners_of_one_family_are_refused)
+{
+	struct plan p = {0};
+	struct rn_inst a = {.rn = runner_find("serial")}, b = a;
+	snprintf(b.params_str, sizeof b.params_str, "x=1");
+	struct rn_inst *keep[] = {&a, &b};
+	memcpy(p.rns, keep, sizeof keep);
+	p.nrns = 2;
+	struct cb_err err = {0};
+	cr_expect_eq(plan_order(&p, ORDER_INTERLEAVED, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "'serial' and 'serial x=1'") && strstr(err.msg, "C"), "%s",
+		  err.msg);
+	free(p.order);
+	p.nrns = 1;
+	cr_expect_eq(plan_order(&p, ORDER_INTERLEAVED, &err), CB_OK, "%s", err.msg);
+	free(p.order);
+}

@@ -87,3 +87,21 @@ Test(registry, fail_and_step_names)
 			cr_expect_str_neq(step_kind_name((enum step_kind)j), a);
 	}
 }
+
+/* Speed-ups are within a family, over its one serial runner: every runner names its
+ * family, and no family has two serial runners. */
+Test(registry, one_serial_runner_per_family)
+{
+	for (int i = 0; runner_table[i]; i++) {
+		const struct runner *a = runner_table[i];
+		cr_expect(a->family && *a->family, "%s: no family", a->name);
+		for (int j = 0; j < i && a->family; j++) {
+			const struct runner *b = runner_table[j];
+			cr_expect(!(a->one_at_a_time && b->one_at_a_time &&
+				    strcmp(a->family, b->family) == 0),
+				  "%s and %s are both serial runners of %s", a->name, b->name,
+				  a->family);
+		}
+	}
+	cr_expect(runner_find("serial")->one_at_a_time && runner_find("py-serial")->one_at_a_time);
+}

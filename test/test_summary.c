@@ -7,13 +7,13 @@
 
 #include "summary.h"
 
-#define CELLS_MAX 4
+#define CELLS_MAX 6
 #define ROWS_MAX 64
 
 /* A hand-made plan: cells over shared instances, and rows as a run would give them. */
 struct run {
 	struct wl_inst wi;
-	struct rn_inst serial, threads;
+	struct rn_inst serial, threads, py_serial, py_threads, go;
 	struct cell cells[CELLS_MAX];
 	struct plan plan;
 	struct trial_row rows[ROWS_MAX];
@@ -30,7 +30,11 @@ static void run_init(struct run *r, const char *workload)
 	cr_assert_not_null(r->wi.wl, "%s", workload);
 	r->serial.rn = runner_find("serial");
 	r->threads.rn = runner_find("threads");
+	r->py_serial.rn = runner_find("py-serial");
+	r->py_threads.rn = runner_find("py-threads");
+	r->go.rn = runner_find("go");
 	cr_assert(r->serial.rn && r->threads.rn && r->serial.rn->one_at_a_time);
+	cr_assert(r->py_serial.rn && r->py_threads.rn && r->go.rn);
 	r->plan.cells = r->cells;
 	r->fl = (struct floors){.base_rss_kib = 1000, .e = r->fe};
 }
@@ -40,6 +44,14 @@ static int add_cell(struct run *r, bool serial, int tasks, int workers)
 	int i = r->plan.ncells++;
 	r->cells[i] = (struct cell){.wi = &r->wi, .ri = serial ? &r->serial : &r->threads,
 				    .tasks = tasks, .workers = serial ? 1 : workers, .repeat = 3};
+	return i;
+}
+
+static int add_cell_of(struct run *r, struct rn_inst *ri, int tasks, int workers)
+{
+	int i = r->plan.ncells++;
+	r->cells[i] = (struct cell){.wi = &r->wi, .ri = ri, .tasks = tasks,
+				    .workers = ri->rn->one_at_a_time ? 1 : workers, .repeat = 3};
 	return i;
 }
 
@@ -225,7 +237,8 @@ Test(summary, resources_and_floor)
 	int s = add_cell(&r, true, 4, 0), c = add_cell(&r, false, 4, 0);
 	add_rows(&r, s, 4.0, 3);
 	add_rows(&r, c, 2.5, 3);
-	r.fe[0] = (struct floor_entry){.ri = &r.threads, .tasks = 4, .workers = 0, .seconds = 0.25};
+	r.fe[0] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 4, .workers = 0,
+				       .seconds = 0.25};
 	r.fl.n = 1;
 	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
 	const struct summary *t = &r.sums[c];
@@ -278,4 +291,83 @@ Test(summary, without_floors)
 	expect_near(r.sums[c].overhead_vs_floor, NAN, "overhead_vs_floor", 0);
 	expect_near(r.sums[c].maxrss_kib, 3000, "maxrss_kib", 0);
 	expect_near(r.sums[c].overhead_s, 0.5, "overhead_s", 0);
+}
+
+/* Each family against its own serial runner, whatever order -r named them in; a family
+ * without one gets no speed-up at all, never another family's. */
+Test(summary, one_baseline_per_family)
+{
+	static struct run r;
+	run_init(&r, "countdown");
+	int py = add_cell_of(&r, &r.py_serial, 2, 0), pyt = add_cell_of(&r, &r.py_threads, 2, 0);
+	int s = add_cell_of(&r, &r.serial, 2, 0), t = add_cell_of(&r, &r.threads, 2, 0);
+	int g = add_cell_of(&r, &r.go, 2, 0);
+	add_rows(&r, py, 8.0, 3);
+	add_rows(&r, pyt, 8.0, 3);
+	add_rows(&r, s, 0.4, 3);
+	add_rows(&r, t, 0.2, 3);
+	add_rows(&r, g, 0.2, 3);
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+	expect_near(r.sums[s].speedup, 1.0, "C serial speedup", 0);
+	expect_near(r.sums[t].speedup, 2.0, "C threads speedup", 0);
+	expect_near(r.sums[t].ideal_s, 0.2, "C threads ideal", 0);
+	expect_near(r.sums[pyt].speedup, 1.0, "Python threads speedup", 0);
+	expect_near(r.sums[pyt].ideal_s, 4.0, "Python threads ideal", 0);
+	cr_expect_str_eq(r.sums[t].baseline, "serial");
+	cr_expect_str_eq(r.sums[pyt].baseline, "py-serial");
+	cr_expect_null(r.sums[g].baseline, "go has no serial runner");
+	expect_near(r.sums[g].speedup, NAN, "go speedup", 0);
+	expect_near(r.sums[g].ideal_s, NAN, "go ideal", 0);
+}
+
+/* The ideal of CPU work uses the cores the host gave, not the ones it lists. */
+Test(summary, cpu_ideal_uses_the_capacity)
+{
+	static struct run r;
+	run_init(&r, "countdown");
+	int s = add_cell(&r, true, 4, 0), c = add_cell(&r, false, 4, 0);
+	add_rows(&r, s, 3.0, 3);
+	add_rows(&r, c, 2.5, 3);
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 1.5);
+	expect_near(r.sums[c].ideal_s, 2.0, "ideal_s", 0);
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 0.7);
+	expect_near(r.sums[c].ideal_s, 3.0, "ideal_s below one core", 0);
+}
+
+/* A model that does less than its floor's bare work means the floor is wrong. */
+Test(summary, below_its_floor_is_flagged)
+{
+	static struct run r;
+	run_init(&r, "sleep");
+	struct cb_err err = {0};
+	cr_assert_eq(params_init(&r.wi.params, "sleep", r.wi.wl->params, &err), CB_OK);
+	cr_assert_eq(r.wi.wl->configure(&r.wi.params, &r.wi.cfg, &err), CB_OK, "%s", err.msg);
+	int c = add_cell(&r, false, 4, 0), d = add_cell(&r, false, 8, 0);
+	r.fe[0] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 4, .seconds = 0.1};
+	r.fe[1] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 8, .seconds = 0.01};
+	r.fl.n = 2;
+	add_rows(&r, c, 0.15, 3);
+	add_rows(&r, d, 0.15, 3);
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+	char flags[64];
+	summary_flag_names(r.sums[c].flags, flags, sizeof flags);
+	expect_near(r.sums[c].overhead_vs_floor, 0.5, "overhead_vs_floor", 0);
+	cr_expect_str_eq(flags, "below-floor");
+	cr_expect(!(r.sums[d].flags & FLAG_BELOW_FLOOR), "5x its floor flagged");
+	r.wi.wl->config_free(r.wi.cfg);
+	params_free(&r.wi.params);
+}
+
+/* A peer's interpreter is its own base: memory per task counts the tasks after one. */
+Test(summary, peer_memory_above_its_own_runtime)
+{
+	static struct run r;
+	run_init(&r, "countdown");
+	int g = add_cell_of(&r, &r.go, 5, 0);
+	add_rows(&r, g, 1.0, 3);
+	struct base_entry b = {.wi = &r.wi, .ri = &r.go, .rss_kib = 2000};
+	r.fl.b = &b;
+	r.fl.nb = 1;
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+	expect_near(r.sums[g].rss_per_task_b, (3000 - 2000) * 1024.0 / 4, "rss_per_task_b", 0);
 }

@@ -360,6 +360,98 @@ static double http_ideal(const void *cfg, int ntasks, int workers)
 	return rounds * c->fetches * floor(c->delay_ms) * 1e-3;
 }
 
+/* The bare client: $CONCBENCH_BURST, else beside the delay server. */
+static void http_burst_path(char *buf, size_t len)
+{
+	const char *env = getenv("CONCBENCH_BURST");
+	if (env && *env) {
+		cb_copy(buf, env, len);
+		return;
+	}
+	http_server_path(buf, len);
+	char *slash = strrchr(buf, '/');
+	size_t at = slash ? (size_t)(slash + 1 - buf) : 0;
+	snprintf(buf + at, len - at, "concbench-burst");
+}
+
+/* Runs the bare client once; reads its one line within the time-out. */
+static int http_burst_once(const char *path, const struct http_cfg *c, int ntasks,
+			   double *wall_s, struct cb_err *err)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cb_fail_errno(err, CB_ESYS, "pipe");
+	char n[16], t[16];
+	double limit = ntasks * 0.001 + c->delay_ms * 1e-3 + 30;
+	snprintf(n, sizeof n, "%d", ntasks);
+	snprintf(t, sizeof t, "%.0f", ceil(limit));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return cb_fail_errno(err, CB_ESYS, "fork of concbench-burst");
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execl(path, "concbench-burst", "-n", n, "-t", t, c->urls[0], (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char line[256];
+	size_t got = 0;
+	double until = clock_now() + limit + 5;
+	for (;;) {
+		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
+		int left = (int)((until - clock_now()) * 1000);
+		if (left <= 0 || poll(&pf, 1, left) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		ssize_t r = read(fds[0], line + got, sizeof line - 1 - got);
+		if (r <= 0 || (got += (size_t)r) == sizeof line - 1)
+			break;
+	}
+	line[got] = '\0';
+	close(fds[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	long ok = 0, failed = -1;
+	if (sscanf(line, "fetches %*d ok %ld failed %ld wall_s %lf", &ok, &failed, wall_s) != 3)
+		return cb_fail(err, CB_EFAIL, "concbench-burst (%s) gave no result (exit status "
+			       "%d)", path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (failed)
+		return cb_fail(err, CB_EFAIL, "concbench-burst: %ld of %d fetches failed", failed,
+			       ntasks);
+	return CB_OK;
+}
+
+/* The same GETs by hand: one GET per task, all at once on fresh connections, is what
+ * concbench-burst does; other shapes have no bare client here. */
+static int http_floor(const void *cfg, int ntasks, int workers, double *overhead_s,
+		      struct cb_err *err)
+{
+	const struct http_cfg *c = cfg;
+	*overhead_s = NAN;
+	if (!c->local || c->server <= 0)
+		return cb_fail(err, CB_OK, "no bare client for URLs of your own");
+	if (c->fetches != 1 || runner_workers(ntasks, workers) != ntasks)
+		return cb_fail(err, CB_OK, "the bare client does one GET per task, all at once");
+	char path[4200];
+	http_burst_path(path, sizeof path);
+	if (access(path, X_OK) != 0)
+		return cb_fail(err, CB_OK, "no bare client at '%s' (build it, or set "
+			       "CONCBENCH_BURST)", path);
+	double wall = NAN;
+	int rc = http_burst_once(path, c, ntasks, &wall, err);
+	if (rc == CB_OK)
+		*overhead_s = wall - http_ideal(cfg, ntasks, workers);
+	return rc;
+}
+
 const struct workload http_workload = {
 	.name = "http",
 	.summary = "fetches GETs in a row per task, from the local delay server or real URLs",
@@ -371,4 +463,6 @@ const struct workload http_workload = {
 	.build = http_build,
 	.release = http_release,
 	.ideal_s = http_ideal,
+	.floor = http_floor,
+	.floor_what = "concbench-burst: one GET per task at once on fresh connections, bare epoll",
 };

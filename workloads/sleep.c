@@ -50,6 +50,14 @@ static double sleep_ideal(const void *cfg, int ntasks, int workers)
 	return rounds * c->nsteps * c->ms * 1e-3;
 }
 
+static bool sleep_floor_work(const void *cfg, struct floor_work *fw)
+{
+	const struct sleep_cfg *c = cfg;
+	*fw = (struct floor_work){.kind = STEP_SLEEP, .steps = c->nsteps,
+				  .sleep_ns = c->steps[0].sleep.ns};
+	return true;
+}
+
 const struct workload sleep_workload = {
 	.name = "sleep",
 	.summary = "each task waits ms milliseconds, steps times (I/O-like waiting)",
@@ -59,4 +67,5 @@ const struct workload sleep_workload = {
 	.build = sleep_build,
 	.release = taskset_free,
 	.ideal_s = sleep_ideal,
+	.floor_work = sleep_floor_work,
 };

@@ -123,6 +123,14 @@ struct task_result {
 
 #define WL_METRICS_MAX 8
 
+/* A workload's tasks as the runners' floors do them by hand: every task the same
+ * `steps` steps of one kind (only STEP_SLEEP so far), for the cell's N and W. */
+struct floor_work {
+	enum step_kind kind;
+	int steps;
+	int64_t sleep_ns;
+};
+
 struct workload {
 	const char *name;
 	const char *summary;
@@ -151,6 +159,17 @@ struct workload {
 	void (*release)(struct taskset *ts);
 	/* Seconds a perfect scheduler needs, or < 0 when not known. Optional. */
 	double (*ideal_s)(const void *cfg, int ntasks, int workers);
+
+	/* Floors: the same work done by hand, which a cell's overhead is a multiple of.
+	 * Either the runners do it in their model (floor_work says what the tasks are, when
+	 * they are all one kind of step), or the workload has a floor of its own, the same
+	 * for every model (floor: the bare HTTP client); neither, and the cells have none.
+	 * floor runs in the driver after start: CB_OK with *overhead_s its wall time over
+	 * the ideal, or NAN (and a reason in err->msg) when it has none for this N and W. */
+	bool (*floor_work)(const void *cfg, struct floor_work *fw);
+	int (*floor)(const void *cfg, int ntasks, int workers, double *overhead_s,
+		     struct cb_err *err);
+	const char *floor_what; /* what its own floor is, for --list */
 };
 
 /* The registry: the one place that lists workloads (workloads/registry.c). */
