@@ -6,20 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellrun.h"
 #include "clock.h"
 #include "countdown.h"
 #include "runner.h"
+#include "teststeps.h"
 #include "workload.h"
 
-struct outcome {
-	double wall_s;
-	int ok, failed;
-	int fail[FAIL_REASONS];
-};
-
-/* Configures a workload from "key=value" pairs, runs it once under rn. */
-static struct outcome run_workload(const struct runner *rn, const char *wl_name,
-				   const char *const *kv, int ntasks, int workers)
+/* Configures a workload from "key=value" pairs and runs it once under rn, through
+ * the driver's own cell body, with W as the driver gives it. */
+static struct cellrun_out run_workload(const struct runner *rn, const char *wl_name,
+				       const char *const *kv, int ntasks, int workers)
 {
 	const struct workload *wl = workload_find(wl_name);
 	cr_assert_not_null(wl, "workload %s", wl_name);
@@ -31,28 +28,14 @@ static struct outcome run_workload(const struct runner *rn, const char *wl_name,
 	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
 	void *cfg = NULL;
 	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK, "%s", err.msg);
-	int w = rn->one_at_a_time ? 1 : workers;
-	struct taskset ts;
-	cr_assert_eq(wl->build(cfg, ntasks, w, &ts, &err), CB_OK, "%s", err.msg);
-	struct task_result *res = calloc((size_t)ntasks, sizeof *res);
-	struct run_args a = {.workload = wl->name, .wparams = "", .ts = &ts, .workers = w,
-			     .params = &rp, .res = res, .inner_wall_s = -1};
-	a.t0 = clock_now();
-	cr_assert_eq(rn->run(&a, &err), CB_OK, "%s: %s", rn->name, err.msg);
-	struct outcome o = {.wall_s = clock_now() - a.t0};
-	for (int i = 0; i < ntasks; i++) {
-		cr_assert(res[i].done, "%s: task %d not done", rn->name, i);
-		if (res[i].fail == FAIL_NONE)
-			o.ok++;
-		else
-			o.failed++;
-		o.fail[res[i].fail]++;
-	}
-	wl->release(&ts);
-	free(res);
+	struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp, .ntasks = ntasks,
+				.workers = rn->one_at_a_time ? 1 : workers};
+	struct cellrun_out o;
+	cellrun_once(&in, &o);
 	wl->config_free(cfg);
 	params_free(&wp);
 	params_free(&rp);
+	cr_assert_eq(o.code, CB_OK, "%s %s: stage %d: %s", rn->name, wl_name, o.stage, o.note);
 	return o;
 }
 
@@ -61,29 +44,40 @@ static struct outcome run_workload(const struct runner *rn, const char *wl_name,
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
 		if (!(rn)->available)
 
-Test(runners, sleep_all_sizes_and_limits)
+/* Each (N, W) is chosen so that a runner off by one worker, or one that ran
+ * all-at-once tasks one by one, takes at least a round more than asked: N=3 W=2 is
+ * W=2 run as W=1 (3 rounds, not 2), N=20 W=7 and W=10 take 4 and 3 rounds with a
+ * worker fewer, W=0 takes N rounds serialised. W=1 and W above N are the edges.
+ * N=20 W=1 or W=2 would add 20 and 10 rounds to the suite and tell nothing N=3 does
+ * not; serial gets W=1 whatever is asked, so N=3 already shows it runs in order. */
+Test(runners, sleep_all_sizes_and_limits, .timeout = 60)
 {
-	static const char *const kv[] = {"ms", "50", NULL};
-	static const int sizes[] = {1, 3, 20};
+	static const char *const kv[] = {"ms", "150", NULL};
+	const double nap = 0.150;
+	static const struct {
+		int n, limits[4];
+	} cases[] = {{1, {0, 1, 2, 6}}, {3, {0, 1, 2, 8}}, {20, {0, 7, 10, 25}}};
 	const struct runner *rn;
 	FOR_EACH_C_RUNNER(rn)
 	{
-		for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-			int n = sizes[s];
-			const int limits[] = {0, 1, 2, n + 5};
+		for (size_t s = 0; s < sizeof cases / sizeof cases[0]; s++) {
+			int n = cases[s].n;
+			if (rn->one_at_a_time && n > 3)
+				continue;
 			for (size_t l = 0; l < 4; l++) {
 				if (rn->one_at_a_time && l > 0)
 					continue; /* W means nothing to it: one case is enough */
-				int w = rn->one_at_a_time ? 1 : limits[l];
-				int eff = runner_workers(n, w);
-				double ideal = ceil((double)n / eff) * 0.050;
-				struct outcome o = run_workload(rn, "sleep", kv, n, w);
-				cr_expect_eq(o.ok, n, "%s n=%d w=%d: %d ok", rn->name, n, w, o.ok);
-				cr_expect_geq(o.wall_s, ideal - 0.001, "%s n=%d w=%d: %.3f s < ideal %.3f",
-					      rn->name, n, w, o.wall_s, ideal);
-				cr_expect_lt(o.wall_s, 2 * ideal + 0.100,
-					     "%s n=%d w=%d: %.3f s, ideal %.3f", rn->name, n, w, o.wall_s,
-					     ideal);
+				int w = rn->one_at_a_time ? 1 : cases[s].limits[l];
+				int rounds = rounds_of(n, w);
+				struct cellrun_out o = run_workload(rn, "sleep", kv, n, w);
+				cr_expect_eq(o.tasks_ok, n, "%s n=%d w=%d: %d ok", rn->name, n, w,
+					     o.tasks_ok);
+				cr_expect_geq(o.wall_s, rounds_lower_s(rounds, nap),
+					      "%s n=%d w=%d: %.3f s, fewer than %d rounds", rn->name, n,
+					      w, o.wall_s, rounds);
+				cr_expect_lt(o.wall_s, rounds_upper_s(rounds, nap),
+					     "%s n=%d w=%d: %.3f s, more than %d rounds", rn->name, n, w,
+					     o.wall_s, rounds);
 			}
 		}
 	}
@@ -96,10 +90,10 @@ Test(runners, cpu_tasks_are_correct)
 	const struct runner *rn;
 	FOR_EACH_C_RUNNER(rn)
 	{
-		struct outcome o = run_workload(rn, "power", power_kv, 5, 2);
-		cr_expect_eq(o.ok, 5, "%s power: %d ok", rn->name, o.ok);
+		struct cellrun_out o = run_workload(rn, "power", power_kv, 5, 2);
+		cr_expect_eq(o.tasks_ok, 5, "%s power: %d ok", rn->name, o.tasks_ok);
 		o = run_workload(rn, "countdown", countdown_kv, 7, 3);
-		cr_expect_eq(o.ok, 7, "%s countdown: %d ok", rn->name, o.ok);
+		cr_expect_eq(o.tasks_ok, 7, "%s countdown: %d ok", rn->name, o.tasks_ok);
 	}
 }
 
@@ -133,10 +127,10 @@ static void run_steps(const struct runner *rn, struct task *tasks, int n, int wo
 	struct params rp;
 	struct cb_err err = {0};
 	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK);
-	struct run_args a = {.ts = &ts, .workers = workers, .params = &rp, .res = res,
-			     .inner_wall_s = -1, .t0 = clock_now()};
-	cr_assert_eq(rn->run(&a, &err), CB_OK, "%s: %s", rn->name, err.msg);
+	struct cellrun_out o;
+	handmade_run(rn, &rp, &ts, workers, res, &o);
 	params_free(&rp);
+	cr_assert_eq(o.code, CB_OK, "%s: stage %d: %s", rn->name, o.stage, o.note);
 }
 
 Test(runners, a_failing_task_is_a_result)
@@ -199,4 +193,87 @@ Test(runners, countdown_time_grows_linearly)
 		  ratio, best[1], best[0]);
 	/* A loop the compiler removed would take no time at all. */
 	cr_expect_gt(best[0], n * 0.1e-9, "%.0f iterations in %.6f s", (double)n, best[0]);
+}
+
+/* ---- what a cell's clock holds ---- */
+
+/* A workload whose build or check keeps the CPU busy for a known time and whose
+ * tasks do nothing: a clock or CPU count that took either in would show it. Busy,
+ * not asleep, so that the CPU figure is tested along with the wall. */
+struct slow_cfg {
+	double build_s, check_s;
+};
+
+static void slow_spin(double s)
+{
+	double until = clock_now() + s;
+	while (clock_now() < until)
+		;
+}
+
+static const struct step slow_nothing = {.kind = STEP_COMPUTE, .compute.fn = step_ok};
+
+static int slow_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
+		      struct cb_err *err)
+{
+	(void)workers;
+	slow_spin(((const struct slow_cfg *)cfg)->build_s);
+	return taskset_alloc(ts, ntasks, &slow_nothing, 1, err);
+}
+
+static int slow_check(const void *cfg, struct taskset *ts, const struct task_result *res,
+		      double *metric, struct cb_err *err)
+{
+	(void)ts, (void)res, (void)err;
+	slow_spin(((const struct slow_cfg *)cfg)->check_s);
+	metric[0] = 1; /* proof that check ran */
+	return CB_OK;
+}
+
+static const struct workload slow_workload = {
+	.name = "slow",
+	.build = slow_build,
+	.check = slow_check,
+	.release = taskset_free,
+};
+
+/* 300 ms in build, then in check, against 4 empty tasks that take well under a
+ * millisecond: a clock started before build or stopped after check reads 300 ms
+ * and more, three times the bound; so does the CPU. The call as a whole must still
+ * take the 300 ms, or the bound would prove nothing. */
+Test(cellrun, build_and_check_are_outside_the_clock)
+{
+	static const char *const names[] = {"serial", "threads"};
+	static const struct slow_cfg cases[] = {{.build_s = 0.300}, {.check_s = 0.300}};
+	static const char *const where[] = {"build", "check"};
+	for (size_t r = 0; r < sizeof names / sizeof names[0]; r++) {
+		const struct runner *rn = runner_find(names[r]);
+		cr_assert_not_null(rn, "%s", names[r]);
+		struct params rp;
+		struct cb_err err = {0};
+		cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
+		for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+			struct cellrun_in in = {.wl = &slow_workload, .cfg = &cases[c], .rn = rn,
+						.rparams = &rp, .ntasks = 4,
+						.workers = rn->one_at_a_time ? 1 : 0};
+			struct cellrun_out o;
+			double t0 = clock_now();
+			int rc = cellrun_once(&in, &o);
+			double call_s = clock_now() - t0;
+			cr_assert_eq(rc, CB_OK, "%s, slow %s: stage %d: %s", rn->name, where[c],
+				     o.stage, o.note);
+			cr_expect_eq(o.tasks_ok, 4, "%s, slow %s", rn->name, where[c]);
+			cr_expect_eq(o.metric[0], 1, "%s, slow %s: check did not run", rn->name,
+				     where[c]);
+			cr_expect_geq(call_s, 0.300, "%s, slow %s: the call took %.3f s", rn->name,
+				      where[c], call_s);
+			cr_expect_lt(o.wall_s, 0.100, "%s: slow %s inside the clock: wall %.3f s",
+				     rn->name, where[c], o.wall_s);
+			cr_expect_lt(o.window_s, 0.100, "%s: slow %s inside the clock: window %.3f s",
+				     rn->name, where[c], o.window_s);
+			cr_expect_lt(o.cpu_s, 0.100, "%s: slow %s inside the CPU count: %.3f s",
+				     rn->name, where[c], o.cpu_s);
+		}
+		params_free(&rp);
+	}
 }

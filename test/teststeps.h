@@ -1,9 +1,12 @@
-/* What the loop-runner tests share: compute steps (a counter read and written around
- * a yield, which only a lock keeps apart; a step that fails, one that counts) and a
- * count of the tasks that ended ok. */
+/* What the runner tests share: compute steps (a counter read and written around
+ * a yield, which only a lock keeps apart; a step that fails, one that counts), a
+ * count of the tasks that ended ok, hand-built tasks run the way the driver runs a
+ * cell, and the bounds of a run of sleeps in rounds. */
 #ifndef CB_TESTSTEPS_H
 #define CB_TESTSTEPS_H
 
+#include "cellrun.h"
+#include "runner.h"
 #include "workload.h"
 
 struct mx_state {
@@ -17,5 +20,34 @@ enum step_status step_fail(void *state, const void *arg);
 enum step_status step_mark(void *state, const void *arg); /* ++*(int *)state, done */
 /* How many of n results ended ok. */
 int tasks_ok(const struct task_result *res, int n);
+
+/* Runs a taskset the test built by hand through cellrun_once, as a cell of a
+ * workload whose build hands over exactly those tasks: the test then times what
+ * the driver times. res holds ts->ntasks results; returns out->code. */
+int handmade_run(const struct runner *rn, const struct params *rp, const struct taskset *ts,
+		 int workers, struct task_result *res, struct cellrun_out *out);
+
+/* A run of `rounds` sleeps of sleep_s back to back can end no sooner than their sum
+ * (less a little for the clock), and a correct runner ends well within half a round
+ * and a fixed slack more. One round too many, from a worker fewer than asked or
+ * from all-at-once tasks run one by one, costs a whole sleep_s, which is more than
+ * half a round plus the slack as long as the slack is under half a round: with the
+ * tests' 150 ms sleeps and 40 ms, such a run misses the bound by at least 35 ms
+ * however fast the machine, while a busy machine still has 115 ms to spare. */
+#define ROUNDS_SLACK_S 0.040
+static inline double rounds_lower_s(int rounds, double sleep_s)
+{
+	return rounds * sleep_s - 0.002;
+}
+static inline double rounds_upper_s(int rounds, double sleep_s)
+{
+	return rounds * sleep_s + sleep_s / 2 + ROUNDS_SLACK_S;
+}
+/* The rounds N sleeps take under a worker limit W (0: all at once). */
+static inline int rounds_of(int ntasks, int workers)
+{
+	int w = runner_workers(ntasks, workers);
+	return (ntasks + w - 1) / w;
+}
 
 #endif
