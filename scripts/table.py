@@ -18,10 +18,13 @@ def parse_args(argv):
 
 def row_text(r):
     sp, rss = num(r, 'speedup'), num(r, 'rss_per_task_b')
+    vsf, cores = num(r, 'overhead_vs_floor'), num(r, 'cores_used')
+    base = r.get('baseline') or ''
     cells = [r['preset'], r['workload'], r['params'], r['runner'], r['tasks'], r['workers'],
              fmt_s(num(r, 'median_s')), f"{num(r, 'cv') or 0:.1%}" if r.get('cv') else '',
-             f'{sp:.2f}x' if sp else '', fmt_s(num(r, 'ideal_s')),
-             fmt_s(num(r, 'overhead_per_task_s')),
+             f'{sp:.2f}x' if sp else '', base if base != r['runner'] else '',
+             '' if cores is None else f'{cores:.2f}', fmt_s(num(r, 'ideal_s')),
+             fmt_s(num(r, 'overhead_per_task_s')), '' if vsf is None else f'{vsf:.2f}',
              f'{rss / 1024:.1f} KiB' if rss is not None else '', r['outcomes'], r['flags']]
     return '| ' + ' | '.join(c.replace('|', '/') for c in cells) + ' |'
 
@@ -34,7 +37,8 @@ def main(argv=None):
         print(f'table: {e}', file=sys.stderr)
         return 2
     head = ('preset', 'workload', 'params', 'runner', 'N', 'W', 'median', 'cv', 'speed-up',
-            'ideal', 'overhead/task', 'RSS/task', 'outcomes', 'flags')
+            'over', 'cores', 'ideal', 'overhead/task', '× floor', 'RSS/task', 'outcomes',
+            'flags')
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
     try:

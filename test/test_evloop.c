@@ -245,11 +245,20 @@ Test(evloop, failures_carry_their_reason)
 		cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE, "task %d", i);
 }
 
-Test(evloop, floor_fires_every_timer)
+/* The floor ends every sleep of every task: all at once, W at a time, several steps. */
+Test(evloop, floor_ends_every_sleep)
 {
 	struct cb_err err = {0};
-	cr_expect_eq(ev_runner()->floor(NULL, 10000, 0, &err), CB_OK, "%s", err.msg);
-	cr_expect_eq(ev_runner()->floor(NULL, 0, 0, &err), CB_OK, "%s", err.msg);
+	struct floor_work fw = {.kind = STEP_SLEEP, .steps = 3, .sleep_ns = 2000000};
+	double t0 = clock_now();
+	cr_expect_eq(ev_runner()->floor(NULL, &fw, 10000, 0, &err), CB_OK, "%s", err.msg);
+	cr_expect_geq(clock_now() - t0, 0.006, "3 sleeps of 2 ms took %.4f s", clock_now() - t0);
+	t0 = clock_now();
+	cr_expect_eq(ev_runner()->floor(NULL, &fw, 10, 5, &err), CB_OK, "%s", err.msg);
+	cr_expect_geq(clock_now() - t0, 0.012, "2 rounds of 3 x 2 ms took %.4f s", clock_now() - t0);
+	cr_expect_eq(ev_runner()->floor(NULL, &fw, 0, 0, &err), CB_OK, "%s", err.msg);
+	fw.kind = STEP_FETCH;
+	cr_expect_eq(ev_runner()->floor(NULL, &fw, 10, 0, &err), CB_EINVAL);
 }
 
 /* loopsem on its own loop: what the green runner relies on. */

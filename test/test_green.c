@@ -297,17 +297,20 @@ Test(green, stack_parameters_are_checked)
 	params_free(&rp);
 }
 
-Test(green, floor_runs_every_timer)
+/* The floor ends every sleep of every task, on both stack designs. */
+Test(green, floor_ends_every_sleep)
 {
+	struct floor_work fw = {.kind = STEP_SLEEP, .steps = 2, .sleep_ns = 1000000};
 	const struct runner *rn = gr_runner();
 	for (size_t d = 0; d < 2; d++) {
 		struct params rp;
 		struct cb_err err = {0};
 		cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
 		cr_assert_eq(params_set(&rp, "stack", gr_stacks[d], &err), CB_OK, "%s", err.msg);
-		cr_expect_eq(rn->floor(&rp, 10000, 0, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
-		cr_expect_eq(rn->floor(&rp, 1000, 3, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
-		cr_expect_eq(rn->floor(&rp, 0, 0, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
+		cr_expect_eq(rn->floor(&rp, &fw, 10000, 0, &err), CB_OK, "%s: %s", gr_stacks[d],
+			     err.msg);
+		cr_expect_eq(rn->floor(&rp, &fw, 30, 3, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
+		cr_expect_eq(rn->floor(&rp, &fw, 0, 0, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
 		params_free(&rp);
 	}
 }
