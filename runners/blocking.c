@@ -14,15 +14,21 @@ static enum step_status blocking_sleep(int64_t ns)
 	return STEP_OK;
 }
 
-static enum step_status blocking_fetch(struct blocking_worker *w, const struct step *s,
-				       enum task_fail *why)
+static enum step_status blocking_fetch(struct blocking_worker *w, const struct task *t,
+				       int pc, enum task_fail *why)
 {
 	if (!w->xfer.easy && !(w->xfer.easy = fetch_easy_new())) {
 		*why = FAIL_SPAWN;
 		return STEP_FAIL;
 	}
-	w->xfer.step = s;
-	return fetch_blocking(&w->xfer, why);
+	w->xfer.step = &t->steps[pc];
+	/* The other workers take tasks meanwhile, but the counter only grows: a peek that
+	 * finds no task left is final for this worker too (its next take reads a later
+	 * value). One that finds a task may lose it to another worker; then the connection
+	 * is kept and closed unused at the end, as if there were no policy: conservative.
+	 * Relaxed, as nothing else is read through the counter here. */
+	int next = atomic_load_explicit(w->next, memory_order_relaxed);
+	return fetch_blocking(&w->xfer, fetch_keep(t, pc, w->workers, next, w->ntasks), why);
 }
 
 void blocking_run_task(struct blocking_worker *w, const struct task *t,
@@ -43,7 +49,7 @@ void blocking_run_task(struct blocking_worker *w, const struct task *t,
 			st = blocking_sleep(s->sleep.ns);
 			break;
 		case STEP_FETCH:
-			st = blocking_fetch(w, s, &why);
+			st = blocking_fetch(w, t, pc, &why);
 			break;
 		case STEP_WAIT:
 			st = semset_wait(w->sems, s->wait.sem, s->wait.timeout_ns, w->alone, &why);

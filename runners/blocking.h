@@ -3,6 +3,7 @@
 #ifndef CB_BLOCKING_H
 #define CB_BLOCKING_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "fetch.h"
@@ -13,6 +14,11 @@
 struct blocking_worker {
 	struct semset *sems;
 	bool alone;       /* no other worker exists: a wait for ever cannot end */
+	/* How the workers share the tasks, so a fetch knows whether its worker may take
+	 * another (fetch_keep): `workers` of them take the `ntasks` tasks in order, and
+	 * *next is the first task none has taken (it only grows). All three are set. */
+	int workers, ntasks;
+	const atomic_int *next;
 	struct fetch_xfer xfer; /* its handle is made on the first fetch and kept, so its
 				 * connection is reused */
 };

@@ -85,8 +85,8 @@ enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail
 	return STEP_OK;
 }
 
-enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why)
+enum step_status fetch_blocking(struct fetch_xfer *x, bool keep, enum task_fail *why)
 {
-	fetch_prepare(x, true);
+	fetch_prepare(x, keep);
 	return fetch_verdict(x, curl_easy_perform(x->easy), why);
 }

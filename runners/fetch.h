@@ -29,9 +29,10 @@ void fetch_prepare(struct fetch_xfer *x, bool keep);
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);
 /* Whether the connection of the fetch at step pc is worth keeping: a later step of its
  * task may fetch, or its worker may take another task (fewer workers than tasks, and
- * `next`, the first task no worker has taken, is not past the end). */
+ * `next`, the first task no worker has taken, is not past the end). Every model asks
+ * here, so they all follow one connection policy. */
 bool fetch_keep(const struct task *t, int pc, int workers, int next, int ntasks);
-/* A blocking fetch: prepare, perform, verdict. */
-enum step_status fetch_blocking(struct fetch_xfer *x, enum task_fail *why);
+/* A blocking fetch: prepare (keep as fetch_keep said), perform, verdict. */
+enum step_status fetch_blocking(struct fetch_xfer *x, bool keep, enum task_fail *why);
 
 #endif

@@ -1,5 +1,6 @@
 /* The http workload through every C runner: the local server started and stopped by
- * the workload, a server that is not there, one that stalls, and bad parameters. */
+ * the workload, a server that is not there, one that stalls, bad parameters, and which
+ * side of the connections keeps their TIME_WAITs. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -8,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cellrun.h"
 #include "clock.h"
 #include "runner.h"
 #include "workload.h"
@@ -319,6 +322,182 @@ Test(http, a_few_connections_read_the_local_response_at_once, .init = setup)
 		cr_expect_eq(ts.tasks[0].steps[0].fetch.buffer, cases[i].want, "bytes=%s N=%d: %ld",
 			     cases[i].bytes, cases[i].n, ts.tasks[0].steps[0].fetch.buffer);
 		wl->release(&ts);
+		wl->finish(cfg);
+		wl->config_free(cfg);
+	}
+}
+
+/* The sockets at either end of port on 127.0.0.1, from /proc/net/tcp and tcp6: both
+ * ends of a loopback connection are listed, the client's with the port remote. */
+struct tcp_sock {
+	char local[64], remote[64];
+	unsigned lport, rport, state;
+};
+
+struct tcp_table {
+	struct tcp_sock *s;
+	int n, cap;
+};
+
+enum { TCP_TIME_WAIT = 0x06, TCP_LISTEN = 0x0A };
+
+static unsigned tcp_port_of(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	return colon ? (unsigned)strtoul(colon + 1, NULL, 16) : 0;
+}
+
+static void tcp_read(unsigned port, struct tcp_table *t)
+{
+	t->n = 0;
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		FILE *fp = fopen(files[f], "r");
+		if (!fp)
+			continue; /* no IPv6 in this namespace */
+		char line[512];
+		while (fgets(line, sizeof line, fp)) {
+			struct tcp_sock s;
+			if (sscanf(line, " %*d: %63s %63s %x", s.local, s.remote, &s.state) != 3)
+				continue; /* the heading */
+			s.lport = tcp_port_of(s.local);
+			s.rport = tcp_port_of(s.remote);
+			if (s.lport != port && s.rport != port)
+				continue;
+			if (t->n == t->cap) {
+				t->cap = t->cap ? 2 * t->cap : 64;
+				t->s = realloc(t->s, sizeof *t->s * (size_t)t->cap);
+				cr_assert(t->s != NULL);
+			}
+			t->s[t->n++] = s;
+		}
+		fclose(fp);
+	}
+}
+
+static bool tcp_had(const struct tcp_table *t, const struct tcp_sock *s)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->s[i].local, s->local) && !strcmp(t->s[i].remote, s->remote))
+			return true;
+	return false;
+}
+
+struct time_waits {
+	int server, client, unsettled;
+};
+
+/* The TIME_WAITs of port's connections that `before` did not list: those of the run.
+ * A socket is matched by its addresses, whatever its state was, so the start's probe
+ * connection, already listed, is not counted when it reaches TIME_WAIT later. */
+static struct time_waits tcp_time_waits(unsigned port, const struct tcp_table *before)
+{
+	struct time_waits tw = {0};
+	struct tcp_table now = {0};
+	/* Closing is asynchronous: a close whose peer has not answered yet is in FIN_WAIT
+	 * or LAST_ACK for a moment; wait until every one has settled (or 5 s went by). */
+	for (int tries = 0; tries < 500; tries++) {
+		tcp_read(port, &now);
+		tw = (struct time_waits){0};
+		for (int i = 0; i < now.n; i++) {
+			const struct tcp_sock *s = &now.s[i];
+			if (s->state == TCP_LISTEN || tcp_had(before, s))
+				continue;
+			if (s->state != TCP_TIME_WAIT)
+				tw.unsettled++;
+			else if (s->lport == port)
+				tw.server++;
+			else
+				tw.client++;
+		}
+		if (!tw.unsettled)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	}
+	free(now.s);
+	return tw;
+}
+
+/* The started local server's port, read from a task's URL. */
+static unsigned local_port(const void *cfg)
+{
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	struct taskset ts;
+	cr_assert_eq(wl->build(cfg, 1, 0, &ts, &err), CB_OK, "%s", err.msg);
+	unsigned port = 0;
+	cr_assert_eq(sscanf(ts.tasks[0].steps[0].fetch.url, "http://127.0.0.1:%u/", &port), 1,
+		     "url %s", ts.tasks[0].steps[0].fetch.url);
+	wl->release(&ts);
+	return port;
+}
+
+/* The connection policy, seen from the kernel: a GET after which its worker cannot
+ * fetch again says `Connection: close`, so the server closes first and the TIME_WAIT
+ * is the server's; a client holding them runs out of ephemeral ports to the server.
+ * Every worker opens one connection, so the server holds one TIME_WAIT per worker:
+ * N for a run of N tasks at once. serial has one worker, so it runs a few times, and
+ * keeps its connection from one task to the next within each. */
+Test(http, every_runner_leaves_its_time_waits_to_the_server, .init = setup)
+{
+	static const char *const kv[] = {"delay_ms", "20", "fetches", "1", NULL};
+	enum { N = 50, SERIAL_N = 5, SERIAL_RUNS = 10, SLACK = 2 };
+	const struct workload *wl = workload_find("http");
+	unsigned used[32];
+	int nused = 0;
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		struct cb_err err = {0};
+		void *cfg = NULL;
+		cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+		/* A TIME_WAIT lasts 60 s: each runner gets a port no earlier one used, or
+		 * the last one's sockets would count as this one's. */
+		unsigned port = 0;
+		for (int tries = 0, fresh = 0; !fresh; tries++) {
+			cr_assert_lt(tries, 10, "%s: no fresh port for the server", rn->name);
+			cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+			port = local_port(cfg);
+			fresh = 1;
+			for (int i = 0; i < nused; i++)
+				fresh &= used[i] != port;
+			if (!fresh)
+				wl->finish(cfg);
+		}
+		cr_assert_lt(nused, (int)(sizeof used / sizeof used[0]));
+		used[nused++] = port;
+		struct tcp_table before = {0};
+		tcp_read(port, &before);
+		struct params rp;
+		cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
+		int w = rn->one_at_a_time ? 1 : 0, n = rn->one_at_a_time ? SERIAL_N : N;
+		int runs = rn->one_at_a_time ? SERIAL_RUNS : 1;
+		struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp,
+					.ntasks = n, .workers = w};
+		for (int r = 0; r < runs; r++) {
+			struct cellrun_out o;
+			cr_expect_eq(cellrun_once(&in, &o), CB_OK, "%s: %s", rn->name, o.note);
+			cr_expect_eq(o.tasks_ok, n, "%s: %d of %d tasks ok", rn->name, o.tasks_ok,
+				     n);
+		}
+		struct time_waits tw = tcp_time_waits(port, &before);
+		int conns = runs * runner_workers(n, w);
+		cr_log_info("%s: %d connections, TIME_WAIT server %d client %d unsettled %d",
+			    rn->name, conns, tw.server, tw.client, tw.unsettled);
+		/* The slack is a race the server cannot close: it holds its last response's
+		 * tail back for the FIN, but an ACK coming in between its send and its close
+		 * pushes the tail out alone, and then the client may close first. */
+		cr_expect_leq(tw.client, SLACK, "%s: the client holds %d TIME_WAITs", rn->name,
+			      tw.client);
+		/* More than conns: a worker that opened a second connection, or a client of
+		 * another process that took this port for a free one (a test's dead port). */
+		cr_expect(tw.server >= conns - SLACK && tw.server <= conns,
+			  "%s: the server holds %d TIME_WAITs for %d connections", rn->name,
+			  tw.server, conns);
+		cr_expect_eq(tw.unsettled, 0, "%s: %d connections not closed", rn->name,
+			     tw.unsettled);
+		free(before.s);
+		params_free(&rp);
 		wl->finish(cfg);
 		wl->config_free(cfg);
 	}

@@ -131,7 +131,13 @@ static void conn_write(struct conn *c)
 		size_t body_off = c->sent > c->head_len ? c->sent - c->head_len : 0;
 		if (c->body_len > body_off)
 			iov[n++] = (struct iovec){c->srv->body + body_off, c->body_len - body_off};
-		ssize_t w = writev(c->fd, iov, n);
+		/* The last response of a connection holds its tail back (MSG_MORE) until the
+		 * close below, so the FIN rides on it: a client that has the whole body has
+		 * the FIN too. Sent apart, a client woken by the body (a blocking thread the
+		 * scheduler runs at once) closes before the FIN is out, and the TIME_WAIT
+		 * is the client's: 1 in 6 of 2,000 threads' connections. */
+		struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+		ssize_t w = sendmsg(c->fd, &mh, c->close_after ? MSG_MORE : 0);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
