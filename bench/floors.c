@@ -21,7 +21,7 @@
 #define FLOOR_REPS 3
 #define FLOOR_ONCE_ABOVE_S 0.25
 #define FORK_WAIT_REPS 50
-#define CAPACITY_PAIRS 5
+#define CAPACITY_PAIRS 9
 #define CAPACITY_WORK_S 0.2 /* per run: long enough that a scheduler tick or a page
 			     * fault is lost in it */
 #define TOUCH_BYTES (64u << 20)
@@ -74,13 +74,18 @@ static int cpu_clock_fn(void *arg, struct cb_err *err)
 	(void)err;
 	struct floors *f = arg;
 	const uint64_t n = 30000000;
-	double t0 = clock_now();
-	countdown_spin(n);
-	f->countdown_ns = (clock_now() - t0) / (double)n * 1e9;
+	/* The fastest of three: noise only adds time, and the capacity pairs size their
+	 * 200 ms of work from this figure. */
+	f->countdown_ns = INFINITY;
+	for (int i = 0; i < 3; i++) {
+		double t0 = clock_now();
+		countdown_spin(n);
+		f->countdown_ns = fmin(f->countdown_ns, (clock_now() - t0) / (double)n * 1e9);
+	}
 	f->core_ghz = NAN;
 #if defined(__x86_64__)
 	uint64_t x = 3;
-	t0 = clock_now();
+	double t0 = clock_now();
 	for (uint64_t i = 0; i < n / 3; i++)
 		__asm__ volatile("imul %0, %0" : "+r"(x));
 	f->core_ghz = 3.0 * (double)(n / 3) / (clock_now() - t0) * 1e-9;

@@ -25,7 +25,7 @@ struct base_entry {
 	long rss_kib; /* median peak RSS; -1: unknown */
 };
 
-#define CAPACITY_PAIRS_MAX 16
+#define CAPACITY_PAIRS_MAX 32
 
 struct floors {
 	double fork_wait_s;   /* fork + waitpid of one child that exits at once */
