@@ -135,8 +135,11 @@ static void derive(struct summary *s, const struct summary *serial, double capac
 	s->overhead_per_task_s = s->overhead_s / c->tasks;
 	s->overhead_vs_floor = s->floor_s > 0 ? s->overhead_s / s->floor_s : NAN;
 	/* The same work by hand cannot cost more than the model's way: when even the slowest
-	 * trial beats the floor clearly, the floor is wrong (one trial may, by noise). */
-	if (s->floor_s > 0 && s->wall.max - s->ideal_s < SUMMARY_BELOW_FLOOR * s->floor_s)
+	 * trial beats the floor clearly, the floor is wrong (one trial may, by noise, and a
+	 * wait may end a timer tick early or late whoever waits). */
+	double beaten = s->floor_s - (s->wall.max - s->ideal_s);
+	if (s->floor_s > 0 && beaten > (1 - SUMMARY_BELOW_FLOOR) * s->floor_s &&
+	    beaten > SUMMARY_TICK_S)
 		s->flags |= FLAG_BELOW_FLOOR;
 }
 

@@ -17,6 +17,8 @@ enum {
 
 /* Noise lets a model that does exactly the floor's work come out a little under it. */
 #define SUMMARY_BELOW_FLOOR 0.9
+/* epoll and libev wait in whole milliseconds: a wait's end moves by that much. */
+#define SUMMARY_TICK_S 0.001
 
 struct summary {
 	const struct cell *cell;
