@@ -69,7 +69,9 @@ def main():
         results = [(text, refused(tmp, name, extra, want)) for text, name, extra, want in checks]
         csv = os.path.join(tmp, 'run.csv')
         t0 = time.monotonic()
-        r = run([sys.argv[1]] + BENCH_ARGS + ['-o', csv])
+        # Its table would be stray lines in the TAP stream: kept, and shown as comments.
+        r = run([sys.argv[1]] + BENCH_ARGS + ['-o', csv], capture_output=True, text=True)
+        note(r.stdout + r.stderr)
         note(f'concbench: exit {r.returncode} after {time.monotonic() - t0:.1f} s')
         # 1: some trial failed, as the deadlock's must; the claims judge which.
         results.append(('concbench ran every preset', r.returncode in (0, 1)))
