@@ -156,17 +156,13 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 	case OPT_WARMUP:
 		return parse_i64(arg, 0, 1000000, &c->warmup, "--warmup", err);
 	case OPT_TIMEOUT:
-		if (parse_double(arg, 0, 7 * 86400, &d, "--timeout", err))
+		if (parse_positive(arg, 7 * 86400, &d, "--timeout", err))
 			return CB_EINVAL;
-		if (d <= 0)
-			return cb_fail(err, CB_EINVAL, "--timeout: %s must be above 0 seconds", arg);
 		c->timeout_s = d;
 		return CB_OK;
 	case OPT_SCALE:
-		if (parse_double(arg, 0, 1e6, &d, "--scale", err))
+		if (parse_positive(arg, 1e6, &d, "--scale", err))
 			return CB_EINVAL;
-		if (d <= 0)
-			return cb_fail(err, CB_EINVAL, "--scale: %s must be above 0", arg);
 		c->scale = d;
 		return CB_OK;
 	case OPT_ORDER:
@@ -207,7 +203,7 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 
 int cli_parse(struct cli *c, int argc, char **argv, struct cb_err *err)
 {
-	*c = (struct cli){.repeat = 10, .warmup = 1, .timeout_s = 300, .scale = 1};
+	*c = (struct cli)CLI_DEFAULTS;
 	opterr = 0;
 	optind = 0; /* GNU: start afresh, so tests can parse many command lines */
 	int opt;
@@ -229,6 +225,14 @@ int cli_parse(struct cli *c, int argc, char **argv, struct cb_err *err)
 		return cb_fail(err, CB_EINVAL, "unexpected argument '%s' (see --help)",
 			       argv[optind]);
 	return CB_OK;
+}
+
+bool cli_shapes_cells(const struct cli *c)
+{
+	const struct cli d = CLI_DEFAULTS;
+	return c->nworkloads || c->nrunners || c->ntasks || c->nworkers || c->nparams ||
+	       c->repeat != d.repeat || c->warmup != d.warmup || c->timeout_s != d.timeout_s ||
+	       c->scale != d.scale;
 }
 
 void cli_free(struct cli *c)

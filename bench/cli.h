@@ -38,10 +38,15 @@ struct cli {
 	bool list, help, version, floors, no_floors, quiet;
 };
 
+#define CLI_DEFAULTS {.repeat = 10, .warmup = 1, .timeout_s = 300, .scale = 1}
+
 /* Fills c from argv; CB_EINVAL with one line naming the bad value on bad input.
  * Call cli_free afterwards whatever it returned. */
 int cli_parse(struct cli *c, int argc, char **argv, struct cb_err *err);
 void cli_free(struct cli *c);
+/* Whether it says anything about the cells (workloads, runners, sizes, trials), rather
+ * than only about the run (output, order, heap, quiet). */
+bool cli_shapes_cells(const struct cli *c);
 /* The --help text. */
 const char *cli_usage(void);
 

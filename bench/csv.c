@@ -10,19 +10,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One field made of parts (NULL-terminated), quoted as a whole when any part needs it:
+ * no buffer, so no length to cut it at. */
+static void csv_field_cat(FILE *f, const char *const *parts)
+{
+	bool quote = false;
+	for (int i = 0; parts[i] && !quote; i++)
+		quote = strpbrk(parts[i], ",\"\r\n") != NULL;
+	if (quote)
+		fputc('"', f);
+	for (int i = 0; parts[i]; i++)
+		for (const char *s = parts[i]; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+	if (quote)
+		fputc('"', f);
+}
+
 void csv_field(FILE *f, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	csv_field_cat(f, (const char *const[]){s, NULL});
 }
 
 void csv_number(FILE *f, double v)
@@ -285,6 +294,14 @@ static void meta_number(FILE *f, const char *key, double v)
 	fputc('\n', f);
 }
 
+static void meta_number_cat(FILE *f, const char *const *key_parts, double v)
+{
+	csv_field_cat(f, key_parts);
+	fputc(',', f);
+	csv_number(f, v);
+	fputc('\n', f);
+}
+
 static void meta_body(FILE *f, const void *arg)
 {
 	const struct meta_arg *a = arg;
@@ -307,17 +324,18 @@ static void meta_body(FILE *f, const void *arg)
 	meta_number(f, "parallel_cores_pairs", fl->cap_pairs ? fl->cap_pairs : NAN);
 	for (int i = 0; i < fl->n; i++) {
 		const struct floor_entry *e = &fl->e[i];
-		char key[1400];
-		snprintf(key, sizeof key, "floor_s:%s:tasks=%d:workers=%d:%s:%s", e->ri->rn->name,
-			 e->tasks, e->workers, e->wi->wl->name, e->wi->params_str);
-		meta_number(f, key, e->seconds);
+		char tasks[24], workers[24];
+		snprintf(tasks, sizeof tasks, "%d", e->tasks);
+		snprintf(workers, sizeof workers, "%d", e->workers);
+		meta_number_cat(f, (const char *const[]){"floor_s:", e->ri->rn->name, ":tasks=",
+			tasks, ":workers=", workers, ":", e->wi->wl->name, ":", e->wi->params_str,
+			NULL}, e->seconds);
 	}
 	for (int i = 0; i < fl->nb; i++) {
 		const struct base_entry *b = &fl->b[i];
-		char key[1400];
-		snprintf(key, sizeof key, "base_rss_kib:%s:%s:%s", b->ri->rn->name, b->wi->wl->name,
-			 b->wi->params_str);
-		meta_number(f, key, b->rss_kib < 0 ? NAN : (double)b->rss_kib);
+		meta_number_cat(f, (const char *const[]){"base_rss_kib:", b->ri->rn->name, ":",
+			b->wi->wl->name, ":", b->wi->params_str, NULL},
+			b->rss_kib < 0 ? NAN : (double)b->rss_kib);
 	}
 }
 

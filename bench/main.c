@@ -163,20 +163,59 @@ out:
 	return status;
 }
 
-/* The user's own words, less --preset, go after a preset's so they add or override. */
+/* Options that choose how the whole run goes, not which cells it has: a preset holding
+ * one would be ignored, or would decide for every other preset. */
+static const char *run_wide_option(const struct cli *own)
+{
+	return own->npresets ? "--preset" : own->output ? "-o/--output" : own->heap != HEAP_SMALL ? "--heap"
+	       : own->order != ORDER_INTERLEAVED ? "--order" : own->quiet ? "-q/--quiet"
+	       : own->floors ? "--floors" : own->no_floors ? "--no-floors" : own->list ? "--list"
+	       : own->help ? "-h/--help" : own->version ? "--version" : NULL;
+}
+
+static int preset_fail(struct cb_err *err, const struct preset *ps, int sweep, bool with_user,
+		       const char *msg)
+{
+	char copy[sizeof err->msg];
+	cb_copy(copy, msg, sizeof copy);
+	return cb_fail(err, CB_EINVAL, "%s:%d: preset %s%s: %s", ps->file, ps->sweep[sweep].line,
+		       ps->name, with_user ? " (with the command line's options)" : "", copy);
+}
+
+/* The user's own words, less --preset, go after a preset's so they add or override.
+ * The preset's words are parsed alone first, so an error in them names their line. */
 static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int argc,
 		      char **argv, struct cb_err *err)
 {
-	char buf[1024], *words[PRESET_ARGS_MAX];
-	char *args[PRESET_ARGS_MAX + 2 * CLI_LIST_MAX + 64];
-	int nw, n = 0;
-	int rc = preset_words(ps, sweep, words, PRESET_ARGS_MAX, &nw, buf, sizeof buf, err);
-	if (rc)
-		return rc;
+	size_t len = strlen(ps->sweep[sweep].args) + 1;
+	char *buf = malloc(len), *words[PRESET_ARGS_MAX];
+	char **args = calloc((size_t)argc + PRESET_ARGS_MAX + 2, sizeof *args);
+	int nw, n = 0, rc = CB_OK;
+	*sub = (struct cli){0};
+	if (!buf || !args) {
+		rc = cb_fail_errno(err, CB_ESYS, "presets");
+		goto out;
+	}
+	if ((rc = preset_words(ps, sweep, words, PRESET_ARGS_MAX, &nw, buf, len, err)))
+		goto out;
 	args[n++] = argv[0];
 	for (int i = 0; i < nw; i++)
 		args[n++] = words[i];
-	for (int i = 1; i < argc && n < (int)(sizeof args / sizeof args[0]) - 1; i++) {
+	args[n] = NULL;
+	struct cli own;
+	rc = cli_parse(&own, n, args, err);
+	const char *wide = rc ? NULL : run_wide_option(&own);
+	cli_free(&own);
+	if (rc || wide) {
+		char why[200];
+		if (wide)
+			snprintf(why, sizeof why, "%s is an option of the whole run, not of a preset "
+				 "(allowed in args: -w, -r, -n, -j, -p, --repeat, --warmup, --timeout, "
+				 "--scale)", wide);
+		rc = preset_fail(err, ps, sweep, false, wide ? why : err->msg);
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--preset") == 0) {
 			i++;
 			continue;
@@ -185,24 +224,25 @@ static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int a
 			args[n++] = argv[i];
 	}
 	args[n] = NULL;
-	if (cli_parse(sub, n, args, err)) {
-		char msg[sizeof err->msg];
-		cb_copy(msg, err->msg, sizeof msg);
-		return cb_fail(err, CB_EINVAL, "preset %s (%s:%d): %s", ps->name, ps->file, ps->line,
-			       msg);
-	}
-	return CB_OK;
+	if ((rc = cli_parse(sub, n, args, err)))
+		rc = preset_fail(err, ps, sweep, true, err->msg);
+out:
+	free(buf);
+	free(args);
+	return rc;
 }
 
-static int add_preset(struct plan *p, const struct preset *ps, int argc, char **argv,
-		      struct cb_err *err)
+/* user: the command line's own options; an error a preset's words meet with them
+ * says so, since the preset alone may be fine. */
+static int add_preset(struct plan *p, const struct preset *ps, const struct cli *user,
+		      int argc, char **argv, struct cb_err *err)
 {
 	int rc = CB_OK;
 	for (int i = 0; rc == CB_OK && i < ps->nsweeps; i++) {
 		struct cli sub;
 		rc = preset_cli(&sub, ps, i, argc, argv, err);
-		if (rc == CB_OK)
-			rc = plan_add(p, &sub, ps->name, err);
+		if (rc == CB_OK && (rc = plan_add(p, &sub, ps->name, err)) == CB_EINVAL)
+			preset_fail(err, ps, i, cli_shapes_cells(user), err->msg);
 		cli_free(&sub);
 	}
 	return rc;
@@ -233,7 +273,7 @@ static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *
 		}
 		for (int k = 0; k < pl->n; k++) {
 			bool take = all ? pl->v[k].in_all : ps == &pl->v[k];
-			if (take && (rc = add_preset(p, &pl->v[k], argc, argv, err)))
+			if (take && (rc = add_preset(p, &pl->v[k], c, argc, argv, err)))
 				return rc;
 		}
 	}
@@ -247,7 +287,7 @@ static void list_presets(FILE *f)
 	if (preset_load_dir(&pl, preset_dir(), &err) == CB_OK) {
 		fprintf(f, "\npresets (--preset NAME, or all; from %s):\n", preset_dir());
 		for (int i = 0; i < pl.n; i++)
-			fprintf(f, "  %-22s %s\n", pl.v[i].name, pl.v[i].title);
+			fprintf(f, "  %-22s %s\n", pl.v[i].name, pl.v[i].title ? pl.v[i].title : "");
 	} else {
 		fprintf(f, "\npresets: %s\n", err.msg);
 	}

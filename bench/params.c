@@ -4,19 +4,43 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A whole decimal number and nothing else: strtoll and strtod alone also take
+ * spaces, a '+', hex ("0x10"), "inf" and "nan". */
+static bool is_decimal(const char *s, bool fraction)
+{
+	const char *c = s + (*s == '-');
+	size_t digits = strspn(c, "0123456789");
+	c += digits;
+	if (fraction && *c == '.') {
+		size_t more = strspn(c + 1, "0123456789");
+		digits += more;
+		c += 1 + more;
+	}
+	if (digits == 0)
+		return false;
+	if (fraction && (*c == 'e' || *c == 'E')) {
+		c += 1 + (c[1] == '-' || c[1] == '+');
+		size_t exp = strspn(c, "0123456789");
+		if (exp == 0)
+			return false;
+		c += exp;
+	}
+	return *c == '\0';
+}
+
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, const char *what,
 	      struct cb_err *err)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || *end != '\0' || *s == ' ')
+	if (!is_decimal(s, false))
 		return cb_fail(err, CB_EINVAL, "%s: '%s' is not a whole number (allowed: %" PRId64
 			       "..%" PRId64 ")", what, s, min, max);
+	errno = 0;
+	long long v = strtoll(s, NULL, 10);
 	if (errno == ERANGE || v < min || v > max)
 		return cb_fail(err, CB_EINVAL, "%s: %s is out of range (allowed: %" PRId64
 			       "..%" PRId64 ")", what, s, min, max);
@@ -24,20 +48,38 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, const char 
 	return CB_OK;
 }
 
+static int parse_number(const char *s, double min, double max, bool open_min, double *out,
+			const char *what, struct cb_err *err)
+{
+	char range[80];
+	if (open_min)
+		snprintf(range, sizeof range, "above %g, up to %g", min, max);
+	else
+		snprintf(range, sizeof range, "%g..%g", min, max);
+	if (!is_decimal(s, true))
+		return cb_fail(err, CB_EINVAL, "%s: '%s' is not a number (allowed: %s)",
+			       what, s, range);
+	errno = 0;
+	double v = strtod(s, NULL);
+	/* An underflow is a number too close to 0 to hold: judged as the 0 it became. */
+	bool overflow = errno == ERANGE && (isinf(v) || fabs(v) >= 1);
+	if (overflow || v < min || v > max || (open_min && v <= min))
+		return cb_fail(err, CB_EINVAL, "%s: %s is out of range (allowed: %s)", what, s,
+			       range);
+	*out = v;
+	return CB_OK;
+}
+
 int parse_double(const char *s, double min, double max, double *out, const char *what,
 		 struct cb_err *err)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || *end != '\0' || *s == ' ' || !isfinite(v))
-		return cb_fail(err, CB_EINVAL, "%s: '%s' is not a number (allowed: %g..%g)",
-			       what, s, min, max);
-	if (errno == ERANGE || v < min || v > max)
-		return cb_fail(err, CB_EINVAL, "%s: %s is out of range (allowed: %g..%g)", what,
-			       s, min, max);
-	*out = v;
-	return CB_OK;
+	return parse_number(s, min, max, false, out, what, err);
+}
+
+int parse_positive(const char *s, double max, double *out, const char *what,
+		   struct cb_err *err)
+{
+	return parse_number(s, 0, max, true, out, what, err);
 }
 
 static int spec_index(const struct param_spec *spec, const char *name)
@@ -255,13 +297,20 @@ int params_strs(const struct params *p, const char *name, char **out, int max, c
 	return n;
 }
 
-void params_format(const struct params *p, char *buf, size_t len)
+char *params_format(const struct params *p)
 {
+	size_t len = 1;
+	for (int i = 0; p->spec && p->spec[i].name; i++)
+		len += strlen(p->spec[i].name) + strlen(p->val[i]) + 2;
+	char *buf = malloc(len);
+	if (!buf)
+		return NULL;
 	size_t off = 0;
 	buf[0] = '\0';
-	for (int i = 0; p->spec && p->spec[i].name && off < len; i++)
+	for (int i = 0; p->spec && p->spec[i].name; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", i ? ";" : "",
 					p->spec[i].name, p->val[i]);
+	return buf;
 }
 
 void params_describe(const struct param_spec *s, char *buf, size_t len)

@@ -54,15 +54,20 @@ const char *params_str(const struct params *p, const char *name);
 int params_ints(const struct params *p, const char *name, int64_t *out, int max);
 int params_strs(const struct params *p, const char *name, char **out, int max, char *buf, size_t len);
 
-/* "key=value;key=value" over every parameter, in table order. */
-void params_format(const struct params *p, char *buf, size_t len);
+/* "key=value;key=value" over every parameter, in table order, whole: the caller
+ * frees it. NULL when out of memory. */
+char *params_format(const struct params *p);
 /* "key: help (int 1..N, default D)" for --list. */
 void params_describe(const struct param_spec *s, char *buf, size_t len);
 
-/* The number parsers the CLI shares: whole input, range checked, errors name `what`. */
+/* The number parsers the CLI shares: the whole input a plain decimal number (no
+ * spaces, '+', hex, inf or nan), range checked, errors name `what`. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out, const char *what,
 	      struct cb_err *err);
 int parse_double(const char *s, double min, double max, double *out, const char *what,
 		 struct cb_err *err);
+/* Above 0 (0 itself refused), up to max. */
+int parse_positive(const char *s, double max, double *out, const char *what,
+		   struct cb_err *err);
 
 #endif

@@ -130,6 +130,7 @@ static void wl_inst_free(struct wl_inst *wi)
 	if (wi->cfg && wi->wl->config_free)
 		wi->wl->config_free(wi->cfg);
 	params_free(&wi->params);
+	free(wi->params_str);
 	free(wi);
 }
 
@@ -138,6 +139,7 @@ static void rn_inst_free(struct rn_inst *ri)
 	if (!ri)
 		return;
 	params_free(&ri->params);
+	free(ri->params_str);
 	free(ri);
 }
 
@@ -149,7 +151,8 @@ static int adopt(struct plan *p, struct picked *k, double scale, struct cb_err *
 		struct wl_inst *wi = k->wls[i];
 		if (scale != 1 && params_scale(&wi->params, scale, err))
 			return err->code;
-		params_format(&wi->params, wi->params_str, sizeof wi->params_str);
+		if (!(wi->params_str = params_format(&wi->params)))
+			return cb_fail_errno(err, CB_ESYS, "plan");
 		bool shared = false;
 		for (int j = 0; j < p->nwls && !shared; j++)
 			if (p->wls[j]->wl == wi->wl && strcmp(p->wls[j]->params_str, wi->params_str) == 0) {
@@ -167,7 +170,8 @@ static int adopt(struct plan *p, struct picked *k, double scale, struct cb_err *
 	}
 	for (int i = 0; i < k->nrns; i++) {
 		struct rn_inst *ri = k->rns[i];
-		params_format(&ri->params, ri->params_str, sizeof ri->params_str);
+		if (!(ri->params_str = params_format(&ri->params)))
+			return cb_fail_errno(err, CB_ESYS, "plan");
 		bool shared = false;
 		for (int j = 0; j < p->nrns && !shared; j++)
 			if (p->rns[j]->rn == ri->rn && strcmp(p->rns[j]->params_str, ri->params_str) == 0) {
@@ -270,8 +274,8 @@ static int one_baseline_per_family(const struct plan *p, struct cb_err *err)
 				return cb_fail(err, CB_EINVAL, "runners '%s%s%s' and '%s%s%s' are both "
 					       "serial runners of %s; a run takes one baseline per "
 					       "family (allowed: one of them, with one set of -p values)",
-					       a->rn->name, a->params_str[0] ? " " : "", a->params_str,
-					       b->rn->name, b->params_str[0] ? " " : "", b->params_str,
+					       a->rn->name, *a->params_str ? " " : "", a->params_str,
+					       b->rn->name, *b->params_str ? " " : "", b->params_str,
 					       a->rn->family);
 		}
 	return CB_OK;

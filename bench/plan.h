@@ -21,13 +21,13 @@ struct wl_inst {
 	struct params params;
 	void *cfg;
 	bool started;
-	char params_str[1024];
+	char *params_str; /* params_format's, owned */
 };
 
 struct rn_inst {
 	const struct runner *rn;
 	struct params params;
-	char params_str[256];
+	char *params_str; /* params_format's, owned */
 };
 
 struct cell {

@@ -9,7 +9,8 @@
  * `args` are concbench options, split at spaces; "double quotes" keep spaces. A preset
  * may have several `args` lines: each adds one more sweep under the preset's name, for
  * sizes that differ by model (threads to 10 000, the event loop to 1 000 000).
- * `in_all = no` leaves a preset out of --preset all (the articles' experiments). */
+ * `in_all = no` leaves a preset out of --preset all (the articles' experiments).
+ * Lines may be of any length; names are at most PRESET_NAME_MAX characters. */
 #ifndef CB_PRESET_H
 #define CB_PRESET_H
 
@@ -20,15 +21,21 @@
 
 #define PRESET_ARGS_MAX 64
 #define PRESET_SWEEPS_MAX 8
+#define PRESET_NAME_MAX 63
+
+struct preset_sweep {
+	char *args; /* owned */
+	int line;   /* of its `args` line, for messages */
+};
 
 struct preset {
-	char name[64];
-	char title[256];
-	char args[PRESET_SWEEPS_MAX][1024];
+	char name[PRESET_NAME_MAX + 1];
+	char *title; /* owned; NULL: none */
+	struct preset_sweep sweep[PRESET_SWEEPS_MAX];
 	int nsweeps;
 	bool in_all;
-	char file[256]; /* where it was read, for messages */
-	int line;
+	char *file; /* owned: where it was read, for messages */
+	int line;   /* of its [name] header */
 };
 
 struct preset_list {
@@ -41,7 +48,7 @@ int preset_load_dir(struct preset_list *pl, const char *dir, struct cb_err *err)
 int preset_load_file(struct preset_list *pl, const char *path, struct cb_err *err);
 void preset_list_free(struct preset_list *pl);
 const struct preset *preset_find(const struct preset_list *pl, const char *name);
-/* Splits ps->args[sweep] into *n words, kept in buf. */
+/* Splits ps->sweep[sweep].args into *n words, kept in buf (len > the args' length). */
 int preset_words(const struct preset *ps, int sweep, char **words, int max, int *n, char *buf,
 		 size_t len, struct cb_err *err);
 /* The folder presets are read from. */

@@ -71,6 +71,8 @@ static const struct cli_case cli_cases[] = {
 	{"-j 10000001", CB_EINVAL, "--workers: 10000001 is out of range"},
 	{"-j 99999999999999999999", CB_EINVAL, "--workers: 99999999999999999999 is out of range"},
 	{"-j many", CB_EINVAL, "--workers: 'many' is not a whole number"},
+	{"-n +5", CB_EINVAL, "--tasks: '+5' is not a whole number"},
+	{"-n 5.0", CB_EINVAL, "--tasks: '5.0' is not a whole number"},
 
 	/* Repeat and warm-up. */
 	{"--repeat 0", CB_EINVAL, "--repeat: 0 is out of range (allowed: 1..1000000)"},
@@ -83,14 +85,18 @@ static const struct cli_case cli_cases[] = {
 	{"--warmup x", CB_EINVAL, "--warmup: 'x' is not a whole number"},
 
 	/* Timeout and scale. */
-	{"--timeout 0", CB_EINVAL, "--timeout: 0 must be above 0 seconds"},
+	{"--timeout 0", CB_EINVAL, "--timeout: 0 is out of range (allowed: above 0, up to 604800)"},
+	{"--timeout 1e400", CB_EINVAL, "--timeout: 1e400 is out of range"},
+	{"--timeout 0x10", CB_EINVAL, "--timeout: '0x10' is not a number"},
+	{"--timeout +5", CB_EINVAL, "--timeout: '+5' is not a number"},
 	{"--timeout -1", CB_EINVAL, "--timeout: -1 is out of range"},
 	{"--timeout abc", CB_EINVAL, "--timeout: 'abc' is not a number"},
 	{"--timeout nan", CB_EINVAL, "--timeout: 'nan' is not a number"},
 	{"--timeout inf", CB_EINVAL, "--timeout: 'inf' is not a number"},
 	{"--timeout 1e9", CB_EINVAL, "--timeout: 1e9 is out of range"},
 	{"--timeout 5s", CB_EINVAL, "--timeout: '5s' is not a number"},
-	{"--scale 0", CB_EINVAL, "--scale: 0 must be above 0"},
+	{"--scale 0", CB_EINVAL, "--scale: 0 is out of range (allowed: above 0, up to 1e+06)"},
+	{"--scale 1e-400", CB_EINVAL, "--scale: 1e-400 is out of range"},
 	{"--scale -2", CB_EINVAL, "--scale: -2 is out of range"},
 	{"--scale half", CB_EINVAL, "--scale: 'half' is not a number"},
 	{"--scale 1e7", CB_EINVAL, "--scale: 1e7 is out of range"},

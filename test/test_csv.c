@@ -218,7 +218,8 @@ static void fixture_init(struct fixture *x)
 	memset(x, 0, sizeof *x);
 	x->wi.wl = workload_find("sleep");
 	cr_assert_not_null(x->wi.wl);
-	snprintf(x->wi.params_str, sizeof x->wi.params_str, "ms=1,5;label=\"q\"");
+	x->wi.params_str = (char *)"ms=1,5;label=\"q\"";
+	x->ri.params_str = (char *)"";
 	x->ri.rn = runner_find("serial");
 	cr_assert_not_null(x->ri.rn);
 	x->cell = (struct cell){.wi = &x->wi, .ri = &x->ri, .tasks = 3, .workers = 1,

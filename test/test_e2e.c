@@ -212,9 +212,12 @@ static const struct bad_case bad_cases[] = {
 	{"--repeat 0", "--repeat: 0 is out of range", false},
 	{"--repeat 99999999999999999999", "--repeat: 99999999999999999999 is out of range", false},
 	{"--warmup -1", "--warmup: -1 is out of range", false},
-	{"--timeout 0", "--timeout: 0 must be above 0 seconds", false},
+	{"--timeout 0", "--timeout: 0 is out of range (allowed: above 0, up to 604800)", false},
+	{"--timeout 1e400", "--timeout: 1e400 is out of range", false},
+	{"-n +5", "--tasks: '+5' is not a whole number", false},
+	{"-w sleep -r serial -p sleep.ms=0x10", "sleep.ms: '0x10' is not a number", false},
 	{"--timeout x", "--timeout: 'x' is not a number", false},
-	{"--scale 0", "--scale: 0 must be above 0", false},
+	{"--scale 0", "--scale: 0 is out of range (allowed: above 0, up to 1e+06)", false},
 	{"--scale -1", "--scale: -1 is out of range", false},
 	{"--order fastest", "--order: 'fastest' is not allowed", false},
 	{"--heap big", "--heap: 'big' is not allowed (allowed: small, huge)", false},
@@ -726,6 +729,64 @@ Test(e2e, presets)
 	struct proc *p = run_as("-q --preset tiny", env, 0);
 	cr_expect_eq(p->status, 2);
 	cr_expect(strstr(p->err, "t.preset:3: expected 'key = value' or '[name]'"), "%s", p->err);
+	free(p);
+	scratch_remove();
+}
+
+/* ---- a preset's errors name the file and line of the words at fault ---- */
+
+struct preset_error_case {
+	const char *preset;
+	const char *want;
+};
+
+static const struct preset_error_case preset_error_cases[] = {
+	{"bad-value", "t.preset:4: preset bad-value: sleep.ms: -1 is out of range"},
+	{"bad-name", "t.preset:6: preset bad-name: unknown workload 'nosuch'"},
+	{"nested", "t.preset:8: preset nested: --preset is an option of the whole run, not of "
+		   "a preset"},
+	{"heap", "t.preset:10: preset heap: --heap is an option of the whole run"},
+	{"out", "t.preset:12: preset out: -o/--output is an option of the whole run"},
+	{"bad-word", "t.preset:14: preset bad-word: --tasks: 'x' is not a whole number"},
+};
+
+Test(e2e, preset_errors_name_their_line_and_long_lines_are_kept_whole)
+{
+	scratch_make("e2e");
+	char env[128], *text = malloc(4096);
+	mkdir(strcat(strcpy(env, scratch), "/p"), 0755);
+	snprintf(env, sizeof env, "CONCBENCH_PRESETS=%s/p", scratch);
+	/* The last args line is 1,600 characters long, its -n at the very end. */
+	snprintf(text, 4096,
+		 "[bad-value]\ntitle = x\nargs = -w sleep -r serial -n 1\n"
+		 "args = -w sleep -r serial -p sleep.ms=-1\n"
+		 "[bad-name]\nargs = -w nosuch -r serial\n"
+		 "[nested]\nargs = -w sleep -r serial --preset bad-name\n"
+		 "[heap]\nargs = -w sleep --heap huge\n"
+		 "[out]\nargs = -w sleep -o x.csv\n"
+		 "[bad-word]\nargs = -w sleep -n x\n"
+		 "[long]\nargs = -w sleep -p sleep.ms=1 -r serial --repeat 1 --warmup 0%1560s-n 2\n",
+		 "");
+	scratch_file("p/t.preset", text);
+	free(text);
+	for (size_t i = 0; i < sizeof preset_error_cases / sizeof preset_error_cases[0]; i++) {
+		const struct preset_error_case *t = &preset_error_cases[i];
+		char args[128];
+		snprintf(args, sizeof args, "-q --no-floors -o @/e.csv --preset %s", t->preset);
+		struct proc *p = run_as(args, env, 0);
+		cr_expect_eq(p->status, 2, "%s: exit %d (%s)", t->preset, p->status, p->err);
+		cr_expect(strstr(p->err, t->want), "%s: '%s' lacks '%s'", t->preset, p->err, t->want);
+		char out[256];
+		scratch_path(out, sizeof out, "e.csv");
+		cr_expect(access(out, F_OK) != 0, "%s: wrote a file", t->preset);
+		free(p);
+	}
+	struct proc *p = run_as("-q --no-floors -o @/long.csv --preset long", env, 0);
+	cr_expect_eq(p->status, 0, "exit %d (%s)", p->status, p->err);
+	struct doc *d = doc_of("long.csv");
+	cr_assert_eq(d->n, 1 + 1, "%d rows", d->n - 1);
+	cr_expect_str_eq(cell(d, 1, "tasks"), "2", "the -n at the end of the line was dropped");
+	free(d);
 	free(p);
 	scratch_remove();
 }

@@ -27,7 +27,7 @@ struct set_case {
 static const struct set_case set_cases[] = {
 	{"n", "1", CB_OK, "1"},
 	{"n", "1000", CB_OK, "1000"},
-	{"n", "+7", CB_OK, "+7"},
+	{"n", "+7", CB_EINVAL, "demo.n: '+7' is not a whole number"},
 	{"n", "0", CB_EINVAL, "demo.n: 0 is out of range (allowed: 1..1000)"},
 	{"n", "1001", CB_EINVAL, "demo.n: 1001 is out of range"},
 	{"n", "-1", CB_EINVAL, "demo.n: -1 is out of range"},
@@ -50,6 +50,11 @@ static const struct set_case set_cases[] = {
 	{"ms", "inf", CB_EINVAL, "'inf' is not a number"},
 	{"ms", "5ms", CB_EINVAL, "'5ms' is not a number"},
 	{"ms", "", CB_EINVAL, "'' is not a number"},
+	{"ms", "0x10", CB_EINVAL, "demo.ms: '0x10' is not a number"},
+	{"ms", "+5", CB_EINVAL, "demo.ms: '+5' is not a number"},
+	{"ms", "1e400", CB_EINVAL, "demo.ms: 1e400 is out of range (allowed: 0..60000)"},
+	{"n", "+5", CB_EINVAL, "'+5' is not a whole number"},
+	{"n", "\t5", CB_EINVAL, "is not a whole number"},
 	{"sizes", "7", CB_OK, "7"},
 	{"sizes", "0,99,5", CB_OK, "0,99,5"},
 	{"sizes", "", CB_EINVAL, "demo.sizes: empty list (allowed: comma list of 0..99)"},
@@ -174,8 +179,8 @@ Test(params, scale_table)
 		struct cb_err err = {0};
 		cr_assert_eq(params_init(&p, "demo", demo_spec, &err), CB_OK);
 		int rc = params_scale(&p, t->factor, &err);
-		char got[512];
-		params_format(&p, got, sizeof got);
+		char *got = params_format(&p);
+		cr_assert_not_null(got);
 		cr_expect_eq(rc, t->rc, "x%g: rc %d (%s)", t->factor, rc, err.msg);
 		if (rc == CB_OK)
 			cr_expect(strncmp(got, t->want, strlen(t->want)) == 0,
@@ -183,6 +188,7 @@ Test(params, scale_table)
 		else
 			cr_expect(strstr(err.msg, t->want), "x%g: '%s' lacks '%s'", t->factor,
 				  err.msg, t->want);
+		free(got);
 		params_free(&p);
 	}
 }
@@ -220,9 +226,9 @@ Test(params, no_spec)
 	cr_assert_eq(params_init(&p, "bare", NULL, &err), CB_OK);
 	cr_expect_eq(params_set(&p, "x", "1", &err), CB_EINVAL);
 	cr_expect(strstr(err.msg, "unknown parameter 'bare.x' (allowed: none)"), "%s", err.msg);
-	char buf[16] = "junk";
-	params_format(&p, buf, sizeof buf);
+	char *buf = params_format(&p);
 	cr_expect_str_eq(buf, "");
+	free(buf);
 	params_free(&p);
 }
 
@@ -265,6 +271,12 @@ static const struct num_case i64_cases[] = {
 	{"", 0, 10, CB_EINVAL, 0},
 	{"1e3", 0, 10000, CB_EINVAL, 0},
 	{"-", 0, 10, CB_EINVAL, 0},
+	{"+5", 0, 10, CB_EINVAL, 0},
+	{" 5", 0, 10, CB_EINVAL, 0},
+	{"5 ", 0, 10, CB_EINVAL, 0},
+	{"\t5", 0, 10, CB_EINVAL, 0},
+	{"0x5", 0, 10, CB_EINVAL, 0},
+	{"-0", 0, 10, CB_OK, 0},
 };
 
 Test(params, parse_i64_table)
@@ -290,7 +302,16 @@ static const struct num_case double_cases[] = {
 	{"1", 0, 1, CB_OK, 1},
 	{"1.0001", 0, 1, CB_EINVAL, 0},
 	{"-0.5", -1, 0, CB_OK, -0.5},
-	{"1e400", 0, 1, CB_EINVAL, 0},
+	{"1e400", 0, 1, CB_EINVAL, 0}, /* out of range, not "not a number" */
+	{"1e-400", 0, 1, CB_OK, 0},
+	{"0x10", 0, 100, CB_EINVAL, 0},
+	{"+1", 0, 100, CB_EINVAL, 0},
+	{"inf", 0, 1, CB_EINVAL, 0},
+	{".5", 0, 1, CB_OK, 0.5},
+	{"5.", 0, 10, CB_OK, 5},
+	{"1e", 0, 10, CB_EINVAL, 0},
+	{"1e+2", 0, 1000, CB_OK, 100},
+	{"-", 0, 1, CB_EINVAL, 0},
 	{"nan", 0, 1, CB_EINVAL, 0},
 	{"0.5x", 0, 1, CB_EINVAL, 0},
 	{"", 0, 1, CB_EINVAL, 0},
@@ -337,4 +358,14 @@ Test(params, module_defaults_are_valid)
 		check_defaults(workload_table[i]->name, workload_table[i]->params);
 	for (int i = 0; runner_table[i]; i++)
 		check_defaults(runner_table[i]->name, runner_table[i]->params);
+}
+
+Test(params, a_number_too_large_is_out_of_range)
+{
+	double v;
+	struct cb_err err = {0};
+	cr_assert_eq(parse_double("1e400", 0, 1, &v, "what", &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "1e400 is out of range (allowed: 0..1)"), "%s", err.msg);
+	cr_assert_eq(parse_positive("0", 10, &v, "what", &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "0 is out of range (allowed: above 0, up to 10)"), "%s", err.msg);
 }

@@ -36,8 +36,8 @@ static struct peer_outcome peer_try(const struct runner *rn, const char *wl_name
 	for (int i = 0; kv && kv[i]; i += 2)
 		cr_assert_eq(params_set(&wp, kv[i], kv[i + 1], &o.err), CB_OK, "%s", o.err.msg);
 	cr_assert_eq(params_init(&rp, rn->name, rn->params, &o.err), CB_OK, "%s", o.err.msg);
-	char wparams[1024];
-	params_format(&wp, wparams, sizeof wparams);
+	char *wparams = params_format(&wp);
+	cr_assert_not_null(wparams);
 	void *cfg = NULL;
 	cr_assert_eq(wl->configure(&wp, &cfg, &o.err), CB_OK, "%s", o.err.msg);
 	if (wl->start)
@@ -60,6 +60,7 @@ static struct peer_outcome peer_try(const struct runner *rn, const char *wl_name
 	wl->config_free(cfg);
 	params_free(&wp);
 	params_free(&rp);
+	free(wparams);
 	return o;
 }
 

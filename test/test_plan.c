@@ -286,8 +286,8 @@ Test(plan, cells_keep_their_timeout)
 Test(plan, two_serial_runners_of_one_family_are_refused)
 {
 	struct plan p = {0};
-	struct rn_inst a = {.rn = runner_find("serial")}, b = a;
-	snprintf(b.params_str, sizeof b.params_str, "x=1");
+	struct rn_inst a = {.rn = runner_find("serial"), .params_str = (char *)""}, b = a;
+	b.params_str = (char *)"x=1";
 	struct rn_inst *keep[] = {&a, &b};
 	memcpy(p.rns, keep, sizeof keep);
 	p.nrns = 2;
@@ -299,4 +299,31 @@ Test(plan, two_serial_runners_of_one_family_are_refused)
 	p.nrns = 1;
 	cr_expect_eq(plan_order(&p, ORDER_INTERLEAVED, &err), CB_OK, "%s", err.msg);
 	free(p.order);
+}
+
+/* Two settings that differ only past the 1,023rd character are two settings, and each
+ * keeps its text whole (once, both ran the first URL). */
+Test(plan, long_parameters_are_neither_cut_nor_shared)
+{
+	char url_a[1100], url_b[1100], arg[1200];
+	memset(url_a, 'a', sizeof url_a);
+	memcpy(url_a, "http://127.0.0.1:9/", 19);
+	url_a[sizeof url_a - 1] = '\0';
+	memcpy(url_b, url_a, sizeof url_b);
+	url_b[sizeof url_b - 2] = 'b';
+	struct plan p = {0};
+	struct cb_err err = {0};
+	const char *urls[] = {url_a, url_b};
+	for (int i = 0; i < 2; i++) {
+		snprintf(arg, sizeof arg, "http.url=%s", urls[i]);
+		char *argv[] = {"concbench", "-w", "http", "-r", "serial", "-p", arg, NULL};
+		struct cli c;
+		cr_assert_eq(cli_parse(&c, 7, argv, &err), CB_OK, "%s", err.msg);
+		cr_assert_eq(plan_add(&p, &c, NULL, &err), CB_OK, "%s", err.msg);
+		cli_free(&c);
+	}
+	cr_assert_eq(p.nwls, 2, "the two URLs share one workload setting");
+	for (int i = 0; i < 2; i++)
+		cr_expect(strstr(p.wls[i]->params_str, urls[i]) != NULL, "setting %d lost its URL", i);
+	plan_free(&p);
 }

@@ -19,10 +19,10 @@ static void describe(const struct preset_list *pl, char *buf, size_t len)
 	for (int i = 0; i < pl->n && off < len; i++) {
 		const struct preset *p = &pl->v[i];
 		off += (size_t)snprintf(buf + off, len - off, "%s%s|%s|", i ? ";" : "", p->name,
-					p->title);
+					p->title ? p->title : "");
 		for (int k = 0; k < p->nsweeps && off < len; k++)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", k ? "+" : "",
-						p->args[k]);
+						p->sweep[k].args);
 		if (off < len)
 			off += (size_t)snprintf(buf + off, len - off, "|%d%s", p->line,
 						p->in_all ? "" : "!");
@@ -61,6 +61,9 @@ static const struct file_case file_cases[] = {
 	{"[a]\ntitle = t\n", CB_EINVAL, "t.preset:1: preset 'a' has no args"},
 	{"[a]\nargs=x\n[b]\n", CB_EINVAL, "t.preset:3: preset 'b' has no args"},
 	{"[a]\nargs =\n", CB_EINVAL, "t.preset:1: preset 'a' has no args"},
+	{"[a1234567890123456789012345678901234567890123456789012345678901234]\nargs=x\n",
+	 CB_EINVAL, "t.preset:1: preset name 'a1234567890123456789012345678901234567890123456789"
+	 "012345678901234' is longer than 63 characters"},
 };
 
 Test(preset, file_table)
@@ -88,7 +91,7 @@ Test(preset, file_table)
 	scratch_remove();
 }
 
-Test(preset, long_line_and_missing_file)
+Test(preset, long_line_kept_whole_and_missing_file)
 {
 	scratch_make("preset");
 	char *text = malloc(5000), path[128];
@@ -100,8 +103,8 @@ Test(preset, long_line_and_missing_file)
 		scratch_path(path, sizeof path, "t.preset");
 	struct preset_list pl = {0};
 	struct cb_err err = {0};
-	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
-	cr_expect(strstr(err.msg, "t.preset:2: line too long"), "%s", err.msg);
+	cr_assert_eq(preset_load_file(&pl, path, &err), CB_OK, "%s", err.msg);
+	cr_expect_eq(strlen(pl.v[0].sweep[0].args), 4000, "the line was cut");
 	preset_list_free(&pl);
 	free(text);
 
@@ -133,9 +136,8 @@ Test(preset, words_table)
 {
 	for (size_t i = 0; i < sizeof words_cases / sizeof words_cases[0]; i++) {
 		const struct words_case *t = &words_cases[i];
-		struct preset ps = {.name = "x", .file = "f.preset", .line = 7};
-		cb_copy(ps.args[0], t->args, sizeof ps.args[0]);
-		ps.nsweeps = 1;
+		struct preset ps = {.name = "x", .file = (char *)"f.preset", .line = 1,
+				    .sweep[0] = {.args = (char *)t->args, .line = 7}, .nsweeps = 1};
 		char buf[1024], *words[PRESET_ARGS_MAX], got[1024] = "";
 		int n = -1;
 		struct cb_err err = {0};
@@ -156,9 +158,11 @@ Test(preset, words_table)
 
 Test(preset, too_many_words)
 {
-	struct preset ps = {.name = "x", .file = "f.preset", .line = 2};
+	char args[2 * PRESET_ARGS_MAX + 8] = "";
 	for (int i = 0; i <= PRESET_ARGS_MAX; i++)
-		strcat(ps.args[0], "w ");
+		strcat(args, "w ");
+	struct preset ps = {.name = "x", .file = (char *)"f.preset", .line = 1,
+			    .sweep[0] = {.args = args, .line = 2}, .nsweeps = 1};
 	char buf[1024], *words[PRESET_ARGS_MAX];
 	int n;
 	struct cb_err err = {0};
@@ -227,7 +231,7 @@ Test(preset, shipped_presets_parse)
 	cr_assert_eq(preset_load_dir(&pl, preset_dir(), &err), CB_OK, "%s", err.msg);
 	cr_expect_gt(pl.n, 0, "no presets in %s", preset_dir());
 	for (int i = 0; i < pl.n; i++) {
-		cr_expect(pl.v[i].title[0], "%s has no title", pl.v[i].name);
+		cr_expect(pl.v[i].title && pl.v[i].title[0], "%s has no title", pl.v[i].name);
 		for (int k = 0; k < pl.v[i].nsweeps; k++) {
 			char buf[1024], *words[PRESET_ARGS_MAX + 2];
 			int n;
@@ -266,6 +270,24 @@ Test(preset, long_folder_path)
 	struct cb_err err = {0};
 	cr_expect_eq(preset_load_dir(&pl, dir, &err), CB_OK, "%s", err.msg);
 	cr_expect_eq(pl.n, 1);
+	preset_list_free(&pl);
+	scratch_remove();
+}
+
+/* A NUL byte is named as such, at its line and column (it was "line too long"). */
+Test(preset, nul_byte)
+{
+	scratch_make("preset");
+	char path[128];
+	scratch_path(path, sizeof path, "t.preset");
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fwrite("[a]\nargs = -n\0 2\n", 1, 18, f);
+	fclose(f);
+	struct preset_list pl = {0};
+	struct cb_err err = {0};
+	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "t.preset:2: a NUL byte at column 10"), "%s", err.msg);
 	preset_list_free(&pl);
 	scratch_remove();
 }

@@ -33,6 +33,8 @@ static void run_init(struct run *r, const char *workload)
 	r->py_serial.rn = runner_find("py-serial");
 	r->py_threads.rn = runner_find("py-threads");
 	r->go.rn = runner_find("go");
+	r->wi.params_str = r->serial.params_str = r->threads.params_str = (char *)"";
+	r->py_serial.params_str = r->py_threads.params_str = r->go.params_str = (char *)"";
 	cr_assert(r->serial.rn && r->threads.rn && r->serial.rn->one_at_a_time);
 	cr_assert(r->py_serial.rn && r->py_threads.rn && r->go.rn);
 	r->plan.cells = r->cells;
