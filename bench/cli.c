@@ -66,7 +66,8 @@ const char *cli_usage(void)
 	       "      --version         the version\n"
 	       "\n"
 	       "Exit status: 0 all tasks ok, 1 some task or trial failed, 2 bad input,\n"
-	       "130 interrupted (the finished trials are still written).\n";
+	       "128 + the signal when stopped by one: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP\n"
+	       "(the finished trials are still written).\n";
 }
 
 static int split_strings(const char *arg, char **out, int *n, const char *what,

@@ -20,11 +20,16 @@
 #include "sysinfo.h"
 #include "trial.h"
 
-enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_BAD_INPUT = 2, EXIT_INTERRUPTED = 130 };
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+/* The first stop signal: the run exits 128 + it, as a shell reports a process it killed
+ * (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). */
+static volatile sig_atomic_t stop_signal;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
+	if (!stop_signal)
+		stop_signal = sig;
 	trial_request_stop();
 }
 
@@ -113,6 +118,16 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 	bool interrupted = false;
 	int nrows = 0, status = EXIT_SOME_FAILED;
 
+	/* Before anything starts: a plan too big for memory is bad input. */
+	rows = calloc((size_t)p->norder + 1, sizeof *rows);
+	sums = calloc((size_t)p->ncells + 1, sizeof *sums);
+	if (!rows || !sums) {
+		cb_fail(&err, CB_EINVAL, "the plan's %d cells make %d trials: too many rows to hold "
+			"in memory (allowed: fewer cells, or a smaller --repeat)", p->ncells,
+			p->norder);
+		status = EXIT_BAD_INPUT;
+		goto out;
+	}
 	if (start_workloads(p, &err))
 		goto out;
 	if (c->no_floors && !c->floors)
@@ -125,12 +140,6 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		report_floors(stdout, &fl);
 		report_capacity_short(stderr, &fl);
 		status = EXIT_ALL_OK;
-		goto out;
-	}
-	rows = calloc((size_t)p->norder + 1, sizeof *rows);
-	sums = calloc((size_t)p->ncells + 1, sizeof *sums);
-	if (!rows || !sums) {
-		cb_fail(&err, CB_ESYS, "no memory for %d trial rows", p->norder);
 		goto out;
 	}
 	nrows = run_trials(p, c, rows, &interrupted);
@@ -154,8 +163,9 @@ out:
 	if (err.code && err.code != CB_EINTR)
 		fprintf(stderr, "concbench: %s\n", err.msg);
 	if (interrupted) {
-		fprintf(stderr, "concbench: interrupted after %d trials\n", nrows);
-		status = EXIT_INTERRUPTED;
+		fprintf(stderr, "concbench: interrupted (%s) after %d trials\n",
+			strsignal(stop_signal ? stop_signal : SIGINT), nrows);
+		status = 128 + (stop_signal ? stop_signal : SIGINT);
 	}
 	floors_free(&fl);
 	free(rows);

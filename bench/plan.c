@@ -204,10 +204,28 @@ static int add_cells(struct plan *p, const struct picked *k, const struct cli *c
 	const int64_t *workers = c->nworkers ? c->workers : &def_workers;
 	int nt = c->ntasks ? c->ntasks : 1, nw = c->nworkers ? c->nworkers : 1;
 	size_t more = (size_t)k->nwls * (size_t)k->nrns * (size_t)nt * (size_t)nw;
+	if ((size_t)p->ncells + more > PLAN_CELLS_MAX)
+		return cb_fail(err, CB_EINVAL, "the plan would have %zu cells (allowed: at most %d)",
+			       (size_t)p->ncells + more, PLAN_CELLS_MAX);
 	struct cell *cells = realloc(p->cells, sizeof *cells * ((size_t)p->ncells + more + 1));
 	if (!cells)
-		return cb_fail_errno(err, CB_ESYS, "plan");
+		return cb_fail(err, CB_EINVAL, "the plan would have %zu cells: too many to hold in "
+			       "memory (allowed: fewer workloads, runners, -n or -j values)",
+			       (size_t)p->ncells + more);
 	p->cells = cells;
+	for (int w = 0; w < k->nwls; w++)
+		for (int r = 0; r < k->nrns; r++) {
+			const struct runner *rn = k->rns[r]->rn;
+			if (rn->check_workload && rn->check_workload(k->wls[w]->wl->name, err)) {
+				char why[sizeof err->msg];
+				cb_copy(why, err->msg, sizeof why);
+				return cb_fail(err, CB_EINVAL, "runner %s: %s", rn->name, why);
+			}
+		}
+	for (int w = 0; w < k->nwls; w++)
+		for (int t = 0; t < nt && k->wls[w]->wl->check_cell; t++)
+			if (k->wls[w]->wl->check_cell(k->wls[w]->cfg, (int)tasks[t], 0, err))
+				return CB_EINVAL;
 	for (int w = 0; w < k->nwls; w++)
 		for (int t = 0; t < nt; t++)
 			for (int r = 0; r < k->nrns; r++)
@@ -294,10 +312,16 @@ int plan_order(struct plan *p, enum cli_order order, struct cb_err *err)
 		if (per > rounds)
 			rounds = per;
 	}
+	if (total > PLAN_TRIALS_MAX)
+		return cb_fail(err, CB_EINVAL, "the plan's %d cells make %zu trials (allowed: at most "
+			       "%d; fewer cells, or a smaller --repeat)", p->ncells, total,
+			       PLAN_TRIALS_MAX);
 	free(p->order);
 	p->order = calloc(total + 1, sizeof *p->order);
 	if (!p->order)
-		return cb_fail_errno(err, CB_ESYS, "plan");
+		return cb_fail(err, CB_EINVAL, "the plan's %d cells make %zu trials: too many to "
+			       "hold in memory (allowed: fewer cells, or a smaller --repeat)",
+			       p->ncells, total);
 	int n = 0;
 	if (order == ORDER_INTERLEAVED) {
 		for (int i = 0; i < rounds; i++)

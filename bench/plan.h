@@ -14,6 +14,9 @@
 #include "workload.h"
 
 #define PLAN_INST_MAX 256
+/* Counts a trial's index and the order hold (int). */
+#define PLAN_CELLS_MAX 100000000
+#define PLAN_TRIALS_MAX 2000000000
 
 /* A workload with one set of parameters; cells share it (and e.g. its server). */
 struct wl_inst {

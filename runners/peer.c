@@ -130,6 +130,18 @@ static bool peer_supports(const char *workload)
 	return false;
 }
 
+static int peer_check_workload(const char *workload, struct cb_err *err)
+{
+	if (peer_supports(workload))
+		return CB_OK;
+	char names[128] = "";
+	for (int i = 0; peer_workloads[i]; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+			 peer_workloads[i]);
+	return cb_fail(err, CB_EINVAL, "the peers run only some workloads, each re-implemented, "
+		       "not '%s' (allowed: %s)", workload, names);
+}
+
 /* argv: interpreter, program, the protocol's options, one --url per fetch step of
  * task 0 (the http workload gives every task the same steps). */
 static char **peer_argv(const struct peer_def *d, const struct run_args *a, char *prog,
@@ -379,6 +391,7 @@ const struct runner py_serial_runner = {
 	.summary = "peer: Python, one task after another",
 	.one_at_a_time = true,
 	.available = py_serial_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -388,6 +401,7 @@ const struct runner py_threads_runner = {
 	.own_runtime = true,
 	.summary = "peer: Python ThreadPoolExecutor of W threads (GIL)",
 	.available = py_threads_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -397,6 +411,7 @@ const struct runner py_procs_runner = {
 	.own_runtime = true,
 	.summary = "peer: Python multiprocessing Pool of W forked processes",
 	.available = py_procs_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -406,6 +421,7 @@ const struct runner py_asyncio_runner = {
 	.own_runtime = true,
 	.summary = "peer: Python asyncio + aiohttp; CPU work in a thread executor",
 	.available = py_asyncio_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -415,6 +431,7 @@ const struct runner py_gevent_runner = {
 	.own_runtime = true,
 	.summary = "peer: Python gevent Pool of W greenlets, monkey-patched",
 	.available = py_gevent_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -424,6 +441,7 @@ const struct runner go_runner = {
 	.own_runtime = true,
 	.summary = "peer: Go goroutines, a channel semaphore of W, keep-alive http.Client",
 	.available = go_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };
 
@@ -433,5 +451,6 @@ const struct runner node_runner = {
 	.own_runtime = true,
 	.summary = "peer: Node.js event loop, setTimeout, keep-alive http.Agent, BigInt",
 	.available = node_available,
+	.check_workload = peer_check_workload,
 	.run = peer_run,
 };

@@ -46,6 +46,9 @@ struct runner {
 	int (*available)(struct cb_err *err);
 	/* At plan time: cross-field checks of params. Optional. */
 	int (*configure)(const struct params *p, struct cb_err *err);
+	/* At plan time: whether it runs the workload so named (a peer re-implements only
+	 * some). Optional: NULL runs every one. */
+	int (*check_workload)(const char *workload, struct cb_err *err);
 	/* Carries out every task; fills a->res. Returns CB_OK whenever results were
 	 * recorded, even if tasks failed: a failed task is a result, not an error.
 	 * err->msg may carry a note with CB_OK (e.g. "pthread_create refused at 32001"). */

@@ -228,6 +228,9 @@ static const struct bad_case bad_cases[] = {
 	{"-w sleep -r serial -p countdown.n=5", "module 'countdown' is not in this run", false},
 	{"-w power -r serial -p power.exp=200000 --scale 1000", "above its maximum 100000000", false},
 	{"--bogus", "unknown option '--bogus' (see --help)", false},
+	{"-w pingpong -r threads -n 3", "pingpong: -n 3: the tasks play in pairs", false},
+	{"-w bank -r serial,py-serial", "runner py-serial: the peers run only some workloads, "
+	 "each re-implemented, not 'bank' (allowed: countdown, power, sleep, http)", false},
 	{"-w sleep -n", "option '-n' needs a value", false},
 	{"-w sleep stray", "unexpected argument 'stray'", false},
 	{"--preset nope", "unknown preset 'nope' (allowed: all, ", false},
@@ -597,8 +600,8 @@ static void expect_no_descendants(pid_t group)
 	cr_expect(kill(-group, 0) != 0 && errno == ESRCH, "its process group is not empty");
 }
 
-/* Sends SIGINT after delay_s; expects exit 130 soon after. */
-static struct proc *interrupt(const char *args, double delay_s)
+/* Sends sig after delay_s; expects exit 128 + sig soon after. */
+static struct proc *interrupt_with(const char *args, double delay_s, int sig)
 {
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	struct proc *p = calloc(1, sizeof *p);
@@ -607,13 +610,35 @@ static struct proc *interrupt(const char *args, double delay_s)
 	nanosleep(&(struct timespec){(time_t)delay_s,
 				     (long)((delay_s - (double)(time_t)delay_s) * 1e9)}, NULL);
 	double sent = clock_now();
-	cr_assert_eq(kill(p->pid, SIGINT), 0);
+	cr_assert_eq(kill(p->pid, sig), 0);
 	proc_wait(p, t0, 60);
-	cr_expect_eq(p->status, 130, "exit %d: %s", p->status, p->err);
+	cr_expect_eq(p->status, 128 + sig, "%s: exit %d: %s", strsignal(sig), p->status, p->err);
 	cr_expect_lt(clock_now() - sent, 5, "it took %.1f s to stop", clock_now() - sent);
 	cr_expect(strstr(p->err, "interrupted"), "stderr: %s", p->err);
 	expect_no_descendants(p->pid);
 	return p;
+}
+
+static struct proc *interrupt(const char *args, double delay_s)
+{
+	return interrupt_with(args, delay_s, SIGINT);
+}
+
+/* SIGTERM and SIGHUP stop the run as Ctrl-C does, and the exit says which (143, 129). */
+Test(e2e, sigterm_and_sighup_exit_128_plus_the_signal)
+{
+	scratch_make("e2e");
+	const int sigs[] = {SIGTERM, SIGHUP};
+	for (int i = 0; i < 2; i++) {
+		struct proc *p = interrupt_with("-q -w sleep -p sleep.ms=150 -r serial -n 1 "
+						"--repeat 1000 --warmup 0 --no-floors -o @/t.csv",
+						1.5, sigs[i]);
+		struct doc *d = doc_of("t.csv");
+		cr_expect_gt(d->n, 1, "%s: no finished trial was written", strsignal(sigs[i]));
+		free(d);
+		free(p);
+	}
+	scratch_remove();
 }
 
 /* Early, while the harness measures its floors: nothing is written, nothing lives on. */

@@ -1,5 +1,6 @@
 /* concbench-httpd: delays, sizes, keep-alive, many clients, bad requests, SIGTERM. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 
 #include "clock.h"
@@ -61,6 +62,22 @@ Test(httpd, bad_requests_get_400_or_a_close_and_the_server_lives_on)
 		cr_expect(status == 400 || status == 0, "request %zu: status %d", i, status);
 		close(fd);
 	}
+	/* Only HTTP/1.0 and 1.1 are spoken: others get 505 and the connection closes. */
+	static const char *const versions[] = {"GET /delay/0 HTTP/9.9\r\n\r\n",
+					       "GET /delay/0 HTTP/2.0\r\n\r\n",
+					       "GET /delay/0 HTTP/1.2\r\n\r\n"};
+	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		int fd = test_connect(s.port);
+		test_send(fd, versions[i]);
+		long body;
+		cr_expect_eq(test_response(fd, &body), 505, "'%.21s' was served", versions[i]);
+		close(fd);
+	}
+	int fd10 = test_connect(s.port);
+	test_send(fd10, "GET /delay/0/bytes/2 HTTP/1.0\r\n\r\n");
+	long body10;
+	cr_expect_eq(test_response(fd10, &body10), 200, "HTTP/1.0 is served");
+	close(fd10);
 	/* A request line of 100 KiB. */
 	int fd = test_connect(s.port);
 	char *huge = malloc(100 << 10);
@@ -226,4 +243,30 @@ Test(httpd, burst_counts_a_refused_server_and_refuses_bad_input)
 					  "http://127.0.0.1:99999/", "-t 0 http://127.0.0.1:1/", ""};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		cr_expect_eq(burst(bad[i]).status, 2, "'%s' accepted", bad[i]);
+}
+
+/* A stray argument is refused (exit 2), not ignored. */
+Test(httpd, refuses_stray_arguments)
+{
+	const char *path = getenv("CONCBENCH_HTTPD");
+	cr_assert(path && *path, "CONCBENCH_HTTPD is not set");
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execl(path, "concbench-httpd", "-p", "0", "8080", (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	pid_t r = 0;
+	/* Accepting it, the server would serve until killed: give it 5 s, then kill it. */
+	for (int i = 0; i < 500 && (r = waitpid(pid, &st, WNOHANG)) == 0; i++)
+		usleep(10000);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %x", st);
 }

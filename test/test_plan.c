@@ -3,6 +3,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "plan.h"
@@ -326,4 +329,49 @@ Test(plan, long_parameters_are_neither_cut_nor_shared)
 	for (int i = 0; i < 2; i++)
 		cr_expect(strstr(p.wls[i]->params_str, urls[i]) != NULL, "setting %d lost its URL", i);
 	plan_free(&p);
+}
+
+/* A plan too large is bad input that says how large, not "Cannot allocate memory". */
+static void plan_of(struct plan *p, const char *repeat, int *rc, struct cb_err *err)
+{
+	char tasks[400] = "", workers[400] = "";
+	for (int i = 1; i <= 64; i++) {
+		snprintf(tasks + strlen(tasks), sizeof tasks - strlen(tasks), "%s%d", i > 1 ? "," : "", i);
+		snprintf(workers + strlen(workers), sizeof workers - strlen(workers), "%s%d",
+			 i > 1 ? "," : "", i - 1);
+	}
+	char *argv[] = {"concbench", "-w", "sleep,countdown", "-r", "serial,threads,procs", "-n",
+			tasks, "-j", workers, "--repeat", (char *)repeat, NULL};
+	struct cli c;
+	cr_assert_eq(cli_parse(&c, 11, argv, err), CB_OK, "%s", err->msg);
+	*rc = plan_add(p, &c, NULL, err);
+	if (*rc == CB_OK)
+		*rc = plan_order(p, ORDER_INTERLEAVED, err);
+	cli_free(&c);
+}
+
+Test(plan, too_large_is_bad_input_naming_its_size)
+{
+	struct plan p = {0};
+	struct cb_err err = {0};
+	int rc;
+	plan_of(&p, "1000000", &rc, &err);
+	cr_expect_eq(rc, CB_EINVAL);
+	cr_expect(strstr(err.msg, "the plan's 16512 cells make 16512016512 trials (allowed: at "
+			 "most 2000000000"), "%s", err.msg);
+	plan_free(&p);
+
+	/* Within the count but not within memory: a child with 300 MB of address space. */
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		setrlimit(RLIMIT_AS, &(struct rlimit){300 << 20, 300 << 20});
+		plan_of(&p, "50000", &rc, &err);
+		_exit(rc == CB_EINVAL && strstr(err.msg, "825616512 trials: too many to hold in memory")
+			      ? 0 : 1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %x", st);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "plan.h"
 #include "preset.h"
 #include "scratch.h"
 
@@ -243,6 +244,11 @@ Test(preset, shipped_presets_parse)
 			cr_expect_eq(cli_parse(&c, n + 1, words, &err), CB_OK, "preset %s: %s",
 				     pl.v[i].name, err.msg);
 			cr_expect_gt(c.nworkloads, 0, "preset %s names no workload", pl.v[i].name);
+			/* and a valid plan: every runner runs its workloads, every N fits */
+			struct plan p = {0};
+			cr_expect_eq(plan_add(&p, &c, pl.v[i].name, &err), CB_OK, "preset %s: %s",
+				     pl.v[i].name, err.msg);
+			plan_free(&p);
 			cli_free(&c);
 		}
 	}

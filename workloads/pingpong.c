@@ -95,15 +95,23 @@ static void pingpong_program(struct step *st, int i)
 	st[3] = (struct step){.kind = STEP_COMPUTE, .alt = 0, .compute.fn = pingpong_again_step};
 }
 
+static int pingpong_check_cell(const void *cfg, int ntasks, int workers, struct cb_err *err)
+{
+	(void)cfg;
+	(void)workers;
+	if (ntasks < 2 || ntasks % 2)
+		return cb_fail(err, CB_EINVAL, "pingpong: -n %d: the tasks play in pairs (allowed: "
+			       "an even number, 2 or more)", ntasks);
+	return CB_OK;
+}
+
 static int pingpong_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
 			  struct cb_err *err)
 {
-	(void)workers;
 	const struct pingpong_cfg *c = cfg;
 	*ts = (struct taskset){0};
-	if (ntasks < 2 || ntasks % 2)
-		return cb_fail(err, CB_EINVAL, "pingpong: %d tasks; it needs pairs (an even "
-			       "number, 2 or more)", ntasks);
+	if (pingpong_check_cell(cfg, ntasks, workers, err))
+		return CB_EINVAL;
 	size_t n = (size_t)ntasks;
 	struct pingpong_run *run = calloc(1, sizeof *run);
 	if (!run)
@@ -178,6 +186,7 @@ const struct workload pingpong_workload = {
 	.metrics = pingpong_metrics,
 	.configure = pingpong_configure,
 	.config_free = free,
+	.check_cell = pingpong_check_cell,
 	.build = pingpong_build,
 	.check = pingpong_check,
 	.release = pingpong_release,

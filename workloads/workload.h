@@ -145,6 +145,8 @@ struct workload {
 	/* At plan time, in the driver: validate what params cannot (cross-field rules). */
 	int (*configure)(const struct params *p, void **cfg, struct cb_err *err);
 	void (*config_free)(void *cfg);
+	/* At plan time: whether it can run with ntasks and workers (pairs, say). Optional. */
+	int (*check_cell)(const void *cfg, int ntasks, int workers, struct cb_err *err);
 	/* In the driver, once before the first trial and once after the last (or on
 	 * any stop): start and stop what the tasks need, e.g. the local HTTP server.
 	 * Optional; finish must be safe to call after a failed or missing start. */

@@ -50,6 +50,7 @@ struct conn {
 	char url[HTTPD_URL_MAX];
 	size_t url_len;
 	bool url_too_long;
+	bool bad_version; /* not HTTP/1.0 or 1.1: answered 505 */
 	bool busy;        /* a request is being answered: waiting or writing */
 	bool close_after; /* the response is the last on this connection */
 	bool answer_now;  /* the request just parsed wants no delay */
@@ -158,6 +159,7 @@ static void conn_write(struct conn *c)
 	/* Ready for the next request: parse what is buffered, then read again. */
 	c->url_len = 0;
 	c->url_too_long = false;
+	c->bad_version = false;
 	c->busy = false;
 	http_parser_pause(&c->parser, 0);
 	ev_io_start(c->srv->loop, &c->read_w);
@@ -172,8 +174,10 @@ static void conn_respond(struct conn *c, int status, size_t bytes)
 		bytes = 0;
 		c->close_after = true;
 	}
-	const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request"
-						    : "Service Unavailable";
+	const char *reason = status == 200   ? "OK"
+			     : status == 400 ? "Bad Request"
+			     : status == 505 ? "HTTP Version Not Supported"
+					     : "Service Unavailable";
 	c->head_len = (size_t)snprintf(c->head, sizeof c->head,
 				       "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n", status,
 				       reason, bytes,
@@ -212,8 +216,10 @@ static int on_message_complete(http_parser *p)
 	c->url[c->url_len] = '\0';
 	c->close_after = !http_should_keep_alive(p);
 	long ms, bytes;
-	if (c->url_too_long || p->method != HTTP_GET || !parse_path(c->url, &ms, &bytes))
-		return 1; /* an error for conn_feed, which answers 400 */
+	c->bad_version = p->http_major != 1 || p->http_minor > 1;
+	if (c->bad_version || c->url_too_long || p->method != HTTP_GET ||
+	    !parse_path(c->url, &ms, &bytes))
+		return 1; /* an error for conn_feed, which answers 400 (or 505) */
 	c->body_len = (size_t)bytes;
 	if (ms == 0) {
 		c->answer_now = true;
@@ -241,7 +247,7 @@ static void conn_feed(struct conn *c)
 	enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
 	if (e != HPE_OK && e != HPE_PAUSED) {
 		c->close_after = true;
-		conn_respond(c, 400, 0);
+		conn_respond(c, c->bad_version ? 505 : 400, 0);
 		return;
 	}
 	memmove(c->in, c->in + used, c->in_len - used);
@@ -437,6 +443,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: concbench-httpd [-p PORT] [-b 127.0.0.1|::1]\n");
 			return opt == 'h' ? 0 : 2;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "concbench-httpd: unexpected argument '%s' (usage: concbench-httpd "
+			"[-p PORT] [-b 127.0.0.1|::1])\n", argv[optind]);
+		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
