@@ -1,14 +1,12 @@
 /* Writing results as CSV. */
 #include "csv.h"
 
-#include <errno.h>
-#include <libgen.h>
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "fileset.h"
 
 /* One field made of parts (NULL-terminated), quoted as a whole when any part needs it:
  * no buffer, so no length to cut it at. */
@@ -42,6 +40,11 @@ void csv_number(FILE *f, double v)
 
 int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 {
+	*cp = (struct csv_paths){.to_stdout = strcmp(output, "-") == 0};
+	if (cp->to_stdout) {
+		snprintf(cp->trials, sizeof cp->trials, "-");
+		return CB_OK;
+	}
 	size_t n = strlen(output);
 	if (n + 16 >= sizeof cp->trials)
 		return cb_fail(err, CB_EINVAL, "--output: path too long");
@@ -52,72 +55,48 @@ int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 	return CB_OK;
 }
 
-static int check_one(const char *path, struct cb_err *err)
-{
-	char copy[4096];
-	snprintf(copy, sizeof copy, "%s", path);
-	const char *dir = dirname(copy);
-	struct stat st;
-	if (stat(dir, &st) != 0)
-		return cb_fail(err, CB_EINVAL, "--output: directory '%s' does not exist", dir);
-	if (!S_ISDIR(st.st_mode))
-		return cb_fail(err, CB_EINVAL, "--output: '%s' is not a directory", dir);
-	if (access(dir, W_OK) != 0)
-		return cb_fail(err, CB_EINVAL, "--output: directory '%s' is not writable", dir);
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return cb_fail(err, CB_EINVAL, "--output: '%s' is a directory", path);
-	if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
-		return cb_fail(err, CB_EINVAL, "--output: '%s' is not writable", path);
-	return CB_OK;
-}
+/* The first bytes of each file as we write it, so an old one can be told ours. */
+static const char trials_head[] = "workload,", summary_head[] = "workload,",
+		  meta_head[] = "key,value";
 
 int csv_check_writable(const struct csv_paths *cp, struct cb_err *err)
 {
-	int rc;
-	if ((rc = check_one(cp->trials, err)) || (rc = check_one(cp->summary, err)) ||
-	    (rc = check_one(cp->meta, err)))
-		return rc;
+	if (cp->to_stdout)
+		return CB_OK;
+	const char *const paths[] = {cp->trials, cp->summary, cp->meta};
+	const char *const heads[] = {trials_head, summary_head, meta_head};
+	for (int i = 0; i < 3; i++)
+		if (fileset_check_target(paths[i], heads[i], err)) {
+			char msg[sizeof err->msg];
+			cb_copy(msg, err->msg, sizeof msg);
+			return cb_fail(err, CB_EINVAL, "--output: %s", msg);
+		}
 	return CB_OK;
 }
 
-typedef void (*csv_body_fn)(FILE *f, const void *arg);
-
-/* Writes path whole or not at all: a temporary file in the same directory, then rename. */
-static int write_whole(const char *path, csv_body_fn body, const void *arg, struct cb_err *err)
+/* Numbers in the C locale whatever LC_NUMERIC says: '.' as the decimal point. The
+ * thread holds it while a file is made, and gets its own back after. */
+static locale_t c_locale_hold(locale_t *old)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return cb_fail_errno(err, CB_ESYS, "cannot create '%s'", tmp);
-	/* mkstemp makes the file 0600; a results file gets what the umask allows. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return cb_fail_errno(err, CB_ESYS, "fdopen '%s'", tmp);
-	}
-	/* Numbers in the C locale whatever LC_NUMERIC says: '.' as the decimal point. */
 	locale_t c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	locale_t old = c_loc ? uselocale(c_loc) : (locale_t)0;
-	body(f, arg);
+	*old = c_loc ? uselocale(c_loc) : (locale_t)0;
+	return c_loc;
+}
+
+static void c_locale_release(locale_t c_loc, locale_t old)
+{
 	if (c_loc) {
 		uselocale(old);
 		freelocale(c_loc);
 	}
-	bool bad = ferror(f) != 0;
-	bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return cb_fail_errno(err, CB_ESYS, "writing '%s'", path);
-	}
-	return CB_OK;
+}
+
+static int write_in_c_locale(const struct fileset_file *files, int n, struct cb_err *err)
+{
+	locale_t old, c_loc = c_locale_hold(&old);
+	int rc = fileset_write(files, n, err);
+	c_locale_release(c_loc, old);
+	return rc;
 }
 
 /* The union of every registered workload's metric names, in registry order. */
@@ -160,15 +139,9 @@ static void cell_key(FILE *f, const struct cell *c)
 	csv_field(f, c->preset);
 }
 
-struct trials_arg {
-	const struct plan *p;
-	const struct trial_row *rows;
-	int nrows;
-};
-
 static void trials_body(FILE *f, const void *arg)
 {
-	const struct trials_arg *a = arg;
+	const struct csv_results *a = arg;
 	const char *cols[64];
 	int ncols = metric_columns(cols, 64);
 	fputs("workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,user_s,sys_s,"
@@ -215,18 +188,13 @@ static void trials_body(FILE *f, const void *arg)
 int csv_write_trials(const char *path, const struct plan *p, const struct trial_row *rows,
 		     int nrows, struct cb_err *err)
 {
-	struct trials_arg a = {p, rows, nrows};
-	return write_whole(path, trials_body, &a, err);
+	struct csv_results r = {.p = p, .rows = rows, .nrows = nrows};
+	return write_in_c_locale(&(struct fileset_file){path, trials_body, &r}, 1, err);
 }
-
-struct summary_arg {
-	const struct summary *sums;
-	int n;
-};
 
 static void summary_body(FILE *f, const void *arg)
 {
-	const struct summary_arg *a = arg;
+	const struct csv_results *a = arg;
 	const char *cols[64];
 	int ncols = metric_columns(cols, 64);
 	fputs("workload,params,runner,runner_params,tasks,workers,preset,trials,trials_ok,tasks_failed,"
@@ -237,7 +205,7 @@ static void summary_body(FILE *f, const void *arg)
 	for (int i = 0; i < ncols; i++)
 		fprintf(f, ",%s", cols[i]);
 	fputc('\n', f);
-	for (int i = 0; i < a->n; i++) {
+	for (int i = 0; i < a->nsums; i++) {
 		const struct summary *s = &a->sums[i];
 		cell_key(f, s->cell);
 		fprintf(f, ",%d,%d,%ld", s->trials, s->trials_ok, s->tasks_failed);
@@ -269,14 +237,9 @@ static void summary_body(FILE *f, const void *arg)
 
 int csv_write_summary(const char *path, const struct summary *sums, int n, struct cb_err *err)
 {
-	struct summary_arg a = {sums, n};
-	return write_whole(path, summary_body, &a, err);
+	struct csv_results r = {.sums = sums, .nsums = n};
+	return write_in_c_locale(&(struct fileset_file){path, summary_body, &r}, 1, err);
 }
-
-struct meta_arg {
-	const struct sysinfo *si;
-	const struct floors *f;
-};
 
 static void meta_row(FILE *f, const char *key, const char *value)
 {
@@ -304,8 +267,8 @@ static void meta_number_cat(FILE *f, const char *const *key_parts, double v)
 
 static void meta_body(FILE *f, const void *arg)
 {
-	const struct meta_arg *a = arg;
-	const struct floors *fl = a->f;
+	const struct csv_results *a = arg;
+	const struct floors *fl = a->fl;
 	fputs("key,value\n", f);
 	for (int i = 0; i < a->si->n; i++)
 		meta_row(f, a->si->kv[i].key, a->si->kv[i].value);
@@ -342,6 +305,23 @@ static void meta_body(FILE *f, const void *arg)
 int csv_write_meta(const char *path, const struct sysinfo *si, const struct floors *f,
 		   struct cb_err *err)
 {
-	struct meta_arg a = {si, f};
-	return write_whole(path, meta_body, &a, err);
+	struct csv_results r = {.si = si, .fl = f};
+	return write_in_c_locale(&(struct fileset_file){path, meta_body, &r}, 1, err);
+}
+
+int csv_write_set(const struct csv_paths *cp, const struct csv_results *r, struct cb_err *err)
+{
+	const struct fileset_file set[] = {
+		{cp->trials, trials_body, r},
+		{cp->summary, summary_body, r},
+		{cp->meta, meta_body, r},
+	};
+	return write_in_c_locale(set, 3, err);
+}
+
+void csv_print_trials(FILE *f, const struct csv_results *r)
+{
+	locale_t old, c_loc = c_locale_hold(&old);
+	trials_body(f, r);
+	c_locale_release(c_loc, old);
 }

@@ -1,6 +1,7 @@
 /* concbench: runs workloads under concurrency models and measures every trial.
  * The only place that prints errors and decides the exit status. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "csv.h"
+#include "fileset.h"
 #include "floors.h"
 #include "heap.h"
 #include "plan.h"
@@ -93,24 +95,67 @@ static int run_trials(const struct plan *p, const struct cli *c, struct trial_ro
 	return n;
 }
 
-static int write_results(const struct cli *c, const struct plan *p, const struct trial_row *rows,
-			 int nrows, const struct summary *sums, const struct sysinfo *si,
-			 const struct floors *fl, struct cb_err *err)
+/* The three files as one set, or with -o - the trials onto what goes to stdout. */
+static int write_results(const struct cli *c, const struct csv_results *res, FILE *out,
+			 struct cb_err *err)
 {
 	struct csv_paths cp;
-	int rc;
-	if ((rc = csv_paths_for(&cp, c->output, err)) ||
-	    (rc = csv_write_trials(cp.trials, p, rows, nrows, err)) ||
-	    (rc = csv_write_summary(cp.summary, sums, p->ncells, err)) ||
-	    (rc = csv_write_meta(cp.meta, si, fl, err)))
+	int rc = csv_paths_for(&cp, c->output, err);
+	if (rc)
+		return rc;
+	if (cp.to_stdout) {
+		csv_print_trials(out, res);
+		return CB_OK;
+	}
+	if ((rc = csv_write_set(&cp, res, err)))
 		return rc;
 	if (!c->quiet)
 		fprintf(stderr, "wrote %s, %s, %s\n", cp.trials, cp.summary, cp.meta);
 	return CB_OK;
 }
 
+/* From here on the driver starts no child (which would inherit this): a closed pipe or a file-size limit makes a write
+ * fail with EPIPE or EFBIG, an error handled where it happens, not a death that loses
+ * the results or leaves temporary files behind. */
+static void ignore_output_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+}
+
+/* What goes to stdout is made in memory and written once, after the results files,
+ * with write(2), so its fate is known with its errno. */
+struct out {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+/* Writes it out; false when stdout failed (said on stderr). A reader that is gone
+ * (EPIPE: `| head`) wanted no more: that ends the output quietly. */
+static bool out_flush(struct out *o)
+{
+	int e = fclose(o->f) != 0 ? ENOMEM : 0;
+	ignore_output_signals();
+	if (!e)
+		e = fileset_write_fd(STDOUT_FILENO, o->buf, o->len);
+	free(o->buf);
+	if (e == 0 || e == EPIPE)
+		return true;
+	fprintf(stderr, "concbench: cannot write to stdout: %s\n", strerror(e));
+	return false;
+}
+
 static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 {
+	struct out out = {0};
+	out.f = open_memstream(&out.buf, &out.len);
+	if (!out.f) {
+		fprintf(stderr, "concbench: no memory for the output\n");
+		return EXIT_SOME_FAILED;
+	}
+	/* With -o -, stdout carries the trials CSV alone and the table goes to stderr. */
+	FILE *human = c->output && strcmp(c->output, "-") == 0 ? stderr : out.f;
 	struct cb_err err = {0};
 	struct floors fl = {0};
 	struct trial_row *rows = NULL;
@@ -137,7 +182,8 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		goto out;
 	}
 	if (c->floors) {
-		report_floors(stdout, &fl);
+		ignore_output_signals();
+		report_floors(human, &fl);
 		report_capacity_short(stderr, &fl);
 		status = EXIT_ALL_OK;
 		goto out;
@@ -147,17 +193,20 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */
 	}
+	ignore_output_signals();
 	double capacity = isfinite(fl.parallel_cores) ? fl.parallel_cores : sysinfo_cores();
 	summary_compute(sums, p, rows, nrows, &fl, capacity);
-	report_table(stdout, sums, p->ncells);
-	report_floors(stdout, &fl);
-	report_capacity_short(stderr, &fl);
 	status = EXIT_ALL_OK;
 	for (int i = 0; i < p->ncells; i++)
 		if (sums[i].flags & FLAG_FAILED)
 			status = EXIT_SOME_FAILED;
-	if (c->output && write_results(c, p, rows, nrows, sums, si, &fl, &err))
+	/* The files first: whatever becomes of the terminal, the results are kept. */
+	struct csv_results res = {p, rows, nrows, sums, p->ncells, si, &fl};
+	if (c->output && write_results(c, &res, out.f, &err))
 		status = EXIT_SOME_FAILED;
+	report_table(human, sums, p->ncells);
+	report_floors(human, &fl);
+	report_capacity_short(stderr, &fl);
 out:
 	finish_workloads(p);
 	if (err.code && err.code != CB_EINTR)
@@ -167,6 +216,8 @@ out:
 			strsignal(stop_signal ? stop_signal : SIGINT), nrows);
 		status = 128 + (stop_signal ? stop_signal : SIGINT);
 	}
+	if (!out_flush(&out) && status == EXIT_ALL_OK)
+		status = EXIT_SOME_FAILED;
 	floors_free(&fl);
 	free(rows);
 	free(sums);

@@ -1,17 +1,23 @@
 /* csv: field quoting, numbers in the C locale whatever LC_NUMERIC says, the three
- * file names, the writability check, and files written whole or not at all. */
+ * file names, the check of what -o may replace, and files written whole or not at all,
+ * the three of a run as one set. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "csv.h"
 #include "csvdoc.h"
+#include "fileset.h"
 #include "scratch.h"
 
 static char *slurp(const char *path)
@@ -461,15 +467,246 @@ Test(csv, written_whole_or_not_at_all)
 	cr_expect_eq(csv_write_trials(path, &x->plan, x->rows, 3, &err), CB_ESYS);
 	cr_expect(strstr(err.msg, "missing/run.csv"), "%s", err.msg);
 
-	/* a folder where the file should go: the rename fails after the data was written */
+	/* a folder where the file should go: refused after the data was written */
 	scratch_path(path, sizeof path, "taken");
 	cr_assert_eq(mkdir(path, 0755), 0);
 	cr_expect_eq(csv_write_summary(path, &x->sum, 1, &err), CB_ESYS);
-	cr_expect(strstr(err.msg, "writing '"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "cannot replace '") && strstr(err.msg, "taken': it is a directory"),
+		  "%s", err.msg);
 
 	scratch_list(names, sizeof names, &tmp_left);
 	cr_expect_str_eq(names, "old.csv taken");
 	cr_expect_not(tmp_left, "a temporary file was left behind");
+	free(x);
+	scratch_remove();
+}
+
+/* ---- what -o may replace ---- */
+
+struct target_case {
+	const char *name; /* made in the scratch folder as `kind` */
+	const char *kind; /* fifo, chardev, symlink, dir, file (with `text`), none */
+	const char *text;
+	const char *output;
+	int rc;
+	const char *want;
+};
+
+static const struct target_case target_cases[] = {
+	{"fifo", "fifo", NULL, "fifo", CB_EINVAL, "fifo' is a FIFO, not a regular file"},
+	{"cdev", "chardev", NULL, "cdev", CB_EINVAL, "cdev' is a character device"},
+	{"link", "symlink", NULL, "link", CB_EINVAL, "link' is a symbolic link"},
+	{"l.meta.csv", "symlink", NULL, "l.csv", CB_EINVAL, "l.meta.csv' is a symbolic link"},
+	{"notes", "file", "my notes\n", "notes", CB_EINVAL, "notes' is not a results file of ours"},
+	{"x.meta.csv", "file", "workload,params\n", "x.csv", CB_EINVAL,
+	 "x.meta.csv' is not a results file of ours (it does not begin with 'key,value')"},
+	{"empty.csv", "file", "", "empty.csv", CB_OK, ""},
+	{"old.csv", "file", "workload,params,runner\n", "old.csv", CB_OK, ""},
+	{"old.meta.csv", "file", "key,value\ndate,x\n", "old.csv", CB_OK, ""},
+	{"-", "none", NULL, "-", CB_OK, ""}, /* stdout: nothing to check */
+};
+
+static bool make_target(const struct target_case *t)
+{
+	char path[256];
+	scratch_path(path, sizeof path, t->name);
+	if (strcmp(t->kind, "fifo") == 0)
+		return mkfifo(path, 0644) == 0;
+	if (strcmp(t->kind, "chardev") == 0) /* /dev/null's numbers: root only */
+		return mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0;
+	if (strcmp(t->kind, "symlink") == 0) {
+		scratch_file("ours.csv", "workload,params\n");
+		return symlink("ours.csv", path) == 0;
+	}
+	if (strcmp(t->kind, "file") == 0)
+		scratch_file(t->name, t->text);
+	return true;
+}
+
+Test(csv, check_refuses_what_is_not_ours)
+{
+	for (size_t i = 0; i < sizeof target_cases / sizeof target_cases[0]; i++) {
+		const struct target_case *t = &target_cases[i];
+		scratch_make("csv");
+		if (!make_target(t)) {
+			cr_log_warn("%s: cannot make a %s here, skipped", t->name, t->kind);
+			scratch_remove();
+			continue;
+		}
+		char p[256];
+		if (strcmp(t->output, "-") == 0)
+			snprintf(p, sizeof p, "-");
+		else
+			scratch_path(p, sizeof p, t->output);
+		struct csv_paths cp;
+		struct cb_err err = {0};
+		cr_assert_eq(csv_paths_for(&cp, p, &err), CB_OK);
+		int rc = csv_check_writable(&cp, &err);
+		cr_expect_eq(rc, t->rc, "%s: rc %d (%s)", t->name, rc, err.msg);
+		if (t->rc)
+			cr_expect(strstr(err.msg, t->want) && strncmp(err.msg, "--output: '", 11) == 0,
+				  "%s: '%s' lacks '%s'", t->name, err.msg, t->want);
+		scratch_remove();
+	}
+}
+
+Test(csv, dash_is_stdout)
+{
+	struct csv_paths cp;
+	struct cb_err err = {0};
+	cr_assert_eq(csv_paths_for(&cp, "-", &err), CB_OK);
+	cr_expect(cp.to_stdout);
+	cr_expect_str_empty(cp.summary);
+	cr_expect_str_empty(cp.meta);
+	cr_assert_eq(csv_paths_for(&cp, "./-", &err), CB_OK);
+	cr_expect_not(cp.to_stdout, "only '-' itself is stdout");
+}
+
+/* ---- a set of files ---- */
+
+struct sized {
+	char ch;
+	size_t n;
+};
+
+static void sized_body(FILE *f, const void *arg)
+{
+	const struct sized *s = arg;
+	for (size_t i = 0; i < s->n; i++)
+		fputc(s->ch, f);
+}
+
+static const char *const set_files[] = {"a", "b", "c"};
+
+static void set_paths(char paths[3][256])
+{
+	for (int i = 0; i < 3; i++)
+		scratch_path(paths[i], sizeof paths[i], set_files[i]);
+}
+
+/* The old set: "old a", "old b", "old c". */
+static void set_old(void)
+{
+	for (int i = 0; i < 3; i++) {
+		char text[16];
+		snprintf(text, sizeof text, "old %s", set_files[i]);
+		scratch_file(set_files[i], text);
+	}
+}
+
+static void expect_old(int i)
+{
+	char path[256], want[16];
+	scratch_path(path, sizeof path, set_files[i]);
+	snprintf(want, sizeof want, "old %s", set_files[i]);
+	const char *text = slurp(path);
+	cr_expect(text && strcmp(text, want) == 0, "%s is '%s', not the old one", set_files[i],
+		  text ? text : "(gone)");
+}
+
+/* The second file's write fails (a file-size limit: EFBIG, as a full disk gives
+ * ENOSPC): none of the old files changed, none of the new left about, and the error
+ * names the file and the cause. */
+Test(csv, set_fails_on_the_second_file_old_set_whole)
+{
+	scratch_make("csv");
+	set_old();
+	char paths[3][256];
+	set_paths(paths);
+	const struct sized small = {'s', 100}, big = {'b', 20000};
+	const struct fileset_file set[] = {
+		{paths[0], sized_body, &small}, {paths[1], sized_body, &big}, {paths[2], sized_body, &small}};
+	struct rlimit was, lim;
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+	lim = was;
+	lim.rlim_cur = 5000;
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct cb_err err = {0};
+	int rc = fileset_write(set, 3, &err);
+	setrlimit(RLIMIT_FSIZE, &was);
+	cr_expect_eq(rc, CB_ESYS);
+	char want[300];
+	snprintf(want, sizeof want, "cannot write '%s': File too large", paths[1]);
+	cr_expect_str_eq(err.msg, want);
+	for (int i = 0; i < 3; i++)
+		expect_old(i);
+	char names[512];
+	bool tmp_left;
+	scratch_list(names, sizeof names, &tmp_left);
+	cr_expect_str_eq(names, "a b c", "left: %s", names);
+	cr_expect_not(tmp_left);
+	scratch_remove();
+}
+
+/* Every file is written, but the third cannot take its place (something not a regular
+ * file is there now): the first two are put back as they were, a new one is taken away. */
+Test(csv, set_puts_back_what_it_replaced)
+{
+	scratch_make("csv");
+	set_old();
+	char paths[3][256];
+	set_paths(paths);
+	char probe[256];
+	scratch_path(probe, sizeof probe, "probe");
+	scratch_file("probe", "");
+	if (renameat2(AT_FDCWD, probe, AT_FDCWD, paths[0], RENAME_EXCHANGE) != 0) {
+		scratch_remove();
+		cr_skip_test("this file system cannot exchange two names: no way back from a rename");
+	}
+	renameat2(AT_FDCWD, probe, AT_FDCWD, paths[0], RENAME_EXCHANGE);
+	cr_assert_eq(unlink(probe), 0);
+	cr_assert_eq(unlink(paths[1]), 0); /* the old set had no b */
+	cr_assert_eq(unlink(paths[2]), 0);
+	cr_assert_eq(mkdir(paths[2], 0755), 0);
+	const struct sized body = {'n', 10};
+	const struct fileset_file set[] = {
+		{paths[0], sized_body, &body}, {paths[1], sized_body, &body}, {paths[2], sized_body, &body}};
+	struct cb_err err = {0};
+	cr_expect_eq(fileset_write(set, 3, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "cannot replace '") && strstr(err.msg, "c': it is a directory"),
+		  "%s", err.msg);
+	expect_old(0);
+	char names[512];
+	bool tmp_left;
+	scratch_list(names, sizeof names, &tmp_left);
+	cr_expect_str_eq(names, "a c", "left: %s", names);
+	cr_expect_not(tmp_left);
+	scratch_remove();
+}
+
+/* A run's three files, over an old set, in one call. */
+Test(csv, set_of_a_run)
+{
+	struct fixture *x = malloc(sizeof *x);
+	fixture_init(x);
+	scratch_make("csv");
+	scratch_file("run.csv", "workload,stale\n");
+	char path[256];
+	scratch_path(path, sizeof path, "run.csv");
+	struct csv_paths cp;
+	struct cb_err err = {0};
+	cr_assert_eq(csv_paths_for(&cp, path, &err), CB_OK);
+	cr_assert_eq(csv_check_writable(&cp, &err), CB_OK, "%s", err.msg);
+	struct csv_results r = {&x->plan, x->rows, 3, &x->sum, 1, &x->si, &x->fl};
+	cr_assert_eq(csv_write_set(&cp, &r, &err), CB_OK, "%s", err.msg);
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, slurp(cp.trials));
+	cr_expect(d->ok && d->n == 4 && strcmp(d->f[0][0], "workload") == 0);
+	doc_parse(d, slurp(cp.summary));
+	cr_expect(d->ok && d->n == 2 && strcmp(d->f[0][0], "workload") == 0);
+	doc_parse(d, slurp(cp.meta));
+	cr_expect(d->ok && strcmp(d->f[0][0], "key") == 0);
+	char names[512];
+	scratch_list(names, sizeof names, NULL);
+	cr_expect_str_eq(names, "run.csv run.meta.csv run.summary.csv");
+	/* and -o - gives the trials file's very text */
+	char buf[32768] = "";
+	FILE *f = fmemopen(buf, sizeof buf, "w");
+	csv_print_trials(f, &r);
+	fclose(f);
+	cr_expect_str_eq(buf, slurp(cp.trials));
+	free(d);
 	free(x);
 	scratch_remove();
 }

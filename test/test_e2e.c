@@ -1,17 +1,24 @@
 /* End to end through the concbench binary ($CONCBENCH): the informational options,
- * bad input (exit 2, nothing written), a small run and its three files, a trial
- * killed by --timeout, SIGINT in the middle of a run, and presets. */
+ * bad input (exit 2, nothing written), where the results go (-o: regular files of
+ * ours only, written as one set; -o -; a stdout that is closed or full), a small run
+ * and its three files, a trial killed by --timeout, SIGINT in the middle of a run, and
+ * presets. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +34,7 @@
 struct proc {
 	pid_t pid;
 	int out_fd, err_fd; /* memfds holding its stdout and stderr */
+	int stdout_to;      /* when above 0, its stdout instead (a pipe, /dev/full) */
 	int status;         /* the exit status, 128 + signal when killed, -1 if hung */
 	double elapsed_s;
 	char out[65536], err[16384];
@@ -67,7 +75,7 @@ static void proc_start(struct proc *p, const char *args, const char *env, uid_t 
 	cr_assert_geq(p->pid, 0);
 	if (p->pid == 0) {
 		setpgid(0, 0);
-		dup2(p->out_fd, STDOUT_FILENO);
+		dup2(p->stdout_to > 0 ? p->stdout_to : p->out_fd, STDOUT_FILENO);
 		dup2(p->err_fd, STDERR_FILENO);
 		if (env)
 			putenv((char *)env);
@@ -531,6 +539,285 @@ Test(e2e, heap_pages_are_recorded)
 		free(d);
 		free(p);
 	}
+	scratch_remove();
+}
+
+/* ---- where the results go ---- */
+
+/* What is at a path: "absent", "file", "dir", "fifo", "chardev", "symlink". */
+static const char *kind_at(const char *name)
+{
+	char path[256];
+	struct stat st;
+	scratch_path(path, sizeof path, name);
+	if (lstat(path, &st) != 0)
+		return "absent";
+	return S_ISREG(st.st_mode)    ? "file"
+	       : S_ISDIR(st.st_mode)  ? "dir"
+	       : S_ISFIFO(st.st_mode) ? "fifo"
+	       : S_ISCHR(st.st_mode)  ? "chardev"
+	       : S_ISLNK(st.st_mode)  ? "symlink"
+				      : "other";
+}
+
+struct refuse_case {
+	const char *name; /* made in the scratch folder as `kind` */
+	const char *kind;
+	const char *output; /* -o, under the folder */
+	const char *want;   /* in the one line on stderr */
+};
+
+static const struct refuse_case refuse_cases[] = {
+	{"fifo", "fifo", "fifo", "fifo' is a FIFO, not a regular file"},
+	{"cdev", "chardev", "cdev", "cdev' is a character device, not a regular file"},
+	{"link", "symlink", "link", "link' is a symbolic link, not a regular file"},
+	{"s.summary.csv", "symlink", "s.csv", "s.summary.csv' is a symbolic link"},
+	{"m.meta.csv", "dir", "m.csv", "m.meta.csv' is a directory, not a regular file"},
+	{"m.meta.csv", "fifo", "m", "m.meta.csv' is a FIFO"},
+	{"notes.txt", "file", "notes.txt", "notes.txt' is not a results file of ours"},
+	{"prog", "file", "prog", "prog' is not a results file of ours"}, /* a program */
+};
+
+static bool make_kind(const struct refuse_case *t)
+{
+	char path[256];
+	scratch_path(path, sizeof path, t->name);
+	if (strcmp(t->kind, "fifo") == 0)
+		return mkfifo(path, 0644) == 0;
+	if (strcmp(t->kind, "chardev") == 0) /* /dev/null's numbers: root only */
+		return mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0;
+	if (strcmp(t->kind, "symlink") == 0) {
+		scratch_file("ours.csv", "workload,params\n");
+		return symlink("ours.csv", path) == 0;
+	}
+	if (strcmp(t->kind, "dir") == 0)
+		return mkdir(path, 0755) == 0;
+	scratch_file(t->name, strcmp(t->name, "prog") == 0 ? "\177ELF\2\1\1" : "my notes\n");
+	return chmod(path, strcmp(t->name, "prog") == 0 ? 0755 : 0644) == 0;
+}
+
+/* A path that is not a regular file of ours, any of the three: refused before any
+ * trial runs (a run would take 3 s), and left as it was. */
+Test(e2e, output_refuses_what_is_not_ours)
+{
+	for (size_t i = 0; i < sizeof refuse_cases / sizeof refuse_cases[0]; i++) {
+		const struct refuse_case *t = &refuse_cases[i];
+		scratch_make("e2e");
+		if (!make_kind(t)) {
+			cr_log_warn("%s: cannot make a %s here, skipped", t->name, t->kind);
+			scratch_remove();
+			continue;
+		}
+		char before[512], after[512], args[512];
+		scratch_list(before, sizeof before, NULL);
+		snprintf(args, sizeof args, "-q --no-floors -w sleep -p sleep.ms=3000 -r serial -n 1 "
+			 "--repeat 1 --warmup 0 -o @/%s", t->output);
+		struct proc *p = run(args);
+		cr_expect_eq(p->status, 2, "%s: exit %d (%s)", t->name, p->status, p->err);
+		cr_expect(strstr(p->err, t->want), "%s: stderr '%s' lacks '%s'", t->name, p->err,
+			  t->want);
+		cr_expect(strncmp(p->err, "concbench: --output: '", 22) == 0 &&
+				  strchr(p->err, '\n') == p->err + strlen(p->err) - 1,
+			  "%s: not one line naming the path: '%s'", t->name, p->err);
+		cr_expect_lt(p->elapsed_s, 2.5, "%s: a trial ran before the refusal", t->name);
+		cr_expect_str_empty(p->out, "%s", t->name);
+		cr_expect_str_eq(kind_at(t->name), t->kind, "%s was replaced", t->name);
+		scratch_list(after, sizeof after, NULL);
+		cr_expect_str_eq(after, before, "%s: something was written", t->name);
+		free(p);
+		scratch_remove();
+	}
+}
+
+/* -o -: the trials CSV alone on stdout, the table on stderr, no file anywhere. */
+Test(e2e, output_dash_is_stdout)
+{
+	scratch_make("e2e");
+	cr_assert_eq(chdir(scratch), 0);
+	struct proc *p = run("-q --no-floors -w sleep -p sleep.ms=1 -r serial,threads -n 2 "
+			     "--repeat 2 --warmup 0 -o -");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	struct doc *d = malloc(sizeof *d);
+	doc_parse(d, p->out);
+	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "stdout");
+	expect_rectangular(d, "stdout");
+	cr_expect_eq(d->n, 1 + 4, "%d rows on stdout", d->n - 1);
+	cr_expect(!strstr(p->out, "speedup over:"), "the table went to stdout");
+	cr_expect(strstr(p->err, "speedup over:"), "no table on stderr: '%s'", p->err);
+	char listing[256];
+	scratch_list(listing, sizeof listing, NULL);
+	cr_expect_str_empty(listing, "files written: %s", listing);
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* Runs it with its stdout on fd. */
+static struct proc *run_stdout_to(const char *args, int fd)
+{
+	struct proc *p = calloc(1, sizeof *p);
+	p->stdout_to = fd;
+	double t0 = clock_now();
+	proc_start(p, args, NULL, 0);
+	proc_wait(p, t0, 120);
+	return p;
+}
+
+static void expect_three_files(const char *stem)
+{
+	static const char *const suffix[] = {".csv", ".summary.csv", ".meta.csv"};
+	for (size_t i = 0; i < 3; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "%s%s", stem, suffix[i]);
+		struct doc *d = doc_of(name);
+		cr_expect(d->ok && d->n > 1, "%s was not written whole", name);
+		expect_rectangular(d, name);
+		free(d);
+	}
+}
+
+static const char small_run[] = "-q --no-floors -w sleep -p sleep.ms=1 -r serial,threads "
+				"-n 1,2 --repeat 1 --warmup 0 -o @/r.csv";
+
+/* A reader gone (`| head -1`): the files were written first; the table ends quietly
+ * and the exit status is the run's. */
+Test(e2e, closed_stdout_keeps_the_results)
+{
+	scratch_make("e2e");
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	close(fds[0]); /* before it writes a byte, so every write meets EPIPE */
+	struct proc *p = run_stdout_to(small_run, fds[1]);
+	close(fds[1]);
+	cr_expect_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	cr_expect_str_empty(p->err);
+	expect_three_files("r");
+	free(p);
+	scratch_remove();
+}
+
+/* A stdout that cannot take the table: one line on stderr and exit 1; the files are
+ * written all the same. */
+Test(e2e, full_stdout_is_reported)
+{
+	scratch_make("e2e");
+	int full = open("/dev/full", O_WRONLY);
+	if (full < 0)
+		cr_skip_test("no /dev/full here");
+	struct proc *p = run_stdout_to(small_run, full);
+	close(full);
+	cr_expect_eq(p->status, 1, "exit %d: %s", p->status, p->err);
+	cr_expect_str_eq(p->err, "concbench: cannot write to stdout: No space left on device\n");
+	expect_three_files("r");
+	free(p);
+	scratch_remove();
+}
+
+static char *slurp_scratch(const char *name, size_t *len)
+{
+	char path[256];
+	scratch_path(path, sizeof path, name);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char *text = calloc(1, 1 << 20);
+	*len = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	return text;
+}
+
+/* The old set of r.csv: its three files' contents. */
+struct old_set {
+	char *text[3];
+	size_t len[3];
+};
+
+static const char *const set_names[] = {"r.csv", "r.summary.csv", "r.meta.csv"};
+
+static void old_set_keep(struct old_set *o)
+{
+	for (int i = 0; i < 3; i++)
+		o->text[i] = slurp_scratch(set_names[i], &o->len[i]);
+}
+
+static void old_set_expect_whole(struct old_set *o)
+{
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		char *now = slurp_scratch(set_names[i], &len);
+		cr_expect(len == o->len[i] && memcmp(now, o->text[i], len) == 0,
+			  "%s is not the old one", set_names[i]);
+		free(now);
+		free(o->text[i]);
+	}
+	char listing[256];
+	bool tmp_left;
+	scratch_list(listing, sizeof listing, &tmp_left);
+	cr_expect_not(tmp_left, "a temporary file was left: %s", listing);
+}
+
+/* 40 cells of one trial: the summary (a row per cell) is larger than the trials. */
+static const char forty_cells[] =
+	"-q --no-floors -w sleep -p sleep.ms=0 -r serial --repeat 1 --warmup 0 -o @/r.csv -n "
+	"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,"
+	"32,33,34,35,36,37,38,39,40";
+
+/* A write that fails on the second file of the set (a file-size limit between the
+ * trials' size and the summary's: EFBIG, what any write error does): the old set is
+ * left whole, the error names the file and the cause, no temporary file is left. */
+Test(e2e, failed_write_keeps_the_old_set)
+{
+	scratch_make("e2e");
+	struct proc *p = run(forty_cells);
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	free(p);
+	struct old_set old;
+	old_set_keep(&old);
+	cr_assert_gt(old.len[1], old.len[0] + 1000, "the summary is not the larger");
+	struct rlimit was, lim;
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+	lim = was;
+	lim.rlim_cur = (old.len[0] + old.len[1]) / 2;
+	/* The child inherits the limit, and SIGXFSZ as the default (death) for concbench
+	 * to deal with. Nothing here writes a file meanwhile. */
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	p = run(forty_cells);
+	setrlimit(RLIMIT_FSIZE, &was);
+	cr_expect_eq(p->status, 1, "exit %d: %s", p->status, p->err);
+	char want[256];
+	snprintf(want, sizeof want, "concbench: cannot write '%s/r.summary.csv': File too large\n",
+		 scratch);
+	cr_expect(strstr(p->err, want), "stderr '%s' lacks '%s'", p->err, want);
+	old_set_expect_whole(&old);
+	free(p);
+	scratch_remove();
+}
+
+/* The same on a full disk, where one can be had (a 64 KiB tmpfs in a mount namespace
+ * of this test's own: root only): the new trials would fit, the summary does not. */
+Test(e2e, full_disk_keeps_the_old_set)
+{
+	scratch_make("e2e");
+	char dir[128];
+	snprintf(dir, sizeof dir, "%s", scratch);
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("cb-test", dir, "tmpfs", 0, "size=64k,mode=0755") != 0) {
+		scratch_remove();
+		cr_skip_test("cannot mount a tmpfs here: %s", strerror(errno));
+	}
+	struct proc *p = run("-q --no-floors -w sleep -p sleep.ms=0 -r serial -n 1 --repeat 1 "
+			     "--warmup 0 -o @/r.csv");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	free(p);
+	struct old_set old;
+	old_set_keep(&old);
+	static char filler[30000];
+	scratch_file("filler", memset(filler, 'x', sizeof filler - 1));
+	p = run(forty_cells);
+	cr_expect_eq(p->status, 1, "exit %d: %s", p->status, p->err);
+	cr_expect(strstr(p->err, ".csv': No space left on device\n"), "stderr: '%s'", p->err);
+	old_set_expect_whole(&old);
+	free(p);
+	umount(dir);
 	scratch_remove();
 }
 
