@@ -66,7 +66,8 @@ const char *cli_usage(void)
 	       "  -h, --help            this text\n"
 	       "      --version         the version\n"
 	       "\n"
-	       "Exit status: 0 all tasks ok, 1 some task or trial failed, 2 bad input,\n"
+	       "Exit status: 0 all tasks ok, 1 some task or trial failed or the results or\n"
+	       "stdout could not be written, 2 bad input,\n"
 	       "128 + the signal when stopped by one: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP\n"
 	       "(the finished trials are still written).\n";
 }

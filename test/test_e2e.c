@@ -163,7 +163,7 @@ struct info_case {
 
 static const struct info_case info_cases[] = {
 	{"--help", "usage: concbench [options]"},
-	{"-h", "Exit status: 0 all tasks ok, 1 some task or trial failed, 2 bad input"},
+	{"-h", "Exit status: 0 all tasks ok, 1 some task or trial failed or the results or"},
 	{"--version", "concbench 0."},
 	{"--list", "workloads (-w; parameters as -p workload.key=value):"},
 	{"--list", "runners (-r; parameters as -p runner.key=value):"},
