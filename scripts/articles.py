@@ -15,6 +15,7 @@ import re
 import sys
 from collections import namedtuple
 
+import cbcsv
 import cbresults as cr
 import claims as cl
 from cbresults import ResultsError, fmt_s, num
@@ -131,8 +132,12 @@ def read_reference(folder):
         raise ResultsError(f'{folder}: {e.strerror}') from None
     for name in names:
         path = os.path.join(folder, name)
-        for row in cr.read_table(path, REF_COLUMNS)[1]:
-            num(row, 'seconds')
+        rows = cr.read_table(path, REF_COLUMNS, {'seconds': cbcsv.number()}, cbcsv.text,
+                             need_rows=False)[1]
+        for row in rows:
+            if not re.fullmatch(r'[a-z][a-z-]*(:[0-9]+)?', row['model']):
+                raise ResultsError(f"{path}:{row.line}: column 'model': '{row['model']}' is "
+                                   f"not a runner or runner:W")
             refs.setdefault(row['preset'], []).append(row)
     return refs
 
@@ -332,6 +337,7 @@ def need_metrics(run, claims):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        cr.check_out(args.out)
         titles = cr.read_presets()
         claims = cl.load_claims(args.claims, titles, cr.RUNNERS)
         only = None
@@ -355,11 +361,9 @@ def main(argv=None):
         pages = {a: article_md(run, a, ps, refs, titles, results)
                  for a, ps in by_article.items()}
         missing = sorted(p for p in results if p not in presets)
-    except ResultsError as e:
-        print(f'articles: {e}', file=sys.stderr)
-        return 2
-    for a, text in pages.items():
-        cr.write_atomic(os.path.join(args.out, f'{a}.md'), text)
+        cr.write_outputs({os.path.join(args.out, f'{a}.md'): text for a, text in pages.items()})
+    except (ResultsError, cr.WriteError) as e:
+        return cr.refuse('articles', e)
     return report(args, results, sorted(pages), missing)
 
 

@@ -1,10 +1,14 @@
 """Reading what `concbench -o FILE` writes (trials, FILE.summary.csv, FILE.meta.csv; the
-columns are documented in results/README.md), shared by scripts/articles, plot and table."""
+columns are documented in results/README.md), shared by scripts/articles, plot, table,
+crosscheck and throughput. Every file is checked whole before a script uses it (cbcsv):
+its encoding, its columns, each row's fields and each field's type."""
 
-import csv
 import os
 import re
-import tempfile
+import sys
+
+import cbcsv
+from cbcsv import integer, number
 
 SCRIPTS = os.path.dirname(os.path.realpath(__file__))
 TREE = os.path.dirname(SCRIPTS)
@@ -19,15 +23,35 @@ SUMMARY_COLUMNS = ('workload', 'params', 'runner', 'runner_params', 'tasks', 'wo
                    'flags')
 META_KEYS = ('date', 'version', 'cpu', 'cores', 'kernel')
 
+# The columns of words; every other column of the trials and the summary is a number
+# (the workloads' metrics too), finite or empty: a value that does not exist is empty.
+TEXT_COLUMNS = ('workload', 'params', 'runner', 'runner_params', 'preset', 'outcome',
+                'outcomes', 'flags', 'baseline', 'note')
+WORDS = {c: cbcsv.text for c in TEXT_COLUMNS}
+TRIAL_TYPES = dict(WORDS, tasks=integer(1), workers=integer(0), trial=integer(0),
+                   warmup=integer(0, 1))
+SUMMARY_TYPES = dict(WORDS, tasks=integer(1), workers=integer(0), trials=integer(0),
+                     trials_ok=integer(0))
+# The meta keys that are numbers (a key starting with one of these), and cores.
+META_NUMBERS = ('floor_', 'base_rss_kib', 'parallel_cores', 'countdown_', 'core_ghz_est',
+                'memory_mib', 'page_bytes')
+
 # The order runners are shown in: the baseline first, then the models by weight.
 RUNNER_ORDER = ('serial', 'threads', 'procs', 'evloop', 'green')
 # Every runner concbench has (runners/registry.c; a test checks the two agree).
 RUNNERS = RUNNER_ORDER + ('py-serial', 'py-threads', 'py-procs', 'py-asyncio', 'py-gevent',
                           'go', 'node')
 
+# Input these scripts cannot read (exit status 2, nothing written), and an output that
+# could not be written at run time (exit status 1, nothing replaced).
+ResultsError = cbcsv.BadInput
+WriteError = cbcsv.WriteFailed
 
-class ResultsError(Exception):
-    """Input these scripts cannot read: one sentence for the user, exit status 2."""
+
+def refuse(prog, e):
+    """Prints e as prog's one line on stderr; returns the exit status it calls for."""
+    print(f'{prog}: {e}', file=sys.stderr)
+    return 1 if isinstance(e, WriteError) else 2
 
 
 def run_paths(path):
@@ -40,33 +64,50 @@ def run_paths(path):
     return base + '.csv', base + '.summary.csv', base + '.meta.csv'
 
 
-def _open(path):
-    try:
-        return open(path, newline='', encoding='utf-8')
-    except OSError as e:
-        raise ResultsError(f'{path}: {e.strerror}') from None
+def read_table(path, need, types=None, default=number(), need_rows=True):
+    """(header, rows) of a CSV, each row a dict, checked whole (cbcsv.read): columns not in
+    types are numbers unless default says otherwise."""
+    return cbcsv.read(path, need, types or {}, default, need_rows)
 
 
-def read_table(path, need):
-    """Rows of a CSV as dicts; ResultsError names the columns it lacks."""
-    with _open(path) as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        missing = [c for c in need if c not in header]
-        if missing:
-            raise ResultsError(f'{path}: no column {", ".join(missing)} (not a concbench '
-                               f'{os.path.basename(path)}, or one from another version; '
-                               f'these scripts read concbench {tree_version() or "0.1"})')
-        return header, list(reader)
+def ok_trial_timed(row):
+    """An ok trial has its wall time (the judges divide by it)."""
+    if row['outcome'] == 'ok' and not float(row['wall_s'] or 0) > 0:
+        return 'wall_s', f"'{row['wall_s']}', but an ok trial has a wall time above 0"
+    return None
+
+
+def other_version(path):
+    return (f'not a concbench {os.path.basename(path)}, or one from another version; these '
+            f'scripts read concbench {tree_version() or "0.1"}')
+
+
+def read_trials(path):
+    return cbcsv.read(path, TRIAL_COLUMNS, TRIAL_TYPES, number(), row_check=ok_trial_timed,
+                      hint=other_version(path))
+
+
+def read_summary(path):
+    return cbcsv.read(path, SUMMARY_COLUMNS, SUMMARY_TYPES, number(), hint=other_version(path))
+
+
+def meta_types(key):
+    if key == 'cores':
+        return integer(1)
+    return number() if key.startswith(META_NUMBERS) else cbcsv.text
 
 
 def read_meta(path):
-    with _open(path) as f:
-        rows = list(csv.reader(f))
-    if not rows or rows[0] != ['key', 'value']:
-        raise ResultsError(f'{path}: not a concbench meta file (its first line must be '
-                           f'"key,value")')
-    meta = {r[0]: r[1] for r in rows[1:] if len(r) >= 2}
+    """{key: value} of a meta file: key,value rows, cores a whole number, the floors and
+    capacities numbers, every key of META_KEYS there."""
+    _, rows = cbcsv.read(path, ('key', 'value'), {}, cbcsv.text,
+                         hint='not a concbench meta file: its first line must be "key,value"')
+    meta = {}
+    for r in rows:
+        why = meta_types(r['key'])(r['value'])
+        if why:
+            raise ResultsError(f"{path}:{r.line}: key '{r['key']}': {why}")
+        meta[r['key']] = r['value']
     missing = [k for k in META_KEYS if k not in meta]
     if missing:
         raise ResultsError(f'{path}: no {", ".join(missing)} (written by another version?)')
@@ -97,8 +138,8 @@ def load_run(path, need_trials=True):
     tpath, spath, mpath = run_paths(path)
     meta = read_meta(mpath)
     check_version(meta, mpath)
-    sheader, summary = read_table(spath, SUMMARY_COLUMNS)
-    trials = read_table(tpath, TRIAL_COLUMNS)[1] if need_trials else None
+    sheader, summary = read_summary(spath)
+    trials = read_trials(tpath)[1] if need_trials else None
     return trials, summary, meta, sheader
 
 
@@ -108,14 +149,14 @@ def metric_columns(header):
 
 
 def num(row, key):
-    """A number from a row; None for an empty field or a missing column."""
+    """A number from a checked row; None for an empty field or a missing column."""
     v = row.get(key)
     if v is None or v == '':
         return None
-    try:
-        return float(v)
-    except ValueError:
-        raise ResultsError(f'column {key}: "{v}" is not a number') from None
+    why = number()(v)
+    if why:  # a column the checks let through as words
+        raise ResultsError(f"column '{key}': {why}")
+    return float(v)
 
 
 def effective_workers(row):
@@ -144,19 +185,29 @@ def fmt_s(s):
     return f'{s * 1e6:.3g} us'
 
 
-def write_atomic(path, text):
-    """Writes the whole file or nothing: a temporary file beside it, then a rename."""
-    d = os.path.dirname(path) or '.'
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix='.' + os.path.basename(path) + '.')
+def check_out(folder):
+    """--out: a folder there and writable, or one that can be made (before any work)."""
+    cbcsv.check_folder(folder, '--out')
+
+
+def write_outputs(files):
+    """{path: text or bytes} written whole, or none of them (cbcsv.write_whole)."""
+    cbcsv.write_whole({p: d.encode('utf-8') if isinstance(d, str) else d
+                       for p, d in files.items()})
+
+
+def write_stdout(text):
+    """text on stdout; WriteError when it cannot be written. A reader that stops early
+    (a pager, head) is no error. Either way stdout then goes to /dev/null, so the flush at
+    exit fails no more."""
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as e:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise WriteError(f'stdout: {e.strerror}') from None
 
 
 def read_presets(folder=None):
@@ -169,12 +220,19 @@ def read_presets(folder=None):
     except OSError:
         return titles
     for fname in files:
-        with open(os.path.join(folder, fname), encoding='utf-8') as f:
-            for line in f:
-                line = line.strip()
-                m = re.fullmatch(r'\[([^\]]+)\]', line)
-                if m:
-                    name = m.group(1)
-                elif name and line.startswith('title') and '=' in line:
-                    titles[name] = line.split('=', 1)[1].strip()
+        path = os.path.join(folder, fname)
+        try:
+            with open(path, encoding='utf-8') as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            raise ResultsError(f'{path}: {e.strerror}') from None
+        except UnicodeDecodeError as e:
+            raise ResultsError(f'{path}: not UTF-8 ({e.reason})') from None
+        for line in lines:
+            line = line.strip()
+            m = re.fullmatch(r'\[([^\]]+)\]', line)
+            if m:
+                name = m.group(1)
+            elif name and line.startswith('title') and '=' in line:
+                titles[name] = line.split('=', 1)[1].strip()
     return titles

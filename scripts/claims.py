@@ -12,11 +12,11 @@ Every verdict is PASS, FAIL or SKIP, with the figures that decided it:
   - FAIL when what a claim judges did not run: its preset, its runner, its trials.
 """
 
-import csv
 import os
 from collections import namedtuple
 from math import comb
 
+import cbcsv
 import cbresults as cr
 from cbresults import ResultsError, fmt_s, num
 
@@ -83,30 +83,20 @@ def straddles(status):
 
 # --- the claim file -----------------------------------------------------------------
 
-def _number(c, key, line, path):
-    v = c[key].strip()
-    if not v:
-        return None
-    try:
-        return float(v)
-    except ValueError:
-        raise ResultsError(f'{path}:{line}: {key} "{v}" is not a number') from None
+CLAIM_TYPES = {'bound': cbcsv.number(), 'workers': cbcsv.integer(0, empty=True),
+               'tasks': cbcsv.integer(1, empty=True), 'min_serial_s': cbcsv.number()}
 
 
 def load_claims(path, presets, runners, metrics=None):
     """The claims of path, each checked: its kind, presets, runners and numbers must
     exist (presets: the names of bench/presets; runners: concbench's)."""
-    try:
-        with open(path, newline='', encoding='utf-8') as f:
-            lines = [(i + 1, l) for i, l in enumerate(f) if l.strip() and not l.startswith('#')]
-    except OSError as e:
-        raise ResultsError(f'{path}: {e.strerror}') from None
-    reader = csv.DictReader(l for _, l in lines)
-    if tuple(reader.fieldnames or ()) != CLAIM_COLUMNS:
+    header, rows = cbcsv.read(path, CLAIM_COLUMNS, CLAIM_TYPES, cbcsv.text, need_rows=False,
+                              comments=True)
+    if tuple(header) != CLAIM_COLUMNS:
         raise ResultsError(f'{path}: its header must be {",".join(CLAIM_COLUMNS)}')
     out = []
-    for (line, _), c in zip(lines[1:], reader):
-        where = f'{path}:{line}'
+    for c in rows:
+        line, where = c.line, f'{path}:{c.line}'
         if c['kind'] not in JUDGES:
             raise ResultsError(f'{where}: unknown kind "{c["kind"]}" (allowed: '
                                f'{", ".join(JUDGES)})')
@@ -121,11 +111,11 @@ def load_claims(path, presets, runners, metrics=None):
                                    f'{", ".join(runners)})')
         if not c['presets'].split() or not c['runners'].split():
             raise ResultsError(f'{where}: a claim needs a preset and a runner')
-        bound = _number(c, 'bound', line, path)
+        bound = num(c, 'bound')
         if bound is None and c['kind'] != 'deadlocked':
             raise ResultsError(f'{where}: a {c["kind"]} claim needs a bound')
-        workers = _number(c, 'workers', line, path)
-        tasks = _number(c, 'tasks', line, path)
+        workers = int(c['workers']) if c['workers'] else None
+        tasks = int(c['tasks']) if c['tasks'] else None
         if c['kind'] == 'below' and not c['than']:
             raise ResultsError(f'{where}: a below claim needs `than`, the runner to compare with')
         for m in c['metrics'].split():
@@ -133,9 +123,8 @@ def load_claims(path, presets, runners, metrics=None):
                 raise ResultsError(f'{where}: unknown metric "{m}" (allowed: '
                                    f'{", ".join(metrics)})')
         out.append(Claim(tuple(c['presets'].split()), tuple(c['runners'].split()), c['kind'],
-                         bound, None if workers is None else int(workers), c['than'] or None,
-                         tuple(c['metrics'].split()), _number(c, 'min_serial_s', line, path),
-                         c['text'], c['why'], line, None if tasks is None else int(tasks)))
+                         bound, workers, c['than'] or None, tuple(c['metrics'].split()),
+                         num(c, 'min_serial_s'), c['text'], c['why'], line, tasks))
     return out
 
 

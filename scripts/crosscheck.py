@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 
-from cbresults import TREE, read_table
+from cbresults import TREE, ResultsError, read_summary
 
 CELLS = (
     ('sleep 100 ms x 10, threads', ['-w', 'sleep', '-p', 'sleep.ms=100', '-r', 'threads', '-n', '10']),
@@ -53,8 +53,10 @@ def harness_walls(concbench, args, runs, tmp):
     for _ in range(runs):
         subprocess.run([concbench, *args, '--repeat', '1', '--warmup', '0', '--no-floors',
                         '-q', '-o', out], check=True, stdout=subprocess.DEVNULL)
-        _, rows = read_table(os.path.join(tmp, 'run.summary.csv'), ('median_s',))
-        walls.append(float(rows[0]['median_s']))
+        row = read_summary(os.path.join(tmp, 'run.summary.csv'))[1][0]
+        if not row['median_s']:
+            raise ResultsError(f"{' '.join(args)}: no ok trial (outcomes {row['outcomes']})")
+        walls.append(float(row['median_s']))
     return walls
 
 
@@ -74,6 +76,15 @@ def main():
     if not os.access(a.concbench, os.X_OK):
         print(f'crosscheck: no concbench at {a.concbench} (build it first)', file=sys.stderr)
         return 2
+    try:
+        return crosscheck(a)
+    except (ResultsError, OSError, subprocess.SubprocessError) as e:
+        # What the concbench it ran wrote, or a run that failed: a failure at run time.
+        print(f'crosscheck: {e}', file=sys.stderr)
+        return 1
+
+
+def crosscheck(a):
     have = known_workloads(a.concbench)
     bad = 0
     print(f'{"cell":32} {"harness":>10} {"hyperfine":>10} {"start-up":>10} {"diff":>8}')

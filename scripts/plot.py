@@ -4,6 +4,7 @@ speed-up over serial; per sweep over N the wall and overhead per task on log-log
 with the ideal and the bare floor drawn, and peak RSS per task."""
 
 import argparse
+import io
 import os
 import re
 import sys
@@ -53,19 +54,15 @@ def footnote(fig, meta):
              fontsize=7, color='#666666')
 
 
-def save(fig, out, name):
-    paths = []
+def rendered(plt, fig, out, name):
+    """{path: bytes} of the figure in every format, rendered in memory; the figure closed."""
+    images = {}
     for fmt in FORMATS:
-        path = os.path.join(out, f'{name}.{fmt}')
-        tmp = os.path.join(out, f'.{name}.tmp.{fmt}')
-        try:
-            fig.savefig(tmp, format=fmt, dpi=110)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        paths.append(path)
-    return paths
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110)
+        images[os.path.join(out, f'{name}.{fmt}')] = buf.getvalue()
+    plt.close(fig)
+    return images
 
 
 def bars(plt, name, rows, meta, out):
@@ -105,9 +102,7 @@ def bars(plt, name, rows, meta, out):
     fig.suptitle(f"{name}: {first['workload']} {first['params']}", fontsize=11)
     footnote(fig, meta)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    paths = save(fig, out, name)
-    plt.close(fig)
-    return paths
+    return rendered(plt, fig, out, name)
 
 
 def series(rows):
@@ -140,40 +135,56 @@ def line(runner):
 def sweep(plt, name, rows, meta, out):
     ser = series(rows)
     if not ser:
-        return []
+        return {}
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+    drawn = [0, 0, 0]
+
+    def draw(i, xy, *style, scale=1, **kw):
+        x, y = xy
+        axes[i].plot(x, [v / scale for v in y], *style, **kw)
+        drawn[i] += len(x)
+
     for (runner, w), rs in ser.items():
         c, ls = color(runner), line(runner)
         lab = f"{runner} W={'all' if w == '0' else w}"
-        axes[0].plot(*positive(rs, 'median_s'), ls, color=c, label=lab)
-        axes[0].plot(*positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
-        axes[1].plot(*positive(rs, 'overhead_per_task_s'), ls, color=c, label=lab)
-        axes[1].plot(*positive(rs, 'floor_s', per_task=True), ':', color=c)
-        x, y = positive(rs, 'rss_per_task_b')
-        axes[2].plot(x, [v / 1024 for v in y], ls, color=c, label=lab)
+        draw(0, positive(rs, 'median_s'), ls, color=c, label=lab)
+        draw(0, positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
+        draw(1, positive(rs, 'overhead_per_task_s'), ls, color=c, label=lab)
+        draw(1, positive(rs, 'floor_s', per_task=True), ':', color=c)
+        draw(2, positive(rs, 'rss_per_task_b'), ls, scale=1024, color=c, label=lab)
     titles = ('median wall vs N (dashed: ideal)',
               'overhead above ideal per task vs N\n(dotted: the bare floor per task)',
               'peak RSS per task vs N')
     ylabels = ('wall time (s)', 'overhead per task (s)', 'RSS per task (KiB)')
-    for ax, t, yl in zip(axes, titles, ylabels):
-        ax.set_xscale('log')
+    for ax, t, yl, n in zip(axes, titles, ylabels, drawn):
         ax.set_title(t, fontsize=10)
         ax.set_xlabel('tasks N')
         ax.set_ylabel(yl)
-    for ax in axes:
-        ax.set_yscale('log')
+        if n:  # log axes need a value above 0 (RSS is empty in a run without floors)
+            ax.set_xscale('log')
+            ax.set_yscale('log')
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.text(0.5, 0.5, 'no value above 0 in this run', ha='center',
+                    transform=ax.transAxes, color='#666666')
     axes[0].legend(fontsize=7, ncol=2)
     first = rows[0]
     fig.suptitle(f"{name}: {first['workload']} {first['params']}, sweep over N", fontsize=11)
     footnote(fig, meta)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    paths = save(fig, out, f'{name}-sweep')
-    plt.close(fig)
-    return paths
+    return rendered(plt, fig, out, f'{name}-sweep')
 
 
 def main(argv=None):
+    """Every image of the run is rendered before any is written, then all are written
+    whole or none: a bad run or a failed write replaces no image."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        cr.check_out(args.out)
+        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
+    except ResultsError as e:
+        return cr.refuse('plot', e)
     try:
         import matplotlib
         matplotlib.use('Agg')
@@ -183,16 +194,14 @@ def main(argv=None):
               '`apt-get install python3-matplotlib` (nothing written)')
         return 0
     try:
-        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
-    except ResultsError as e:
-        print(f'plot: {e}', file=sys.stderr)
-        return 2
-    os.makedirs(args.out, exist_ok=True)
-    written = []
-    for name, rows in groups(summary).items():
-        written += bars(plt, name, rows, meta, args.out)
-        written += sweep(plt, name, rows, meta, args.out)
-    print(f'plot: wrote {len(written)} files in {args.out}')
+        images = {}
+        for name, rows in groups(summary).items():
+            images.update(bars(plt, name, rows, meta, args.out))
+            images.update(sweep(plt, name, rows, meta, args.out))
+        cr.write_outputs(images)
+    except cr.WriteError as e:
+        return cr.refuse('plot', e)
+    print(f'plot: wrote {len(images)} files in {args.out}')
     return 0
 
 

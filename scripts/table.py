@@ -29,24 +29,25 @@ def row_text(r):
     return '| ' + ' | '.join(c.replace('|', '/') for c in cells) + ' |'
 
 
+HEAD = ('preset', 'workload', 'params', 'runner', 'N', 'W', 'median', 'cv', 'speed-up',
+        'over', 'cores', 'ideal', 'overhead/task', '× floor', 'RSS/task', 'outcomes', 'flags')
+
+
+def table_text(summary, meta):
+    lines = ['| ' + ' | '.join(HEAD) + ' |', '|' + '---|' * len(HEAD)]
+    lines += [row_text(r) for r in summary]
+    lines += ['', f'{cr.machine_line(meta)}; concbench {meta["version"]}']
+    return '\n'.join(lines) + '\n'
+
+
 def main(argv=None):
+    """The whole table is made from the checked run before a line of it is printed."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
-    except ResultsError as e:
-        print(f'table: {e}', file=sys.stderr)
-        return 2
-    head = ('preset', 'workload', 'params', 'runner', 'N', 'W', 'median', 'cv', 'speed-up',
-            'over', 'cores', 'ideal', 'overhead/task', '× floor', 'RSS/task', 'outcomes',
-            'flags')
-    print('| ' + ' | '.join(head) + ' |')
-    print('|' + '---|' * len(head))
-    try:
-        for r in summary:
-            print(row_text(r))
-        print(f'\n{cr.machine_line(meta)}; concbench {meta["version"]}')
-    except BrokenPipeError:  # a pager or head stopped reading: not an error
-        sys.stdout = open(os.devnull, 'w')
+        cr.write_stdout(table_text(summary, meta))
+    except (ResultsError, cr.WriteError) as e:
+        return cr.refuse('table', e)
     return 0
 
 
