@@ -25,6 +25,8 @@
 #define CORO_CHUNK (256 * 1024)
 #define CORO_HUGE_CHUNK (2 * 1024 * 1024)
 #define CORO_SMALL_CHUNKS 4
+/* The most a saved stack may weigh to be swapped through the host's stack. */
+#define CORO_BOUNCE (64 * 1024)
 
 /* The arena's chunks, freed together with the host. */
 struct coro_chunk {
@@ -205,8 +207,8 @@ int coro_open(struct coro_host *h, struct coro *c, struct cb_err *err)
 	bool guarded;
 	if (!(c->mem = stackpool_get(h->pool, &guarded))) {
 		c->state = CORO_CLOSED;
-		return cb_fail(err, CB_ELIMIT, "no memory for another %zu KiB stack (%ld made)",
-			       stackpool_size(h->pool) / 1024, stackpool_stats(h->pool)->live);
+		return cb_fail_errno(err, CB_ELIMIT, "no memory for another %zu KiB stack",
+				     stackpool_size(h->pool) / 1024);
 	}
 	c->tag = guarded;
 #ifdef CORO_ASAN
@@ -251,16 +253,38 @@ static bool coro_save(struct coro_host *h, struct coro *c)
 	return true;
 }
 
+/* No memory for a buffer to save the owner in: it takes c's instead, once c's frames
+ * are on the shared stack, through a bounce on the host's stack. Else, once memory ran
+ * out, the next coroutine to switch in would fail though it had started, when its own
+ * buffer holds the owner too: coroutines waiting at one place save alike. */
+__attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struct coro *c)
+{
+	struct coro *o = h->owner;
+	size_t len = (size_t)(h->top - (char *)o->ctx);
+	if (!c->mem || len > coro_class_size(c->tag) || len > CORO_BOUNCE)
+		return false;
+	char bounce[len];
+	memcpy(bounce, o->ctx, len);
+	memcpy(h->top - c->len, c->mem, c->len);
+	memcpy(c->mem, bounce, len);
+	o->mem = c->mem;
+	o->len = (uint32_t)len;
+	o->tag = c->tag;
+	c->mem = NULL;
+	h->stats.saves++;
+	return true;
+}
+
 /* Puts c's frames on the shared stack, saving whoever was there. */
 static bool coro_take_stack(struct coro_host *h, struct coro *c)
 {
-	if (h->owner && !coro_save(h, h->owner))
-		return false;
-	h->owner = c;
 #ifdef CORO_ASAN
 	/* The last owner's redzones are stale now; c's frames set their own. */
 	ASAN_UNPOISON_MEMORY_REGION(h->top - h->conf.stack_size, h->conf.stack_size);
 #endif
+	if (h->owner && !coro_save(h, h->owner) && !coro_swap_saved(h, c))
+		return false;
+	h->owner = c;
 	if (c->mem) {
 		memcpy(h->top - c->len, c->mem, c->len);
 		coro_buf_put(h, c->mem, c->tag);
