@@ -44,7 +44,7 @@ struct coro_host {
 	fcontext_t main_ctx;   /* where the running coroutine yields to */
 	struct coro *current;  /* the running coroutine; NULL on the host */
 	/* CORO_COPY */
-	char *map;             /* the shared stack with its guard page under it */
+	char *map;             /* the shared stack with its guard under it */
 	size_t map_len;
 	char *top;             /* the shared stack's highest address */
 	struct coro *owner;    /* whose frames are on the shared stack right now */
@@ -132,17 +132,18 @@ static int coro_shared_stack(struct coro_host *h, struct cb_err *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t size = (h->conf.stack_size + page - 1) / page * page;
-	h->map_len = size + page;
+	size_t guard = (STACKPOOL_GUARD + page - 1) / page * page;
+	h->map_len = size + guard;
 	h->map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (h->map == MAP_FAILED) {
 		h->map = NULL;
 		return cb_fail_errno(err, CB_ESYS, "mmap of a %zu KiB shared stack", size / 1024);
 	}
-	if (mprotect(h->map, page, PROT_NONE) != 0) {
+	if (mprotect(h->map, guard, PROT_NONE) != 0) {
 		munmap(h->map, h->map_len);
 		h->map = NULL;
-		return cb_fail_errno(err, CB_ESYS, "mprotect of the shared stack's guard page");
+		return cb_fail_errno(err, CB_ESYS, "mprotect of the shared stack's guard");
 	}
 	h->top = h->map + h->map_len;
 	return CB_OK;
@@ -326,7 +327,7 @@ static void coro_entry(transfer_t t)
 static void coro_overflowed(const struct coro_host *h, const struct coro *c)
 {
 	fprintf(stderr, "green: a coroutine overflowed its %zu KiB stack at %p "
-		"(no guard page left under the map count); raise green.stack_kib\n",
+		"(no guard left under the map count); raise green.stack_kib\n",
 		stackpool_size(h->pool) / 1024, c->mem);
 	abort();
 }

@@ -500,7 +500,7 @@ out:
 static const struct param_spec green_params[] = {
 	{"stack", PARAM_CHOICE, "copy", 0, 0, "copy|separate",
 	 "where a coroutine's frames live: one shared stack, the used bytes copied out "
-	 "while it waits (copy), or a pooled stack each with a guard page (separate)", false},
+	 "while it waits (copy), or a pooled stack each with a guard under it (separate)", false},
 	{"stack_kib", PARAM_INT, "0", 0, 1 << 20, NULL,
 	 "stack size in KiB, the shared one (copy) or each (separate); at least 32; 0: 64",
 	 false},
