@@ -25,6 +25,8 @@
 #define CORO_CHUNK (256 * 1024)
 #define CORO_HUGE_CHUNK (2 * 1024 * 1024)
 #define CORO_SMALL_CHUNKS 4
+/* The most a saved stack may weigh to be swapped through the host's stack. */
+#define CORO_BOUNCE (64 * 1024)
 
 /* The arena's chunks, freed together with the host. */
 struct coro_chunk {
@@ -42,7 +44,7 @@ struct coro_host {
 	fcontext_t main_ctx;   /* where the running coroutine yields to */
 	struct coro *current;  /* the running coroutine; NULL on the host */
 	/* CORO_COPY */
-	char *map;             /* the shared stack with its guard page under it */
+	char *map;             /* the shared stack with its guard under it */
 	size_t map_len;
 	char *top;             /* the shared stack's highest address */
 	struct coro *owner;    /* whose frames are on the shared stack right now */
@@ -130,17 +132,18 @@ static int coro_shared_stack(struct coro_host *h, struct cb_err *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t size = (h->conf.stack_size + page - 1) / page * page;
-	h->map_len = size + page;
+	size_t guard = (STACKPOOL_GUARD + page - 1) / page * page;
+	h->map_len = size + guard;
 	h->map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (h->map == MAP_FAILED) {
 		h->map = NULL;
 		return cb_fail_errno(err, CB_ESYS, "mmap of a %zu KiB shared stack", size / 1024);
 	}
-	if (mprotect(h->map, page, PROT_NONE) != 0) {
+	if (mprotect(h->map, guard, PROT_NONE) != 0) {
 		munmap(h->map, h->map_len);
 		h->map = NULL;
-		return cb_fail_errno(err, CB_ESYS, "mprotect of the shared stack's guard page");
+		return cb_fail_errno(err, CB_ESYS, "mprotect of the shared stack's guard");
 	}
 	h->top = h->map + h->map_len;
 	return CB_OK;
@@ -205,8 +208,8 @@ int coro_open(struct coro_host *h, struct coro *c, struct cb_err *err)
 	bool guarded;
 	if (!(c->mem = stackpool_get(h->pool, &guarded))) {
 		c->state = CORO_CLOSED;
-		return cb_fail(err, CB_ELIMIT, "no memory for another %zu KiB stack (%ld made)",
-			       stackpool_size(h->pool) / 1024, stackpool_stats(h->pool)->live);
+		return cb_fail_errno(err, CB_ELIMIT, "no memory for another %zu KiB stack",
+				     stackpool_size(h->pool) / 1024);
 	}
 	c->tag = guarded;
 #ifdef CORO_ASAN
@@ -251,16 +254,38 @@ static bool coro_save(struct coro_host *h, struct coro *c)
 	return true;
 }
 
+/* No memory for a buffer to save the owner in: it takes c's instead, once c's frames
+ * are on the shared stack, through a bounce on the host's stack. Else, once memory ran
+ * out, the next coroutine to switch in would fail though it had started, when its own
+ * buffer holds the owner too: coroutines waiting at one place save alike. */
+__attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struct coro *c)
+{
+	struct coro *o = h->owner;
+	size_t len = (size_t)(h->top - (char *)o->ctx);
+	if (!c->mem || len > coro_class_size(c->tag) || len > CORO_BOUNCE)
+		return false;
+	char bounce[len];
+	memcpy(bounce, o->ctx, len);
+	memcpy(h->top - c->len, c->mem, c->len);
+	memcpy(c->mem, bounce, len);
+	o->mem = c->mem;
+	o->len = (uint32_t)len;
+	o->tag = c->tag;
+	c->mem = NULL;
+	h->stats.saves++;
+	return true;
+}
+
 /* Puts c's frames on the shared stack, saving whoever was there. */
 static bool coro_take_stack(struct coro_host *h, struct coro *c)
 {
-	if (h->owner && !coro_save(h, h->owner))
-		return false;
-	h->owner = c;
 #ifdef CORO_ASAN
 	/* The last owner's redzones are stale now; c's frames set their own. */
 	ASAN_UNPOISON_MEMORY_REGION(h->top - h->conf.stack_size, h->conf.stack_size);
 #endif
+	if (h->owner && !coro_save(h, h->owner) && !coro_swap_saved(h, c))
+		return false;
+	h->owner = c;
 	if (c->mem) {
 		memcpy(h->top - c->len, c->mem, c->len);
 		coro_buf_put(h, c->mem, c->tag);
@@ -302,7 +327,7 @@ static void coro_entry(transfer_t t)
 static void coro_overflowed(const struct coro_host *h, const struct coro *c)
 {
 	fprintf(stderr, "green: a coroutine overflowed its %zu KiB stack at %p "
-		"(no guard page left under the map count); raise green.stack_kib\n",
+		"(no guard left under the map count); raise green.stack_kib\n",
 		stackpool_size(h->pool) / 1024, c->mem);
 	abort();
 }

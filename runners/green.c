@@ -16,6 +16,7 @@
 #include "hugemem.h"
 #include "loopsem.h"
 #include "runner.h"
+#include "syslimits.h"
 
 /* The smallest stack every workload's steps fit in, found by trying: power fails at
  * 24 KiB and runs at 32 (GMP allocates temporaries below 32 KiB on the stack). */
@@ -55,8 +56,9 @@ struct green_run {
 	struct green_co *cos;
 	struct green_extra **extras; /* per worker, made on the first fetch or wait */
 	int ncos;
+	int started;          /* coroutines made and run to their first switch */
 	int next;             /* the first task no worker has taken */
-	bool short_of_memory; /* a coroutine could not be made or switched in */
+	struct cb_err *note;  /* why coroutines were refused, beside the results */
 };
 
 static int green_task_of(const struct green_co *g)
@@ -84,19 +86,49 @@ static struct green_extra *green_extra(struct green_run *run, struct green_co *g
 	return *e;
 }
 
-/* Switches into g; a finished coroutine gives its stack back at once. */
-static void green_resume(struct green_run *run, struct green_co *g)
+/* A coroutine could not be started (fresh) or switched back in, for want of memory
+ * (why): the tasks none has taken fail as spawn, and the workers there are take no
+ * more, since fewer workers than W would be another cell. */
+static void green_refuse(struct green_run *run, bool fresh, const char *why)
 {
-	if (!coro_resume(run->host, &g->co)) {
-		run->short_of_memory = true;
-		struct task_result *r = &run->a->res[green_task_of(g)];
-		r->end_s = (float)(clock_now() - run->a->t0);
+	if (!run->note->msg[0]) {
+		char lim[96];
+		syslimits_memory(lim, sizeof lim);
+		if (fresh)
+			cb_fail(run->note, CB_OK, "%d of %d coroutines started: %s (%s)",
+				run->started, run->ncos, why, lim);
+		else
+			cb_fail(run->note, CB_OK, "a coroutine could not switch back in: %s (%s)",
+				why, lim);
+	}
+	float now = (float)(clock_now() - run->a->t0);
+	for (; run->next < run->a->ts->ntasks; run->next++) {
+		struct task_result *r = &run->a->res[run->next];
+		r->start_s = r->end_s = now;
 		r->fail = FAIL_SPAWN;
 		r->done = 1;
-		coro_close(run->host, &g->co);
-	} else if (coro_finished(&g->co)) {
-		coro_close(run->host, &g->co);
 	}
+}
+
+/* Switches into g; a finished coroutine gives its stack back at once. False when
+ * there was no memory to switch: then g's task (if it had begun one) failed. */
+static bool green_resume(struct green_run *run, struct green_co *g)
+{
+	if (!coro_resume(run->host, &g->co)) {
+		bool fresh = green_task_of(g) < 0;
+		if (!fresh) {
+			struct task_result *r = &run->a->res[green_task_of(g)];
+			r->end_s = (float)(clock_now() - run->a->t0);
+			r->fail = FAIL_SPAWN;
+			r->done = 1;
+		}
+		coro_close(run->host, &g->co);
+		green_refuse(run, fresh, "no memory to save a waiting coroutine's stack");
+		return false;
+	}
+	if (coro_finished(&g->co))
+		coro_close(run->host, &g->co);
+	return true;
 }
 
 static void green_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -225,24 +257,27 @@ static void green_body(struct coro *self, void *ud)
 	green_set_task(g, -1);
 }
 
-/* Starts workers until every task is taken; a worker that cannot be made leaves
- * its tasks to the others (a note says so). */
-static void green_start(struct green_run *run, struct cb_err *err)
+/* Starts workers until every task is taken; when one cannot be made, the tasks
+ * not yet taken fail (green_refuse). */
+static void green_start(struct green_run *run)
 {
 	for (int i = 0; i < run->ncos && run->next < run->a->ts->ntasks; i++) {
 		struct green_co *g = &run->cos[i];
+		struct cb_err why = {0};
 		ev_timer_init(&g->timer, green_timer_cb, 0, 0);
 		green_set_task(g, -1);
-		if (coro_open(run->host, &g->co, err) != CB_OK) {
-			run->short_of_memory = true;
+		if (coro_open(run->host, &g->co, &why) != CB_OK) {
+			green_refuse(run, true, why.msg);
 			return;
 		}
-		green_resume(run, g);
+		if (!green_resume(run, g))
+			return;
+		run->started++;
 	}
 }
 
-/* The loop ran dry: whoever still waits on a semaphore waits for ever, and the
- * tasks no worker could take never started. */
+/* The loop ran dry: whoever still waits on a semaphore waits for ever, and so would
+ * the tasks no worker took. */
 static void green_fail_rest(struct green_run *run)
 {
 	float now = (float)(clock_now() - run->a->t0);
@@ -258,7 +293,7 @@ static void green_fail_rest(struct green_run *run)
 	for (; run->next < run->a->ts->ntasks; run->next++) {
 		struct task_result *r = &run->a->res[run->next];
 		r->start_s = r->end_s = now;
-		r->fail = run->short_of_memory ? FAIL_SPAWN : FAIL_BLOCKED;
+		r->fail = FAIL_BLOCKED;
 		r->done = 1;
 	}
 }
@@ -333,10 +368,10 @@ static int green_open(struct green_run *run, const struct run_args *a, struct cb
 
 static int green_run(struct run_args *a, struct cb_err *err)
 {
-	struct green_run run = {0};
+	struct green_run run = {.note = err};
 	int rc = green_open(&run, a, err);
 	if (rc == CB_OK) {
-		green_start(&run, err);
+		green_start(&run);
 		ev_run(run.loop, 0);
 		green_fail_rest(&run);
 	}
@@ -436,9 +471,16 @@ static int green_floor(const struct params *p, const struct floor_work *fw, int 
 	ev_timer_init(&b.timer, green_bare_cb, 0, 0);
 	if ((rc = coro_host_new(&b.host, &conf, err)) == CB_OK) {
 		int opened = 0;
+		struct cb_err why = {0};
 		for (; opened < nw && rc == CB_OK; opened++)
-			if ((rc = coro_open(b.host, &cos[opened], err)) == CB_OK)
+			if ((rc = coro_open(b.host, &cos[opened], &why)) == CB_OK)
 				green_bare_resume(&b, &cos[opened]);
+		if (rc != CB_OK) {
+			char lim[96];
+			syslimits_memory(lim, sizeof lim);
+			cb_fail(err, rc, "%d of %d coroutines started: %s (%s)", opened - 1, nw,
+				why.msg, lim);
+		}
 		ev_run(b.loop, 0);
 		ev_timer_stop(b.loop, &b.timer);
 		for (int i = 0; i < opened; i++)
@@ -458,7 +500,7 @@ out:
 static const struct param_spec green_params[] = {
 	{"stack", PARAM_CHOICE, "copy", 0, 0, "copy|separate",
 	 "where a coroutine's frames live: one shared stack, the used bytes copied out "
-	 "while it waits (copy), or a pooled stack each with a guard page (separate)", false},
+	 "while it waits (copy), or a pooled stack each with a guard under it (separate)", false},
 	{"stack_kib", PARAM_INT, "0", 0, 1 << 20, NULL,
 	 "stack size in KiB, the shared one (copy) or each (separate); at least 32; 0: 64",
 	 false},

@@ -70,6 +70,7 @@ static ssize_t procs_drain(int fd, struct task_result *res, int n)
 static int procs_run(struct run_args *a, struct cb_err *err)
 {
 	int n = a->ts->ntasks, nw = runner_workers(n, a->workers), forked = 0, died = 0;
+	int untaken = n; /* the first task no worker may take */
 	int fds[2] = {-1, -1}, rc;
 	pid_t *pids = calloc((size_t)(nw > 0 ? nw : 1), sizeof *pids);
 	atomic_int *next = mmap(NULL, sizeof *next, PROT_READ | PROT_WRITE,
@@ -93,6 +94,8 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 		pid_t pid = fork();
 		if (pid < 0) {
 			syslimits_refused(err, CB_OK, errno, "fork", forked + 1, nw);
+			/* The workers made take no more: fewer workers would be another cell. */
+			untaken = nw == n ? forked : atomic_exchange(next, n);
 			break;
 		}
 		if (pid == 0) {
@@ -116,12 +119,10 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 			died++;
 	}
 	/* Unreported tasks: never given a worker (fork refused), or lost with one. */
-	for (int i = 0; i < n; i++) {
-		bool unforked = forked == 0 || (nw == n && i >= forked);
+	for (int i = 0; i < n; i++)
 		if (!a->res[i].done)
 			a->res[i] = (struct task_result){.done = 1,
-							 .fail = unforked ? FAIL_SPAWN : FAIL_DIED};
-	}
+							 .fail = i >= untaken ? FAIL_SPAWN : FAIL_DIED};
 	if (died && err->msg[0] == '\0')
 		cb_fail(err, CB_OK, "procs: %d of %d workers died", died, forked);
 out:

@@ -1,6 +1,6 @@
-/* Coroutine stacks carved out of slabs: each slot is one guard page and the stack
+/* Coroutine stacks carved out of slabs: each slot is a guard region and the stack
  * above it (stacks grow down, so an overflow runs into its own slot's guard). A slot
- * with no guard keeps the page as slack, then the canary catches what got past. */
+ * with no guard keeps the region as slack, then the canary catches what got past. */
 #include "stackpool.h"
 
 #include <limits.h>
@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Linux 6.13's guard regions: a guard page marked in the page table, with no mapping
- * of its own, so the map count does not limit them. Older kernels refuse it. */
+/* Linux 6.13's guard regions: guard pages marked in the page table, with no mapping
+ * of their own, so the map count does not limit them. Older kernels refuse it. */
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
@@ -32,8 +32,8 @@ struct stackpool_node {
 };
 
 struct stackpool {
-	size_t size, page, slot; /* stack bytes, page bytes, guard + stack */
-	long guards_left;        /* guard pages still allowed (max_guards, the map count) */
+	size_t size, guard, slot; /* stack bytes, guard bytes, guard + stack */
+	long guards_left;         /* guards still allowed (max_guards, the map count) */
 	bool madv_guard;         /* MADV_GUARD_INSTALL works: the map count does not matter */
 	char *cur, *end;         /* the unused rest of the newest slab */
 	size_t next_slots;       /* slots in the next slab */
@@ -68,7 +68,7 @@ static long stackpool_maps_in_use(void)
 	return n;
 }
 
-/* Each guard page splits a mapping in two, so costs two maps. An eighth of the
+/* Each mprotect'ed guard splits a mapping in two, so costs two maps. An eighth of the
  * limit stays free for everything else the run maps (malloc, libev, curl, slabs). */
 static long stackpool_guard_budget(void)
 {
@@ -82,9 +82,10 @@ int stackpool_new(struct stackpool **sp, size_t size, long max_guards, struct cb
 	struct stackpool *p = calloc(1, sizeof *p);
 	if (!p)
 		return cb_fail(err, CB_ELIMIT, "no memory for a stack pool");
-	p->page = (size_t)sysconf(_SC_PAGESIZE);
-	p->size = (size + p->page - 1) / p->page * p->page;
-	p->slot = p->size + p->page;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	p->size = (size + page - 1) / page * page;
+	p->guard = (STACKPOOL_GUARD + page - 1) / page * page;
+	p->slot = p->size + p->guard;
 	p->next_slots = STACKPOOL_SLAB_MIN;
 	p->madv_guard = true; /* until the kernel refuses it */
 	p->guards_left = max_guards >= 0 ? max_guards : LONG_MAX;
@@ -116,12 +117,12 @@ static bool stackpool_add_slab(struct stackpool *p)
 	return true;
 }
 
-/* Puts a guard page at slot: a guard region where the kernel has them, else an
- * mprotect'ed page, which splits a mapping and so counts against the map count. */
+/* Puts a guard at slot: a guard region where the kernel has them, else mprotect'ed
+ * pages, which split a mapping and so count against the map count. */
 static bool stackpool_guard(struct stackpool *p, char *slot)
 {
 	if (p->madv_guard) {
-		if (madvise(slot, p->page, MADV_GUARD_INSTALL) == 0)
+		if (madvise(slot, p->guard, MADV_GUARD_INSTALL) == 0)
 			return true;
 		p->madv_guard = false;
 		long budget = stackpool_guard_budget();
@@ -130,7 +131,7 @@ static bool stackpool_guard(struct stackpool *p, char *slot)
 		if (p->guards_left <= 0)
 			return false;
 	}
-	return mprotect(slot, p->page, PROT_NONE) == 0;
+	return mprotect(slot, p->guard, PROT_NONE) == 0;
 }
 
 static void *stackpool_carve(struct stackpool *p, bool *guarded)
@@ -145,7 +146,7 @@ static void *stackpool_carve(struct stackpool *p, bool *guarded)
 		p->stats.guarded++;
 	}
 	p->stats.fresh++;
-	return slot + p->page;
+	return slot + p->guard;
 }
 
 static void *stackpool_pop(struct stackpool_node **head, size_t size)

@@ -6,7 +6,10 @@
 
 #include "err.h"
 
-/* "RLIMIT_NPROC 96365, kernel.threads-max 192730, vm.max_map_count 65530, ..." */
+/* "RLIMIT_AS 15.3 GiB, RLIMIT_DATA unlimited, vm.max_map_count 65530": what limits
+ * the memory one can map. */
+void syslimits_memory(char *buf, size_t len);
+/* "limits: RLIMIT_AS unlimited, RLIMIT_NPROC 96365, kernel.threads-max 192730, ..." */
 void syslimits_describe(char *buf, size_t len);
 /* Fills err with "<what> refused worker i of n: <strerror(e)> (limits: ...)";
  * returns code (CB_OK for a note beside recorded results). */

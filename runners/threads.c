@@ -70,12 +70,14 @@ static int threads_run(struct run_args *a, struct cb_err *err)
 		int e = pthread_create(&ws[started].tid, &attr, threads_main, &ws[started]);
 		if (e) {
 			syslimits_refused(err, CB_OK, e, "pthread_create", started + 1, nw);
+			/* The threads made take no more: fewer workers would be another cell. */
+			atomic_store(&run.next, n);
 			break;
 		}
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(ws[i].tid, NULL);
-	/* Tasks no thread could take: their threads were never made. */
+	/* Tasks no thread took: their threads were never made. */
 	for (int i = 0; i < n; i++)
 		if (!a->res[i].done)
 			a->res[i] = (struct task_result){.done = 1, .fail = FAIL_SPAWN};

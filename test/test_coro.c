@@ -4,8 +4,10 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -324,4 +326,185 @@ Test(coro, a_guard_budget_is_kept)
 	cr_expect_eq(st.pool.guarded, 3);
 	cr_expect_eq(st.pool.fresh, 8);
 	coro_host_free(h);
+}
+
+/* Frames bigger than a guard page, written at their far end (lowest address) first,
+ * as code filling a local array from index 0 does: the build's stack-clash probes
+ * touch every page of such a frame on the way down, so the first touch below the stack
+ * is in its guard, and nothing below the guard is written. A VLA is probed the same. */
+__attribute__((noinline)) static int co_frame_70k(void)
+{
+	volatile char a[70 * 1024];
+	a[0] = 1;
+	return a[0];
+}
+
+__attribute__((noinline)) static int co_frame_256k(void)
+{
+	volatile char a[256 * 1024];
+	a[0] = 1;
+	return a[0];
+}
+
+static volatile size_t co_vla_len = 70 * 1024;
+
+__attribute__((noinline)) static int co_frame_vla(void)
+{
+	volatile char a[co_vla_len];
+	a[0] = 1;
+	return a[0];
+}
+
+static int co_frame_unprobed(void);
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} co_frames[] = {{"70 KiB array", co_frame_70k}, {"256 KiB array", co_frame_256k},
+		 {"70 KiB VLA", co_frame_vla}, {"GMP's alloca, unprobed", co_frame_unprobed}};
+
+#define CO_FILL 0xa5
+
+/* What the child's SIGSEGV handler checks: memory below the coroutine's stack that
+ * must keep CO_FILL, and where it tells the parent how many bytes changed. */
+static struct co_nb {
+	unsigned char *lo[4];
+	size_t len[4];
+	int n;
+	volatile long *changed; /* shared with the parent; -1: never checked */
+	int (*frame)(void);
+	uintptr_t base;         /* the lowest address of the stack the frame runs on */
+} co_nb;
+
+/* What a library built without stack-clash probes does with a stack nearly used up:
+ * GMP allocas up to 32,512 B of temporaries and fills them from the bottom, nothing
+ * touched in between. The guard must be deeper than that. */
+static int co_frame_unprobed(void)
+{
+	volatile char frame[256];
+	frame[0] = 1;
+	if ((uintptr_t)__builtin_frame_address(0) > co_nb.base + 2048)
+		return co_frame_unprobed() + frame[0];
+	volatile char *far = (volatile char *)__builtin_frame_address(0) - 32512 - 256;
+	*far = 1;
+	return *far + frame[0];
+}
+
+static long co_nb_changed(void)
+{
+	long changed = 0;
+	for (int k = 0; k < co_nb.n; k++)
+		for (size_t i = 0; i < co_nb.len[k]; i++)
+			changed += co_nb.lo[k][i] != CO_FILL;
+	return changed;
+}
+
+/* Checks, then returns with the default action back: the fault repeats and kills. */
+static void co_nb_segv(int sig)
+{
+	(void)sig;
+	*co_nb.changed = co_nb_changed();
+}
+
+static void co_nb_add(void *lo, size_t len)
+{
+	memset(lo, CO_FILL, len);
+	co_nb.lo[co_nb.n] = lo;
+	co_nb.len[co_nb.n++] = len;
+}
+
+/* Where the frame runs: its first resume yields at once (the copy design's test
+ * learns where the shared stack is from it), the second makes the frame. */
+static void co_frame_body(struct coro *self, void *ud)
+{
+	struct co_t *t = (struct co_t *)self;
+	struct co_env *env = ud;
+	t->sum = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	coro_yield(env->h);
+	t->sum += (uint64_t)co_nb.frame();
+}
+
+/* From the highest page below addr that nothing maps, down while nothing does (up to
+ * len): a neighbour where the next mmap would have put something. */
+static void co_nb_map_below(uintptr_t addr, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = addr - page, hi = 0;
+	for (; a > addr - (64u << 20) && (!hi || hi - a < len); a -= page) {
+		void *p = mmap((void *)a, page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != MAP_FAILED && !hi)
+			hi = a + page;
+		else if (p == MAP_FAILED && hi)
+			break;
+	}
+	if (!hi)
+		_exit(9);
+	co_nb_add((void *)(a + page), hi - (a + page));
+}
+
+/* In a child: the frame on a 64 KiB stack of the design, the neighbours below it
+ * filled. Returns the wait status; *changed the bytes of them that changed. */
+static int co_frame_child(enum coro_stack kind, int (*frame)(void), long *changed)
+{
+	volatile long *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq((void *)shared, MAP_FAILED);
+	*shared = -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		co_nb = (struct co_nb){.changed = shared, .frame = frame};
+		struct co_env env = {0};
+		struct co_t t[4] = {0};
+		struct coro_conf conf = {.stack = kind, .stack_size = 64 * 1024, .max_guards = -1,
+					 .fn = co_frame_body, .ud = &env};
+		if (coro_host_new(&env.h, &conf, NULL) != CB_OK)
+			_exit(3);
+		int n = kind == CORO_SEPARATE ? 4 : 1;
+		for (int i = 0; i < n; i++)
+			if (coro_open(env.h, &t[i].co, NULL) != CB_OK)
+				_exit(3);
+		/* Separate: the last stack carved is the highest; the others lie below it. */
+		for (int i = 0; i + 1 < n; i++) {
+			if ((char *)t[i].co.mem >= (char *)t[i + 1].co.mem)
+				_exit(7);
+			co_nb_add(t[i].co.mem, 64 * 1024);
+		}
+		coro_resume(env.h, &t[n - 1].co);
+		co_nb.base = (uintptr_t)t[n - 1].co.mem;
+		if (kind == CORO_COPY) {
+			co_nb.base = (((uintptr_t)t[0].sum | 4095) + 1) - 64 * 1024;
+			co_nb_map_below(co_nb.base, 512 * 1024);
+		}
+		stack_t alt = {.ss_sp = malloc(1 << 16), .ss_size = 1 << 16};
+		struct sigaction sa = {.sa_handler = co_nb_segv, .sa_flags = SA_ONSTACK | SA_RESETHAND};
+		sigaltstack(&alt, NULL);
+		sigaction(SIGSEGV, &sa, NULL);
+		coro_resume(env.h, &t[n - 1].co);
+		*shared = co_nb_changed();
+		_exit(0);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	*changed = *shared;
+	munmap((void *)shared, sizeof *shared);
+	return status;
+}
+
+Test(coro, a_frame_bigger_than_the_guard_hits_it)
+{
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t f = 0; f < sizeof co_frames / sizeof co_frames[0]; f++) {
+			long changed;
+			int status = co_frame_child(co_designs[d], co_frames[f].fn, &changed);
+			cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+				  "%s, %s: the child %s %d, not SIGSEGV", co_names[d],
+				  co_frames[f].name, WIFSIGNALED(status) ? "died of" : "exited with",
+				  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			cr_expect_eq(changed, 0, "%s, %s: %ld bytes below the stack written "
+				     "(-1: never checked)", co_names[d], co_frames[f].name, changed);
+		}
+	}
 }

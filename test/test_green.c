@@ -3,9 +3,11 @@
  * are judged, and the stack parameters are checked. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -312,5 +314,47 @@ Test(green, floor_ends_every_sleep)
 		cr_expect_eq(rn->floor(&rp, &fw, 30, 3, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
 		cr_expect_eq(rn->floor(&rp, &fw, 0, 0, &err), CB_OK, "%s: %s", gr_stacks[d], err.msg);
 		params_free(&rp);
+	}
+}
+
+/* A compute step whose frame is bigger than a stack's guard, written at its far end
+ * first (a local array filled from index 0): the stack-clash probes the build adds to
+ * workload code make it hit the guard, so the trial dies of SIGSEGV rather than
+ * write into the stack of the coroutine below (which here waits in a sleep). */
+__attribute__((noinline)) static enum step_status gr_big_frame(void *state, const void *arg)
+{
+	(void)state, (void)arg;
+	volatile char a[70 * 1024];
+	a[0] = 1;
+	return a[0] == 1 ? STEP_OK : STEP_FAIL;
+}
+
+Test(green, a_70_kib_frame_dies_on_the_guard)
+{
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 20000000};
+	static const struct step big = {.kind = STEP_COMPUTE, .compute.fn = gr_big_frame};
+	for (size_t d = 0; d < 2; d++) {
+		struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &big, .nsteps = 1}};
+		struct task_result res[2];
+		fflush(NULL);
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			signal(SIGSEGV, SIG_DFL); /* ASan's handler would abort instead */
+			struct taskset ts = {.tasks = tasks, .ntasks = 2};
+			struct params rp;
+			struct cellrun_out o;
+			if (params_init(&rp, "green", gr_runner()->params, NULL) != CB_OK ||
+			    params_set(&rp, "stack", gr_stacks[d], NULL) != CB_OK)
+				_exit(3);
+			handmade_run(gr_runner(), &rp, &ts, 0, res, &o);
+			_exit(o.tasks_ok == 2 ? 0 : 4);
+		}
+		int status;
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+			  "%s: the trial %s %d, not SIGSEGV", gr_stacks[d],
+			  WIFSIGNALED(status) ? "died of" : "exited with",
+			  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 }

@@ -1,10 +1,15 @@
 /* Every C runner in the registry, through the runner interface: sleeping tasks for
  * several (N, W), CPU tasks, and tasks that fail or kill their worker. */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cellrun.h"
 #include "clock.h"
@@ -275,5 +280,169 @@ Test(cellrun, build_and_check_are_outside_the_clock)
 				     rn->name, where[c], o.cpu_s);
 		}
 		params_free(&rp);
+	}
+}
+
+/* A cell whose workers cannot all be made: the tasks no worker started fail as
+ * `spawn`, so the cell fails, whatever W is (fewer workers would be another cell),
+ * and the note says how many started and names the limit. Each row runs in a child
+ * under a limit that stops it after a few workers: so many bytes above what the child
+ * maps already (threads' 8 MiB stacks, green's pooled stacks, green's saved-stack
+ * arena), or processes for fork (as root, in a uid of its own, where the limit
+ * applies and counts only this child). The copy design's arena is on the heap, which
+ * RLIMIT_AS cannot stop while glibc has an arena of another thread's reserved (it
+ * grows there); RLIMIT_DATA stops that too. */
+struct refused_row {
+	const char *runner, *stack; /* green.stack, or NULL */
+	int n, workers;
+	int resource;               /* RLIMIT_AS, RLIMIT_DATA or RLIMIT_NPROC */
+	long headroom;              /* bytes above VmSize or VmData, or processes */
+};
+
+/* How the note says how many workers started: a scanf format for the worker refused
+ * (or the count started) and W, and what to add to the first to get the count. */
+struct refused_note {
+	const char *runner, *fmt;
+	int add;
+};
+
+static const struct refused_note refused_notes[] = {
+	{"threads", "pthread_create refused worker %d of %d", -1},
+	{"procs", "fork refused worker %d of %d", -1},
+	{"green", "%d of %d coroutines started", 0},
+};
+
+/* VmSize (what RLIMIT_AS counts) or VmData (RLIMIT_DATA), in bytes. */
+static long refused_vm(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	size_t len = strlen(field);
+	long kib = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, len) == 0 && sscanf(line + len, ": %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib * 1024;
+}
+
+static void refused_limit(const struct refused_row *row)
+{
+	struct rlimit rl;
+	if (row->resource == RLIMIT_NPROC) {
+		bool root = geteuid() == 0;
+		if (root && (setgid(2000000000u + (unsigned)getpid()) != 0 ||
+			     setuid(2000000000u + (unsigned)getpid()) != 0))
+			_exit(4);
+		/* Not root: no fork at all, as this uid's own count is unknown. */
+		rl.rlim_cur = rl.rlim_max = root ? 1 + (rlim_t)row->headroom : 0;
+	} else {
+		/* Blocks from 64 KiB up are mapped, so they count against the limit as they
+		 * come, not against free heap the parent left behind. */
+		mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+		malloc_trim(0);
+		const char *vm = row->resource == RLIMIT_AS ? "VmSize" : "VmData";
+		rl.rlim_cur = rl.rlim_max = (rlim_t)(refused_vm(vm) + row->headroom);
+	}
+	if (setrlimit(row->resource, &rl) != 0)
+		_exit(5);
+}
+
+static struct cellrun_out refused_run(const struct refused_row *row)
+{
+	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 100000000};
+	const struct runner *rn = runner_find(row->runner);
+	cr_assert_not_null(rn, "%s", row->runner);
+	struct task *tasks = calloc((size_t)row->n, sizeof *tasks);
+	struct task_result *res = calloc((size_t)row->n, sizeof *res);
+	cr_assert(tasks && res);
+	for (int i = 0; i < row->n; i++)
+		tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
+	struct taskset ts = {.tasks = tasks, .ntasks = row->n};
+	struct params rp;
+	struct cb_err err = {0};
+	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
+	if (row->stack)
+		cr_assert_eq(params_set(&rp, "stack", row->stack, &err), CB_OK, "%s", err.msg);
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	struct cellrun_out o = {0};
+	if (pid == 0) {
+		close(fds[0]);
+		refused_limit(row);
+		handmade_run(rn, &rp, &ts, row->workers, res, &o);
+		_exit(write(fds[1], &o, sizeof o) == sizeof o ? 0 : 6);
+	}
+	close(fds[1]);
+	ssize_t got = read(fds[0], &o, sizeof o);
+	close(fds[0]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(got == sizeof o && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "%s %s W=%d: the child ended with status %#x", row->runner,
+		  row->stack ? row->stack : "", row->workers, status);
+	params_free(&rp);
+	free(tasks);
+	free(res);
+	return o;
+}
+
+static const char *refused_limit_name(int resource)
+{
+	return resource == RLIMIT_AS ? "RLIMIT_AS" : resource == RLIMIT_DATA ? "RLIMIT_DATA"
+									   : "RLIMIT_NPROC";
+}
+
+Test(runners, a_worker_refused_fails_the_tasks_it_did_not_start, .timeout = 60)
+{
+	static const struct refused_row rows[] = {
+		{"threads", NULL, 40, 0, RLIMIT_AS, 40 << 20},
+		{"threads", NULL, 40, 20, RLIMIT_AS, 40 << 20},
+		{"procs", NULL, 40, 0, RLIMIT_NPROC, 5},
+		{"procs", NULL, 40, 20, RLIMIT_NPROC, 5},
+		{"green", "separate", 3000, 0, RLIMIT_AS, 6 << 20},
+		{"green", "separate", 3000, 1500, RLIMIT_AS, 6 << 20},
+		{"green", "copy", 30000, 0, RLIMIT_DATA, 3 << 20},
+		{"green", "copy", 30000, 15000, RLIMIT_DATA, 3 << 20},
+	};
+	for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+		const struct refused_row *row = &rows[k];
+#ifdef __SANITIZE_ADDRESS__
+		/* ASan's allocator aborts when a memory limit refuses it, before any runner can. */
+		if (row->resource != RLIMIT_NPROC)
+			continue;
+#endif
+		const struct refused_note *how = refused_notes;
+		while (strcmp(how->runner, row->runner) != 0)
+			how++;
+		/* Threads and processes take tasks from a counter as they start: those made
+		 * before the refusal need not have taken one yet. Coroutines start in turn. */
+		bool exact = row->workers == 0 || how->add == 0;
+		struct cellrun_out o = refused_run(row);
+		const char *what = row->stack ? row->stack : row->runner;
+		int nw = runner_workers(row->n, row->workers), refused = -1, of = -1;
+		cr_expect_eq(o.code, CB_OK, "%s W=%d: %s", what, row->workers, o.note);
+		cr_expect_gt(o.tasks_failed, 0, "%s W=%d: no task failed (%d ok): %s", what,
+			     row->workers, o.tasks_ok, o.note);
+		cr_expect_eq(o.fail[FAIL_SPAWN], row->n - o.tasks_ok, "%s W=%d: %d spawn, %d ok "
+			     "of %d", what, row->workers, o.fail[FAIL_SPAWN], o.tasks_ok, row->n);
+		cr_expect_eq(o.tasks_failed, o.fail[FAIL_SPAWN], "%s W=%d", what, row->workers);
+		cr_expect(sscanf(o.note, how->fmt, &refused, &of) == 2 && of == nw,
+			  "%s W=%d: the note does not say how many of %d started: %s", what,
+			  row->workers, nw, o.note);
+		int started = refused + how->add;
+		if (exact)
+			cr_expect_eq(o.tasks_ok, started, "%s W=%d: %d ok, %d started", what,
+				     row->workers, o.tasks_ok, started);
+		else
+			cr_expect_leq(o.tasks_ok, started, "%s W=%d: %d ok, %d started", what,
+				      row->workers, o.tasks_ok, started);
+		const char *limit = refused_limit_name(row->resource);
+		cr_expect(strstr(o.note, limit), "%s W=%d: the note does not name %s: %s", what,
+			  row->workers, limit, o.note);
 	}
 }
