@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "countdown.h"
+#include "spin.h"
 #include "stats.h"
 #include "sysinfo.h"
 #include "trial.h"
@@ -79,7 +79,7 @@ static int cpu_clock_fn(void *arg, struct cb_err *err)
 	f->countdown_ns = INFINITY;
 	for (int i = 0; i < 3; i++) {
 		double t0 = clock_now();
-		countdown_spin(n);
+		spin_countdown(n);
 		f->countdown_ns = fmin(f->countdown_ns, (clock_now() - t0) / (double)n * 1e9);
 	}
 	f->core_ghz = NAN;
@@ -95,7 +95,7 @@ static int cpu_clock_fn(void *arg, struct cb_err *err)
 
 static void *spin_thread(void *arg)
 {
-	countdown_spin(*(const uint64_t *)arg);
+	spin_countdown(*(const uint64_t *)arg);
 	return NULL;
 }
 
@@ -132,7 +132,7 @@ static int capacity_fn(void *arg, struct cb_err *err)
 	for (int turn = 0; turn < 2 && rc == CB_OK; turn++) {
 		if ((turn == 0) == solo_first) {
 			double t0 = clock_now();
-			countdown_spin(n);
+			spin_countdown(n);
 			one = clock_now() - t0;
 		} else {
 			rc = spin_all(k, n, &all, err);

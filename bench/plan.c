@@ -80,19 +80,29 @@ static int pick_runner(struct plan *p, struct picked *k, const char *name, struc
 
 typedef int (*pick_fn)(struct plan *, struct picked *, const char *, struct cb_err *);
 
+static const char *default_workload(int i)
+{
+	return workload_table[i] ? (workload_table[i]->in_default ? workload_table[i]->name : "")
+				 : NULL;
+}
+
+static const char *default_runner(int i)
+{
+	return runner_table[i] ? (runner_table[i]->in_default ? runner_table[i]->name : "") : NULL;
+}
+
+/* The names given, or else every name `defaults` marks (its i-th: the name, "" for one
+ * not in the defaults, NULL past the end). */
 static int pick_names(struct plan *p, struct picked *k, char *const *names, int n,
-		      const char *defaults, pick_fn pick, struct cb_err *err)
+		      const char *(*defaults)(int), pick_fn pick, struct cb_err *err)
 {
 	for (int i = 0; i < n; i++)
 		if (pick(p, k, names[i], err))
 			return err->code;
 	if (n > 0)
 		return CB_OK;
-	char buf[256];
-	cb_copy(buf, defaults, sizeof buf);
-	char *save, *tok = strtok_r(buf, ",", &save);
-	for (; tok; tok = strtok_r(NULL, ",", &save))
-		if (pick(p, k, tok, err))
+	for (int i = 0; defaults(i); i++)
+		if (*defaults(i) && pick(p, k, defaults(i), err))
 			return err->code;
 	return CB_OK;
 }
@@ -250,9 +260,9 @@ int plan_add(struct plan *p, const struct cli *c, const char *preset, struct cb_
 {
 	struct picked k = {0};
 	int rc;
-	if ((rc = pick_names(p, &k, c->workloads, c->nworkloads, PLAN_DEFAULT_WORKLOADS,
+	if ((rc = pick_names(p, &k, c->workloads, c->nworkloads, default_workload,
 			     pick_workload, err)) ||
-	    (rc = pick_names(p, &k, c->runners, c->nrunners, PLAN_DEFAULT_RUNNERS, pick_runner,
+	    (rc = pick_names(p, &k, c->runners, c->nrunners, default_runner, pick_runner,
 			     err)))
 		goto fail;
 	if (k.nrns == 0) {

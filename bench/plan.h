@@ -61,9 +61,8 @@ struct plan {
 	char skipped[1024]; /* runners left out as unavailable, with what to install */
 };
 
-/* The defaults when the command line names none. */
-#define PLAN_DEFAULT_WORKLOADS "countdown,power"
-#define PLAN_DEFAULT_RUNNERS "serial,threads,procs"
+/* Tasks per trial when the command line gives no -n; the workloads and runners when it
+ * names none are those their registries mark in_default. */
 #define PLAN_DEFAULT_TASKS 10
 
 /* Adds the cells of one command line (preset: its name, or NULL). */

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "workload.h"
+#include "task.h"
 
 static inline void bare_sleeps(const struct floor_work *fw)
 {

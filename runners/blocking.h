@@ -8,7 +8,7 @@
 
 #include "fetch.h"
 #include "semset.h"
-#include "workload.h"
+#include "task.h"
 
 /* One worker's tools: a thread, a process, or the serial loop. */
 struct blocking_worker {

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 
-#include "workload.h"
+#include "task.h"
 
 /* One transfer's bookkeeping; lives as long as the easy handle is busy. */
 struct fetch_xfer {

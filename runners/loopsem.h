@@ -8,7 +8,7 @@
 #include <ev.h>
 
 #include "err.h"
-#include "workload.h"
+#include "task.h"
 
 struct loopsem;
 

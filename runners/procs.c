@@ -173,6 +173,7 @@ static int procs_floor(const struct params *p, const struct floor_work *fw, int 
 
 const struct runner procs_runner = {
 	.name = "procs",
+	.in_default = true,
 	.summary = "W forked processes, results over a pipe (W=0: one per task)",
 	.family = "C",
 	.floor_what = "W bare forked children taking the tasks from one shared counter, sleeping by hand",

@@ -2,7 +2,7 @@
  *
  * A runner gets N tasks and a worker limit W (0: all at once; W > N means the
  * same) and carries out every step of every task in its own model (see the
- * table in workloads/workload.h). It runs inside a fresh trial child, so it may
+ * table in core/task.h). It runs inside a fresh trial child, so it may
  * fork, spawn threads or set up a loop freely, but it must release all of it
  * before returning: the harness measures the child's whole life. */
 #ifndef CB_RUNNER_H
@@ -12,7 +12,7 @@
 
 #include "err.h"
 #include "params.h"
-#include "workload.h"
+#include "task.h"
 
 struct run_args {
 	const char *workload;         /* its name and "k=v;k=v" parameters, for peers */
@@ -27,6 +27,7 @@ struct run_args {
 
 struct runner {
 	const char *name;
+	bool in_default; /* run when the command line names no runner */
 	const char *summary;
 	const struct param_spec *params; /* may be NULL */
 	/* What its floor does, for --list and the README. */
@@ -62,11 +63,5 @@ struct runner {
 
 extern const struct runner *const runner_table[];
 const struct runner *runner_find(const char *name);
-
-/* How many workers a run really uses: W, or N when W is 0 or above N. */
-static inline int runner_workers(int ntasks, int workers)
-{
-	return (workers <= 0 || workers > ntasks) ? ntasks : workers;
-}
 
 #endif

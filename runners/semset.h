@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "workload.h"
+#include "task.h"
 
 struct semset;
 

@@ -36,6 +36,7 @@ static int serial_floor(const struct params *p, const struct floor_work *fw, int
 
 const struct runner serial_runner = {
 	.name = "serial",
+	.in_default = true,
 	.summary = "one task after another, one thread (the baseline)",
 	.family = "C",
 	.one_at_a_time = true,

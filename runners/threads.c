@@ -140,6 +140,7 @@ static const struct param_spec threads_params[] = {
 
 const struct runner threads_runner = {
 	.name = "threads",
+	.in_default = true,
 	.summary = "W pthreads pulling tasks from a shared counter (W=0: one per task)",
 	.params = threads_params,
 	.family = "C",

@@ -1,21 +1,8 @@
 /* countdown: `while (n > 0) n--`, the articles' CPU-bound loop (seed 003). */
 #include <stdlib.h>
 
-#include "countdown.h"
+#include "spin.h"
 #include "workload.h"
-
-/* The empty asm takes n in a register and claims to change it, so the compiler
- * can neither fold the loop into `n = 0` nor vectorise or unroll it away: every
- * iteration is a real decrement and branch, about one cycle each. noinline keeps
- * the caller from seeing a constant n. */
-__attribute__((noinline)) uint64_t countdown_spin(uint64_t n)
-{
-	while (n > 0) {
-		n--;
-		__asm__ volatile("" : "+r"(n));
-	}
-	return n;
-}
 
 struct countdown_cfg {
 	uint64_t n;
@@ -26,7 +13,7 @@ static enum step_status countdown_step(void *state, const void *arg)
 {
 	(void)state;
 	const struct countdown_cfg *c = arg;
-	return countdown_spin(c->n) == 0 ? STEP_OK : STEP_FAIL;
+	return spin_countdown(c->n) == 0 ? STEP_OK : STEP_FAIL;
 }
 
 static const struct param_spec countdown_params[] = {
@@ -57,6 +44,7 @@ static int countdown_build(const void *cfg, int ntasks, int workers, struct task
 
 const struct workload countdown_workload = {
 	.name = "countdown",
+	.in_default = true,
 	.summary = "busy loop counting n down to 0 per task (CPU)",
 	.params = countdown_params,
 	.cpu_bound = true,

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "runner.h"
 #include "workload.h"
 
 #define HTTP_URLS_MAX 64

@@ -69,6 +69,7 @@ static int power_build(const void *cfg, int ntasks, int workers, struct taskset 
 
 const struct workload power_workload = {
 	.name = "power",
+	.in_default = true,
 	.summary = "big-integer base^exp with GMP, checked mod 2^61-1 (CPU)",
 	.params = power_params,
 	.cpu_bound = true,

@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "runner.h"
 #include "shm.h"
 #include "workload.h"
 

@@ -2,7 +2,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "runner.h"
 #include "workload.h"
 
 #define SLEEP_STEPS_MAX 1000

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "countdown.h"
+#include "spin.h"
 #include "stats.h"
 #include "workload.h"
 
@@ -23,7 +23,7 @@ static enum step_status stall_compute(void *state, const void *arg)
 {
 	(void)state;
 	const struct stall_cfg *c = arg;
-	return countdown_spin(c->iterations) == 0 ? STEP_OK : STEP_FAIL;
+	return spin_countdown(c->iterations) == 0 ? STEP_OK : STEP_FAIL;
 }
 
 static const struct param_spec stall_params[] = {
@@ -42,7 +42,7 @@ static double stall_calibrate(void)
 	double best = INFINITY;
 	for (int i = 0; i < 5; i++) {
 		double t0 = clock_now();
-		countdown_spin(n);
+		spin_countdown(n);
 		double t = clock_now() - t0;
 		if (t < best)
 			best = t;

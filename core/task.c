@@ -1,7 +1,7 @@
 /* What every runner shares about tasks: where a step leads, and the names of things. */
 #include <stdlib.h>
 
-#include "workload.h"
+#include "task.h"
 
 int task_next(const struct task *t, int pc, enum step_status s)
 {
