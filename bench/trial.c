@@ -18,6 +18,11 @@
 
 #include "cellrun.h"
 #include "clock.h"
+#include "reaper.h"
+
+/* How long ending what a trial left may take: SIGKILL is quick, but a process in an
+ * uninterruptible sleep dies only when it wakes. */
+#define TRIAL_REAP_S 5.0
 
 /* What a trial child sends back: fixed size, below PIPE_BUF, written once. */
 struct trial_msg {
@@ -56,15 +61,37 @@ struct trial_seen {
 	double elapsed_s;
 };
 
+/* The driver died (PR_SET_PDEATHSIG): the trial ends, and everything below it with
+ * it, so that nothing the run started keeps running. */
+static void child_orphaned(int sig)
+{
+	(void)sig;
+	reaper_kill_all(NULL, 0, TRIAL_REAP_S);
+	_exit(1);
+}
+
+/* Orphans below the trial, even in sessions of their own, become this child's; and
+ * the driver's death reaches it as a SIGTERM it cannot miss. */
+static void child_tie_to(pid_t parent)
+{
+	reaper_adopt();
+	struct sigaction sa = {.sa_handler = child_orphaned};
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &term, NULL); /* a mask is inherited */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent) /* it died before the prctl */
+		child_orphaned(SIGTERM);
+}
+
 static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
 {
 	setpgid(0, 0);
-	/* If the driver dies, so does the trial, and PDEATHSIG passes down to workers. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
+	child_tie_to(parent);
 	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	/* A trial that asks for more memory than the machine has is the one the OOM
 	 * killer should take, never the driver holding every other trial's rows. */
 	int fd_oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -76,6 +103,8 @@ static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
 	}
 	struct trial_msg m = {0};
 	body(arg, &m);
+	/* Nothing the trial started outlives its record; body has stopped the clock. */
+	reaper_kill_all(NULL, 0, TRIAL_REAP_S);
 	size_t off = 0;
 	while (off < sizeof m) {
 		ssize_t n = write(fd, (char *)&m + off, sizeof m - off);
@@ -120,7 +149,9 @@ static bool read_some(int fd, struct trial_seen *s, size_t *off)
 	return true;
 }
 
-static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s)
+/* keep: the driver's children before the trial (a server), which are not the trial's. */
+static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s,
+			const pid_t *keep, int nkeep)
 {
 	int pfd = pidfd_of(pid);
 	size_t off = 0;
@@ -153,13 +184,18 @@ static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct t
 		}
 	}
 	/* Anything else, and nothing of this trial may outlive it: its whole group goes.
-	 * (A child that reported has reaped its own workers, which die with it anyway.) */
+	 * (A child that reported has ended everything below it.) */
 	if (!s->got)
 		kill(-pid, SIGKILL);
 	if (s->timed_out || s->stopped)
 		kill(pid, SIGKILL);
 	while (wait4(pid, &s->status, 0, &s->ru) < 0 && errno == EINTR)
 		;
+	s->elapsed_s = clock_now() - t0;
+	/* A trial child killed before it could end its descendants (its timeout, a crash,
+	 * the OOM killer) left them to the driver, a subreaper: the group kill misses those
+	 * in sessions of their own. */
+	reaper_kill_all(keep, nkeep, TRIAL_REAP_S);
 	if (pfd >= 0)
 		close(pfd);
 }
@@ -174,6 +210,10 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	/* Unflushed stdio would be written twice, once by each process. */
 	fflush(NULL);
+	/* So the orphans of a trial that died come back to the driver, which ends them. */
+	reaper_adopt();
+	pid_t keep[REAPER_MAX];
+	int nkeep = reaper_children(keep, REAPER_MAX);
 	pid_t parent = getpid();
 	double t0 = clock_now();
 	pid_t pid = fork();
@@ -188,8 +228,7 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	}
 	setpgid(pid, pid); /* both sides set it, so neither can race the other */
 	close(fds[1]);
-	parent_wait(pid, fds[0], timeout_s, t0, s);
-	s->elapsed_s = clock_now() - t0;
+	parent_wait(pid, fds[0], timeout_s, t0, s, keep, nkeep > 0 ? nkeep : 0);
 	close(fds[0]);
 	return s->stopped ? cb_fail(err, CB_EINTR, "interrupted") : CB_OK;
 }
