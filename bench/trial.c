@@ -59,7 +59,22 @@ struct trial_seen {
 	int status;
 	struct rusage ru;
 	double elapsed_s;
+	long oom_kills; /* the kernel's OOM kills while the trial ran, or -1 if unknown */
 };
+
+/* The kernel's count of OOM kills since boot (any cgroup's), or -1 without one. */
+static long oom_kills_now(void)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char line[128];
+	long n = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
 
 /* The driver died (PR_SET_PDEATHSIG): the trial ends, and everything below it with
  * it, so that nothing the run started keeps running. */
@@ -196,6 +211,8 @@ static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct t
 	 * the OOM killer) left them to the driver, a subreaper: the group kill misses those
 	 * in sessions of their own. */
 	reaper_kill_all(keep, nkeep, TRIAL_REAP_S);
+	long oom = s->oom_kills >= 0 ? oom_kills_now() : -1;
+	s->oom_kills = oom >= s->oom_kills ? oom - s->oom_kills : -1;
 	if (pfd >= 0)
 		close(pfd);
 }
@@ -215,6 +232,7 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	pid_t keep[REAPER_MAX];
 	int nkeep = reaper_children(keep, REAPER_MAX);
 	pid_t parent = getpid();
+	s->oom_kills = oom_kills_now();
 	double t0 = clock_now();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -254,14 +272,30 @@ static void cell_body(void *arg, struct trial_msg *m)
 	cb_copy(m->note, o.note, sizeof m->note);
 }
 
-static void signal_note(int status, char *buf, size_t len)
+/* Why a trial child ended without its record. A SIGKILL the driver did not send,
+ * while the kernel's OOM count rose, is the OOM killer's: nothing else says so. */
+static void signal_note(const struct trial_seen *s, char *buf, size_t len)
 {
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "trial child killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status))
+	if (WIFSIGNALED(s->status) && WTERMSIG(s->status) == SIGKILL && s->oom_kills > 0)
+		snprintf(buf, len, "trial child killed by the OOM killer (signal 9; peak RSS %ld MiB)",
+			 s->ru.ru_maxrss / 1024);
+	else if (WIFSIGNALED(s->status))
+		snprintf(buf, len, "trial child killed by signal %d (%s)", WTERMSIG(s->status),
+			 strsignal(WTERMSIG(s->status)));
+	else if (WIFEXITED(s->status))
 		snprintf(buf, len, "trial child exited with status %d before reporting",
-			 WEXITSTATUS(status));
+			 WEXITSTATUS(s->status));
+}
+
+/* A trial that reported a failure while the OOM killer took processes: one of them
+ * was likely its own (a worker, a peer's), which its note alone may not say. */
+static void oom_note(const struct trial_seen *s, char *note, size_t len)
+{
+	if (s->oom_kills <= 0)
+		return;
+	size_t used = strnlen(note, len - 1);
+	snprintf(note + used, len - used, "%sthe OOM killer killed %ld process%s during the trial",
+		 used ? "; " : "", s->oom_kills, s->oom_kills == 1 ? "" : "es");
 }
 
 static double tv_s(struct timeval tv)
@@ -296,7 +330,7 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 		row->wall_s = s.elapsed_s;
 		row->tasks_failed = c->tasks;
 		row->fail[FAIL_DIED] = c->tasks;
-		signal_note(s.status, row->note, sizeof row->note);
+		signal_note(&s, row->note, sizeof row->note);
 	} else {
 		const struct trial_msg *m = &s.msg;
 		row->wall_s = m->wall_s;
@@ -313,6 +347,8 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 			: m->code != CB_OK     ? "error"
 			: m->tasks_failed      ? "failed"
 					       : "ok";
+		if (strcmp(outcome, "ok") != 0)
+			oom_note(&s, row->note, sizeof row->note);
 		if (m->code != CB_OK && m->tasks_ok + m->tasks_failed == 0)
 			row->tasks_failed = c->tasks;
 	}
@@ -349,7 +385,7 @@ int trial_time_fn(int (*fn)(void *arg, struct cb_err *err), void *arg, double ti
 		return cb_fail(err, CB_EFAIL, "timed out after %.3g s", timeout_s);
 	if (!s.got) {
 		char note[128] = "";
-		signal_note(s.status, note, sizeof note);
+		signal_note(&s, note, sizeof note);
 		return cb_fail(err, CB_EFAIL, "%s", note);
 	}
 	if (s.msg.code != CB_OK)

@@ -27,12 +27,19 @@ static long soft_limit(int resource)
 
 void syslimits_describe(char *buf, size_t len)
 {
-	snprintf(buf, len,
-		 "limits: RLIMIT_NPROC %ld, kernel.threads-max %ld, kernel.pid_max %ld, "
-		 "vm.max_map_count %ld, RLIMIT_NOFILE %ld (-1: unlimited)",
-		 soft_limit(RLIMIT_NPROC), read_proc_long("/proc/sys/kernel/threads-max"),
-		 read_proc_long("/proc/sys/kernel/pid_max"),
-		 read_proc_long("/proc/sys/vm/max_map_count"), soft_limit(RLIMIT_NOFILE));
+	int n = snprintf(buf, len,
+			 "limits: RLIMIT_NPROC %ld, kernel.threads-max %ld, kernel.pid_max %ld, "
+			 "vm.max_map_count %ld, RLIMIT_NOFILE %ld",
+			 soft_limit(RLIMIT_NPROC), read_proc_long("/proc/sys/kernel/threads-max"),
+			 read_proc_long("/proc/sys/kernel/pid_max"),
+			 read_proc_long("/proc/sys/vm/max_map_count"), soft_limit(RLIMIT_NOFILE));
+	/* An address-space cap (ulimit -v) refuses stacks and mappings as if memory ran
+	 * out; named only when there is one, as it seldom is. */
+	long as = soft_limit(RLIMIT_AS);
+	if (n >= 0 && (size_t)n < len && as >= 0)
+		n += snprintf(buf + n, len - (size_t)n, ", RLIMIT_AS %ld MiB", as >> 20);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (-1: unlimited)");
 }
 
 int syslimits_refused(struct cb_err *err, int code, int e, const char *what, int i, int n)

@@ -6,7 +6,8 @@
 
 #include "err.h"
 
-/* "RLIMIT_NPROC 96365, kernel.threads-max 192730, vm.max_map_count 65530, ..." */
+/* "limits: RLIMIT_NPROC 96365, kernel.threads-max 192730, ..., RLIMIT_AS 512 MiB
+ * (-1: unlimited)", RLIMIT_AS only when it is set. */
 void syslimits_describe(char *buf, size_t len);
 /* Fills err with "<what> refused worker i of n: <strerror(e)> (limits: ...)";
  * returns code (CB_OK for a note beside recorded results). */

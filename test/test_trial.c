@@ -1,6 +1,7 @@
 /* One trial through the driver's own trial_run: whatever becomes of it (ok, crashed,
  * killed by its timeout), nothing it started lives on when its row is written, not
- * even a process in a session of its own; the same for a peer's grandchild. */
+ * even a process in a session of its own; the same for a peer's grandchild; and a
+ * trial the OOM killer took says so. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -223,4 +224,154 @@ Test(trial, nothing_a_peer_started_outlives_its_trial)
 	snprintf(path, sizeof path, "%s/python", dir);
 	rmdir(path);
 	rmdir(dir);
+}
+
+/* ---- the OOM killer ---- */
+
+/* Touches a GiB, page by page: far more than the cgroup the test gives it. */
+static enum step_status step_hog(void *state, const void *arg)
+{
+	(void)state, (void)arg;
+	size_t n = (size_t)1 << 30;
+	volatile char *p = malloc(n);
+	if (!p)
+		return STEP_FAIL;
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = 1;
+	free((void *)p);
+	return STEP_OK;
+}
+
+static const struct step hog_step = {.kind = STEP_COMPUTE, .compute.fn = step_hog};
+
+static int hog_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
+		     struct cb_err *err)
+{
+	(void)cfg, (void)workers;
+	return taskset_alloc(ts, ntasks, &hog_step, 1, err);
+}
+
+static const struct workload hog_workload = {
+	.name = "hog",
+	.build = hog_build,
+	.release = taskset_free,
+};
+
+static bool write_file(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return false;
+	bool ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/* The mount point of a cgroup hierarchy: cgroup2, or the v1 one with controller
+ * `ctl`; only a mount of the hierarchy's root, so our path below it is whole. */
+static bool cgroup_mount(bool v2, char *mnt, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[1024];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		char root[256], point[256], type[64], opts[512];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %255s %255s", root, point) != 2 ||
+		    sscanf(dash, " - %63s %*s %511s", type, opts) != 2 || strcmp(root, "/") != 0)
+			continue;
+		found = v2 ? strcmp(type, "cgroup2") == 0
+			   : strcmp(type, "cgroup") == 0 && strstr(opts, "memory") != NULL;
+		if (found)
+			snprintf(mnt, len, "%s", point);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Our own cgroup's path in the v2 hierarchy, or in the v1 memory one. */
+static bool cgroup_path(bool v2, char *path, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[1024];
+	bool found = false;
+	while (f && !found && fgets(line, sizeof line, f)) {
+		char *ctl = strchr(line, ':'), *p = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!p)
+			continue;
+		*p++ = '\0';
+		p[strcspn(p, "\n")] = '\0';
+		found = v2 ? strcmp(ctl + 1, "") == 0 : strstr(ctl + 1, "memory") != NULL;
+		if (found)
+			snprintf(path, len, "%s", p);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Makes a cgroup below ours whose memory is limited to `limit` ("64M"): cgroup v2's
+ * memory.max where its memory controller is ours, else v1's memory.limit_in_bytes.
+ * False, with why, where neither can be made. */
+static bool memcg_make(char *dir, size_t len, char *why, size_t wlen)
+{
+	static const struct {
+		bool v2;
+		const char *file, *limit;
+	} kinds[] = {{true, "memory.max", "67108864"}, {false, "memory.limit_in_bytes", "67108864"}};
+	snprintf(why, wlen, "no cgroup hierarchy with a memory controller");
+	for (size_t k = 0; k < 2; k++) {
+		char mnt[256], path[256];
+		if (!cgroup_mount(kinds[k].v2, mnt, sizeof mnt) ||
+		    !cgroup_path(kinds[k].v2, path, sizeof path))
+			continue;
+		snprintf(dir, len, "%s%s/cb-test-oom-%d", mnt, strcmp(path, "/") ? path : "",
+			 (int)getpid());
+		if (mkdir(dir, 0755) != 0) {
+			snprintf(why, wlen, "cannot make %s: %s", dir, strerror(errno));
+			continue;
+		}
+		if (write_file(dir, kinds[k].file, kinds[k].limit))
+			return true;
+		snprintf(why, wlen, "cannot write %s/%s: %s", dir, kinds[k].file, strerror(errno));
+		rmdir(dir);
+	}
+	return false;
+}
+
+Test(trial, an_oom_kill_is_named)
+{
+	char cg[600], why[700];
+	if (!memcg_make(cg, sizeof cg, why, sizeof why))
+		cr_skip_test("cannot limit a trial's memory here: %s", why);
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t helper = fork();
+	cr_assert_geq(helper, 0);
+	if (helper == 0) {
+		/* The helper is the driver, inside the limit with its trial child; the child's
+		 * oom_score_adj of 1000 makes it the one the OOM killer takes. */
+		struct trial_row row = {0};
+		struct cb_err err = {0};
+		char pid[16];
+		snprintf(pid, sizeof pid, "%d", (int)getpid());
+		if (!write_file(cg, "cgroup.procs", pid))
+			snprintf(row.outcome, sizeof row.outcome, "unjoined");
+		else if (trial_once(&hog_workload, NULL, "serial", 60, &row, &err) != CB_OK)
+			cb_copy(row.note, err.msg, sizeof row.note);
+		_exit(write(fds[1], &row, sizeof row) == sizeof row ? 0 : 1);
+	}
+	close(fds[1]);
+	struct trial_row row = {0};
+	ssize_t got = read(fds[0], &row, sizeof row);
+	close(fds[0]);
+	waitpid(helper, NULL, 0);
+	rmdir(cg);
+	cr_assert_eq(got, (ssize_t)sizeof row, "the helper sent no row");
+	cr_assert_str_neq(row.outcome, "unjoined", "cannot join %s", cg);
+	cr_expect_str_eq(row.outcome, "crashed", "note: %s", row.note);
+	cr_expect(strstr(row.note, "killed by the OOM killer"), "note: %s", row.note);
+	cr_expect(strstr(row.note, "peak RSS"), "note: %s", row.note);
 }
