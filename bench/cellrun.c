@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "clock.h"
+#include "failnote.h"
 #include "stats.h"
 
 /* CPU of this process's threads and of every descendant it has reaped. */
@@ -70,6 +71,8 @@ int cellrun_once(const struct cellrun_in *in, struct cellrun_out *o)
 	struct run_args a = {.workload = in->wl->name, .wparams = in->wparams ? in->wparams : "",
 			     .ts = &ts, .workers = in->workers, .params = in->rparams,
 			     .res = res, .inner_wall_s = -1};
+	/* Before the workers are made, so that forked ones share it too. */
+	failnote_open();
 	double cpu0 = cpu_now();
 	a.t0 = clock_now();
 	o->code = in->rn->run(&a, &err);
@@ -80,6 +83,9 @@ int cellrun_once(const struct cellrun_in *in, struct cellrun_out *o)
 		o->stage = 2;
 	cb_copy(o->note, err.msg, sizeof o->note);
 	tally(o, res, (int)n);
+	if (o->tasks_failed)
+		failnote_append(o->note, sizeof o->note);
+	failnote_close();
 	if (in->wl->check && o->code == CB_OK) {
 		struct cb_err cerr = {0};
 		if (in->wl->check(in->cfg, &ts, res, o->metric, &cerr)) {

@@ -18,6 +18,11 @@
 
 #include "cellrun.h"
 #include "clock.h"
+#include "reaper.h"
+
+/* How long ending what a trial left may take: SIGKILL is quick, but a process in an
+ * uninterruptible sleep dies only when it wakes. */
+#define TRIAL_REAP_S 5.0
 
 /* What a trial child sends back: fixed size, below PIPE_BUF, written once. */
 struct trial_msg {
@@ -54,17 +59,54 @@ struct trial_seen {
 	int status;
 	struct rusage ru;
 	double elapsed_s;
+	long oom_kills; /* the kernel's OOM kills while the trial ran, or -1 if unknown */
 };
+
+/* The kernel's count of OOM kills since boot (any cgroup's), or -1 without one. */
+static long oom_kills_now(void)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char line[128];
+	long n = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "oom_kill %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* The driver died (PR_SET_PDEATHSIG): the trial ends, and everything below it with
+ * it, so that nothing the run started keeps running. */
+static void child_orphaned(int sig)
+{
+	(void)sig;
+	reaper_kill_all(NULL, 0, TRIAL_REAP_S);
+	_exit(1);
+}
+
+/* Orphans below the trial, even in sessions of their own, become this child's; and
+ * the driver's death reaches it as a SIGTERM it cannot miss. */
+static void child_tie_to(pid_t parent)
+{
+	reaper_adopt();
+	struct sigaction sa = {.sa_handler = child_orphaned};
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_UNBLOCK, &term, NULL); /* a mask is inherited */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent) /* it died before the prctl */
+		child_orphaned(SIGTERM);
+}
 
 static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
 {
 	setpgid(0, 0);
-	/* If the driver dies, so does the trial, and PDEATHSIG passes down to workers. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
+	child_tie_to(parent);
 	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	/* A trial that asks for more memory than the machine has is the one the OOM
 	 * killer should take, never the driver holding every other trial's rows. */
 	int fd_oom = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -76,6 +118,8 @@ static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
 	}
 	struct trial_msg m = {0};
 	body(arg, &m);
+	/* Nothing the trial started outlives its record; body has stopped the clock. */
+	reaper_kill_all(NULL, 0, TRIAL_REAP_S);
 	size_t off = 0;
 	while (off < sizeof m) {
 		ssize_t n = write(fd, (char *)&m + off, sizeof m - off);
@@ -120,7 +164,9 @@ static bool read_some(int fd, struct trial_seen *s, size_t *off)
 	return true;
 }
 
-static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s)
+/* keep: the driver's children before the trial (a server), which are not the trial's. */
+static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s,
+			const pid_t *keep, int nkeep)
 {
 	int pfd = pidfd_of(pid);
 	size_t off = 0;
@@ -153,13 +199,20 @@ static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct t
 		}
 	}
 	/* Anything else, and nothing of this trial may outlive it: its whole group goes.
-	 * (A child that reported has reaped its own workers, which die with it anyway.) */
+	 * (A child that reported has ended everything below it.) */
 	if (!s->got)
 		kill(-pid, SIGKILL);
 	if (s->timed_out || s->stopped)
 		kill(pid, SIGKILL);
 	while (wait4(pid, &s->status, 0, &s->ru) < 0 && errno == EINTR)
 		;
+	s->elapsed_s = clock_now() - t0;
+	/* A trial child killed before it could end its descendants (its timeout, a crash,
+	 * the OOM killer) left them to the driver, a subreaper: the group kill misses those
+	 * in sessions of their own. */
+	reaper_kill_all(keep, nkeep, TRIAL_REAP_S);
+	long oom = s->oom_kills >= 0 ? oom_kills_now() : -1;
+	s->oom_kills = oom >= s->oom_kills ? oom - s->oom_kills : -1;
 	if (pfd >= 0)
 		close(pfd);
 }
@@ -174,7 +227,12 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	/* Unflushed stdio would be written twice, once by each process. */
 	fflush(NULL);
+	/* So the orphans of a trial that died come back to the driver, which ends them. */
+	reaper_adopt();
+	pid_t keep[REAPER_MAX];
+	int nkeep = reaper_children(keep, REAPER_MAX);
 	pid_t parent = getpid();
+	s->oom_kills = oom_kills_now();
 	double t0 = clock_now();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -188,8 +246,7 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	}
 	setpgid(pid, pid); /* both sides set it, so neither can race the other */
 	close(fds[1]);
-	parent_wait(pid, fds[0], timeout_s, t0, s);
-	s->elapsed_s = clock_now() - t0;
+	parent_wait(pid, fds[0], timeout_s, t0, s, keep, nkeep > 0 ? nkeep : 0);
 	close(fds[0]);
 	return s->stopped ? cb_fail(err, CB_EINTR, "interrupted") : CB_OK;
 }
@@ -215,14 +272,30 @@ static void cell_body(void *arg, struct trial_msg *m)
 	cb_copy(m->note, o.note, sizeof m->note);
 }
 
-static void signal_note(int status, char *buf, size_t len)
+/* Why a trial child ended without its record. A SIGKILL the driver did not send,
+ * while the kernel's OOM count rose, is the OOM killer's: nothing else says so. */
+static void signal_note(const struct trial_seen *s, char *buf, size_t len)
 {
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "trial child killed by signal %d (%s)", WTERMSIG(status),
-			 strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status))
+	if (WIFSIGNALED(s->status) && WTERMSIG(s->status) == SIGKILL && s->oom_kills > 0)
+		snprintf(buf, len, "trial child killed by the OOM killer (signal 9; peak RSS %ld MiB)",
+			 s->ru.ru_maxrss / 1024);
+	else if (WIFSIGNALED(s->status))
+		snprintf(buf, len, "trial child killed by signal %d (%s)", WTERMSIG(s->status),
+			 strsignal(WTERMSIG(s->status)));
+	else if (WIFEXITED(s->status))
 		snprintf(buf, len, "trial child exited with status %d before reporting",
-			 WEXITSTATUS(status));
+			 WEXITSTATUS(s->status));
+}
+
+/* A trial that reported a failure while the OOM killer took processes: one of them
+ * was likely its own (a worker, a peer's), which its note alone may not say. */
+static void oom_note(const struct trial_seen *s, char *note, size_t len)
+{
+	if (s->oom_kills <= 0)
+		return;
+	size_t used = strnlen(note, len - 1);
+	snprintf(note + used, len - used, "%sthe OOM killer killed %ld process%s during the trial",
+		 used ? "; " : "", s->oom_kills, s->oom_kills == 1 ? "" : "es");
 }
 
 static double tv_s(struct timeval tv)
@@ -257,7 +330,7 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 		row->wall_s = s.elapsed_s;
 		row->tasks_failed = c->tasks;
 		row->fail[FAIL_DIED] = c->tasks;
-		signal_note(s.status, row->note, sizeof row->note);
+		signal_note(&s, row->note, sizeof row->note);
 	} else {
 		const struct trial_msg *m = &s.msg;
 		row->wall_s = m->wall_s;
@@ -274,6 +347,8 @@ int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, str
 			: m->code != CB_OK     ? "error"
 			: m->tasks_failed      ? "failed"
 					       : "ok";
+		if (strcmp(outcome, "ok") != 0)
+			oom_note(&s, row->note, sizeof row->note);
 		if (m->code != CB_OK && m->tasks_ok + m->tasks_failed == 0)
 			row->tasks_failed = c->tasks;
 	}
@@ -310,7 +385,7 @@ int trial_time_fn(int (*fn)(void *arg, struct cb_err *err), void *arg, double ti
 		return cb_fail(err, CB_EFAIL, "timed out after %.3g s", timeout_s);
 	if (!s.got) {
 		char note[128] = "";
-		signal_note(s.status, note, sizeof note);
+		signal_note(&s, note, sizeof note);
 		return cb_fail(err, CB_EFAIL, "%s", note);
 	}
 	if (s.msg.code != CB_OK)

@@ -1,11 +1,14 @@
 /* One timed trial, in a fresh child process of the driver.
  *
  * The child builds the tasks, starts the clock, runs them, stops the clock,
- * checks the results and writes one fixed-size record to a pipe. The parent
- * waits for it (poll on the pipe and a pidfd, bounded by the timeout), reaps it
- * with wait4 for its CPU time, peak RSS, page faults and context switches, and
- * kills its whole process group if it overstays. A crash or hang of one trial
- * never takes the run down. */
+ * checks the results, ends every process the trial left (it is a subreaper, so
+ * they are its children by then) and writes one fixed-size record to a pipe. The
+ * parent waits for it (poll on the pipe and a pidfd, bounded by the timeout), reaps
+ * it with wait4 for its CPU time, peak RSS, page faults and context switches, and
+ * kills its whole process group if it overstays; the driver is a subreaper too and
+ * ends what a killed or crashed child left. Should the driver die, the child ends
+ * everything below it and itself. A crash or hang of one trial never takes the run
+ * down, and nothing of a trial outlives its row. */
 #ifndef CB_TRIAL_H
 #define CB_TRIAL_H
 

@@ -1,12 +1,32 @@
 /* Setting up and judging one HTTP GET with libcurl. */
 #include "fetch.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "failnote.h"
+
 static size_t fetch_count(char *data, size_t size, size_t n, void *userp)
 {
 	(void)data;
 	struct fetch_xfer *x = userp;
 	x->body += (long)(size * n);
 	return size * n;
+}
+
+/* curl's own socket(), but keeping its errno: curl reports a refused socket as a
+ * connection that failed, with no errno, so fd exhaustion would go unnamed. */
+static curl_socket_t fetch_open_socket(void *clientp, curlsocktype purpose,
+				       struct curl_sockaddr *a)
+{
+	(void)purpose;
+	struct fetch_xfer *x = clientp;
+	curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+	if (fd == CURL_SOCKET_BAD)
+		x->sock_errno = errno;
+	return fd;
 }
 
 CURL *fetch_easy_new(void)
@@ -18,6 +38,7 @@ CURL *fetch_easy_new(void)
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_count);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
 	return h;
 }
 
@@ -39,8 +60,10 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 	static struct curl_slist close_hdr = {close_line, NULL};
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, keep ? NULL : &close_hdr);
 	x->body = 0;
+	x->sock_errno = 0;
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->step->fetch.url);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, x->step->fetch.timeout_ms);
 	/* The workload sizes it: memory per connection is time at 10,000 connections. */
@@ -51,6 +74,23 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 bool fetch_keep(const struct task *t, int pc, int workers, int next, int ntasks)
 {
 	return (workers < ntasks && next < ntasks) || task_may_fetch_after(t, pc);
+}
+
+/* The failed transfer's cause in words: curl's, or the errno it lost. */
+static void fetch_note_error(const struct fetch_xfer *x, CURLcode rc)
+{
+	const char *url = x->step->fetch.url;
+	struct rlimit rl = {0};
+	if (x->sock_errno == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		failnote_add("fetch", "fetches", "GET %s: too many open files (RLIMIT_NOFILE %lld)",
+			     url, (long long)rl.rlim_cur);
+	else if (x->sock_errno == ENFILE)
+		failnote_add("fetch", "fetches", "GET %s: the system's open files ran out "
+			     "(fs.file-max)", url);
+	else if (x->sock_errno)
+		failnote_add("fetch", "fetches", "GET %s: socket: %s", url, strerror(x->sock_errno));
+	else
+		failnote_add("fetch", "fetches", "GET %s: %s", url, curl_easy_strerror(rc));
 }
 
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why)
@@ -64,22 +104,29 @@ enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
 		*why = FAIL_CONNECT;
+		fetch_note_error(x, rc);
 		return STEP_FAIL;
 	case CURLE_OPERATION_TIMEDOUT:
 		*why = FAIL_TIMEOUT;
+		fetch_note_error(x, rc);
 		return STEP_FAIL;
 	default:
 		*why = FAIL_FETCH;
+		fetch_note_error(x, rc);
 		return STEP_FAIL;
 	}
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status != x->step->fetch.status) {
 		*why = FAIL_STATUS;
+		failnote_add("fetch", "fetches", "HTTP %ld from %s, not %ld", status,
+			     x->step->fetch.url, x->step->fetch.status);
 		return STEP_FAIL;
 	}
 	if (x->step->fetch.bytes >= 0 && x->body != x->step->fetch.bytes) {
 		*why = FAIL_BODY;
+		failnote_add("fetch", "fetches", "%ld bytes from %s, not %ld", x->body,
+			     x->step->fetch.url, x->step->fetch.bytes);
 		return STEP_FAIL;
 	}
 	return STEP_OK;

@@ -18,6 +18,7 @@ struct fetch_xfer {
 	unsigned long uses; /* fetches this handle has begun: keep the struct with the handle */
 	void *owner; /* the runner's: which task or coroutine waits for it */
 	int shard; /* curl_ev's: 1 + the multi handle that caches its connection; 0: none */
+	int sock_errno; /* why socket() failed in this transfer (EMFILE), which curl drops */
 };
 
 /* Makes the handle once per worker; reusing it keeps its connection alive. */
@@ -25,7 +26,8 @@ CURL *fetch_easy_new(void);
 /* Points x->easy at x->step's URL and resets the counters. keep: the handle may fetch
  * again, so its connection goes back to the cache when done; otherwise it is closed. */
 void fetch_prepare(struct fetch_xfer *x, bool keep);
-/* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks. */
+/* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks; a failure
+ * is noted in words (failnote.h): the status, the URL, the limit that ran out. */
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);
 /* Whether the connection of the fetch at step pc is worth keeping: a later step of its
  * task may fetch, or its worker may take another task (fewer workers than tasks, and

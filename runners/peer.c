@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -252,15 +253,26 @@ static bool peer_stream_read(struct peer_stream *s)
 	return true;
 }
 
-/* Until both streams end: the peer has exited or closed them. The trial's
- * time-out bounds this, by killing the trial's whole process group. */
-static void peer_drain(struct peer_stream s[2])
+/* Takes what the peer left in the pipes, without waiting for an end of file that a
+ * process it left behind, holding them, could withhold for ever. */
+static void peer_stream_rest(struct peer_stream *s)
+{
+	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+	/* Two pipefuls at most: such a process may go on writing. */
+	for (int reads = 0; reads < 32 && peer_stream_read(s); reads++)
+		;
+}
+
+/* Until both streams end, or the peer exits (pidfd, -1 if none: then the trial's
+ * time-out bounds this, by killing the trial's whole process group). */
+static void peer_drain(struct peer_stream s[2], int pidfd)
 {
 	bool open[2] = {true, true};
 	while (open[0] || open[1]) {
-		struct pollfd pf[2] = {{.fd = open[0] ? s[0].fd : -1, .events = POLLIN},
-				       {.fd = open[1] ? s[1].fd : -1, .events = POLLIN}};
-		if (poll(pf, 2, -1) < 0) {
+		struct pollfd pf[3] = {{.fd = open[0] ? s[0].fd : -1, .events = POLLIN},
+				       {.fd = open[1] ? s[1].fd : -1, .events = POLLIN},
+				       {.fd = pidfd, .events = POLLIN}};
+		if (poll(pf, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -268,6 +280,14 @@ static void peer_drain(struct peer_stream s[2])
 		for (int i = 0; i < 2; i++)
 			if (open[i] && (pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				open[i] = peer_stream_read(&s[i]);
+		/* Everything it wrote is in the pipes by now: nothing can block a writer that
+		 * has exited. */
+		if (pf[2].revents & POLLIN) {
+			for (int i = 0; i < 2; i++)
+				if (open[i])
+					peer_stream_rest(&s[i]);
+			break;
+		}
 	}
 	close(s[0].fd);
 	close(s[1].fd);
@@ -341,7 +361,14 @@ static int peer_run(struct run_args *a, struct cb_err *err)
 		peer_fill(a, 0, FAIL_SPAWN);
 		return CB_OK;
 	}
-	peer_drain(s);
+#ifdef SYS_pidfd_open
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	int pidfd = -1;
+#endif
+	peer_drain(s, pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

@@ -67,6 +67,20 @@ static ssize_t procs_drain(int fd, struct task_result *res, int n)
 	return got;
 }
 
+/* "procs: worker 4 of 8 was killed by signal 11 (Segmentation fault); 1 of 8 workers
+ * died": the first that died, by number (1-based, as forked), and how. */
+static void procs_died_note(struct cb_err *err, int worker, int forked, int status, int died)
+{
+	char how[96];
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof how, "was killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(status));
+	cb_fail(err, CB_OK, "procs: worker %d of %d %s; %d of %d workers died", worker, forked,
+		how, died, forked);
+}
+
 static int procs_run(struct run_args *a, struct cb_err *err)
 {
 	int n = a->ts->ntasks, nw = runner_workers(n, a->workers), forked = 0, died = 0;
@@ -111,12 +125,17 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 	for (ssize_t got; (got = procs_drain(fds[0], a->res, n)) != 0;)
 		if (got < 0 && errno != EINTR)
 			break;
+	int first = -1, first_status = 0;
 	for (int i = 0; i < forked; i++) {
 		int status;
 		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
 			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			died++;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			if (died++ == 0) {
+				first = i;
+				first_status = status;
+			}
+		}
 	}
 	/* Unreported tasks: never given a worker (fork refused), or lost with one. */
 	for (int i = 0; i < n; i++)
@@ -124,7 +143,7 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 			a->res[i] = (struct task_result){.done = 1,
 							 .fail = i >= untaken ? FAIL_SPAWN : FAIL_DIED};
 	if (died && err->msg[0] == '\0')
-		cb_fail(err, CB_OK, "procs: %d of %d workers died", died, forked);
+		procs_died_note(err, first + 1, forked, first_status, died);
 out:
 	if (fds[0] >= 0)
 		close(fds[0]);

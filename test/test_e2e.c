@@ -868,17 +868,70 @@ Test(e2e, timeout_is_recorded_and_the_run_goes_on)
 
 /* ---- SIGINT ---- */
 
+/* How many live processes descend from us (zombies do not count), from /proc. */
+static int live_descendants(void)
+{
+	static struct proc_link {
+		pid_t pid, ppid;
+	} ps[8192];
+	int n = 0;
+	DIR *d = opendir("/proc");
+	for (struct dirent *e; d && (e = readdir(d)) && n < 8192;) {
+		char path[300], buf[512], state;
+		int ppid;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = e->d_name[0] >= '1' && e->d_name[0] <= '9' ? fopen(path, "r") : NULL;
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		const char *end = strrchr(buf, ')');
+		if (end && sscanf(end + 1, " %c %d", &state, &ppid) == 2 && state != 'Z')
+			ps[n++] = (struct proc_link){(pid_t)atoi(e->d_name), (pid_t)ppid};
+	}
+	if (d)
+		closedir(d);
+	int count = 0;
+	for (int i = 0; i < n; i++) {
+		pid_t up = ps[i].ppid;
+		for (int depth = 0; up > 1 && up != getpid() && depth < 64; depth++) {
+			pid_t next = 0;
+			for (int j = 0; j < n && !next; j++)
+				if (ps[j].pid == up)
+					next = ps[j].ppid;
+			up = next;
+		}
+		count += up == getpid();
+	}
+	return count;
+}
+
 /* After the driver is gone: reaps what was left to us (we are the subreaper) and
- * fails if any descendant still lives after a grace time. */
-static void expect_no_descendants(pid_t group)
+ * fails if any descendant still lives after grace_s; kills what did. */
+static void expect_no_descendants(pid_t group, double grace_s)
 {
 	double t0 = clock_now();
 	for (;;) {
 		pid_t r = waitpid(-1, NULL, WNOHANG);
 		if (r < 0 && errno == ECHILD)
 			break;
-		if (r == 0 && clock_now() - t0 > 3) {
-			cr_expect_fail("a process of the run outlived it");
+		if (r == 0 && clock_now() - t0 > grace_s) {
+			cr_expect_fail("%d processes of the run outlived it by %.1f s",
+				       live_descendants(), grace_s);
+			/* Ours now: none may run on after the test. */
+			for (int round = 0; round < 100 && waitpid(-1, NULL, WNOHANG) >= 0; round++) {
+				kill(-group, SIGKILL);
+				char line[64];
+				snprintf(line, sizeof line, "/proc/%d/task/%d/children", (int)getpid(),
+					 (int)getpid());
+				FILE *f = fopen(line, "r");
+				for (int pid; f && fscanf(f, "%d", &pid) == 1;)
+					kill(pid, SIGKILL);
+				if (f)
+					fclose(f);
+				nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+			}
 			break;
 		}
 		if (r == 0)
@@ -902,7 +955,7 @@ static struct proc *interrupt_with(const char *args, double delay_s, int sig)
 	cr_expect_eq(p->status, 128 + sig, "%s: exit %d: %s", strsignal(sig), p->status, p->err);
 	cr_expect_lt(clock_now() - sent, 5, "it took %.1f s to stop", clock_now() - sent);
 	cr_expect(strstr(p->err, "interrupted"), "stderr: %s", p->err);
-	expect_no_descendants(p->pid);
+	expect_no_descendants(p->pid, 3);
 	return p;
 }
 
@@ -970,6 +1023,80 @@ Test(e2e, sigint_writes_finished_trials)
 	cr_expect_eq(d->n, 1 + 2, "a summary row per cell");
 	free(d);
 	free(p);
+	scratch_remove();
+}
+
+/* ---- kill -9 of the driver ---- */
+
+/* A stand-in py-serial for the run below: a grandchild in a session of its own, then
+ * the peer sleeps, so the trial is under way when the driver is killed. */
+static const char sleeping_peer[] =
+	"import os, time\n"
+	"if os.fork() == 0:\n"
+	"    os.setsid()\n"
+	"    if os.fork() == 0:\n"
+	"        null = os.open('/dev/null', os.O_RDWR)\n"
+	"        for fd in (0, 1, 2):\n"
+	"            os.dup2(null, fd)\n"
+	"        time.sleep(1000)\n"
+	"    os._exit(0)\n"
+	"time.sleep(1000)\n";
+
+struct sigkill_case {
+	const char *args;
+	bool python;  /* needs /usr/bin/python3 */
+	bool own_peer; /* py-serial is sleeping_peer */
+	int procs;    /* our descendants while its trial is under way, the driver among them */
+};
+
+static const struct sigkill_case sigkill_cases[] = {
+	/* the driver, the trial child, 3 workers */
+	{"-w sleep -p sleep.ms=60000 -r procs -n 3", false, false, 5},
+	/* the driver, the delay server, the trial child */
+	{"-w http -p http.delay_ms=60000 -r threads -n 2", false, false, 3},
+	/* the driver, the trial child, Python, its 2 pool workers */
+	{"-w countdown -p countdown.n=400000000000 -r py-procs -n 2", true, false, 5},
+	/* the driver, the trial child, Python, its grandchild */
+	{"-w sleep -p sleep.ms=60000 -r py-serial -n 1", true, true, 4},
+};
+
+Test(e2e, sigkill_of_the_driver_leaves_nothing_running, .timeout = 240)
+{
+	scratch_make("e2e");
+	char dir[128], env[192];
+	scratch_path(dir, sizeof dir, "peers");
+	mkdir(dir, 0755);
+	strcat(dir, "/python");
+	mkdir(dir, 0755);
+	scratch_file("peers/python/peer_serial.py", sleeping_peer);
+	scratch_path(dir, sizeof dir, "peers");
+	snprintf(env, sizeof env, "CONCBENCH_PEERS_DIR=%s", dir);
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	for (size_t i = 0; i < sizeof sigkill_cases / sizeof sigkill_cases[0]; i++) {
+		const struct sigkill_case *c = &sigkill_cases[i];
+		if (c->python && access("/usr/bin/python3", X_OK) != 0) {
+			cr_log_warn("'%s' skipped: no /usr/bin/python3", c->args);
+			continue;
+		}
+		char args[512];
+		snprintf(args, sizeof args, "-q --no-floors --repeat 1 --warmup 0 -o @/k.csv %s",
+			 c->args);
+		struct proc *p = calloc(1, sizeof *p);
+		proc_start(p, args, c->own_peer ? env : NULL, 0);
+		/* Under way: all its processes there for 300 ms, past any passing fork. */
+		double t0 = clock_now();
+		for (int steady = 0; steady < 6 && clock_now() - t0 < 60;) {
+			steady = live_descendants() >= c->procs ? steady + 1 : 0;
+			nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+		}
+		cr_expect_geq(live_descendants(), c->procs, "'%s' never got under way", c->args);
+		cr_assert_eq(kill(p->pid, SIGKILL), 0);
+		expect_no_descendants(p->pid, 1.0);
+		cr_expect_eq(live_descendants(), 0, "'%s': left running", c->args);
+		close(p->out_fd);
+		close(p->err_fd);
+		free(p);
+	}
 	scratch_remove();
 }
 

@@ -2,13 +2,19 @@
  * countdown, power and sleep through the runner interface; broken peer programs
  * that exit, crash or print garbage; and the concbench binary running peers. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #include "cellrun.h"
 #include "runner.h"
@@ -258,6 +264,61 @@ Test(peers, broken_peer_fails_every_task_with_a_reason)
 	}
 	unsetenv("CONCBENCH_PEERS_DIR");
 	broken_remove(dir);
+}
+
+/* The children of pid, up to max, from /proc. */
+static int children_of(pid_t pid, pid_t *kids, int max)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(path, "r");
+	int n = 0;
+	for (int k; f && n < max && fscanf(f, "%d", &k) == 1;)
+		kids[n++] = (pid_t)k;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* py-procs killed by SIGKILL mid-run (its trial's time-out, the OOM killer): its pool
+ * workers die with it rather than compute on until their task ends. */
+Test(peers, py_procs_workers_die_with_the_peer)
+{
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("no /usr/bin/python3");
+	/* Orphaned workers come to us, so we can tell when they are gone. */
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	char prog[512];
+	snprintf(prog, sizeof prog, "%s/python/peer_procs.py", CB_PEERS_DIR);
+	fflush(NULL);
+	pid_t peer = fork();
+	cr_assert_geq(peer, 0);
+	if (peer == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, STDOUT_FILENO);
+		execl("/usr/bin/python3", "python3", prog, "--workload", "countdown", "--params",
+		      "n=100000000000", "--tasks", "2", "--workers", "2", (char *)NULL);
+		_exit(127);
+	}
+	pid_t kids[8];
+	int n = 0;
+	for (double t0 = clock_now(); (n = children_of(peer, kids, 8)) < 2 && clock_now() - t0 < 30;)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	cr_assert_eq(n, 2, "the pool has %d workers", n);
+	kill(peer, SIGKILL);
+	waitpid(peer, NULL, 0);
+	int gone = 0;
+	for (double t0 = clock_now(); gone < n && clock_now() - t0 < 1.0;) {
+		gone = 0;
+		for (int i = 0; i < n; i++)
+			gone += waitpid(kids[i], NULL, WNOHANG) == kids[i] || kill(kids[i], 0) != 0;
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+	}
+	cr_expect_eq(gone, n, "%d of %d pool workers outlived the peer by a second", n - gone, n);
+	for (int i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
 }
 
 /* The driver end to end: three peers beside serial, exit 0, one row each. */

@@ -1,9 +1,11 @@
 /* Every C runner in the registry, through the runner interface: sleeping tasks for
  * several (N, W), CPU tasks, and tasks that fail or kill their worker. */
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <malloc.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,8 +127,8 @@ static enum step_status step_kills_worker(void *state, const void *arg)
 	return STEP_OK;
 }
 
-static void run_steps(const struct runner *rn, struct task *tasks, int n, int workers,
-		      struct task_result *res)
+static struct cellrun_out run_steps(const struct runner *rn, struct task *tasks, int n,
+				    int workers, struct task_result *res)
 {
 	struct taskset ts = {.tasks = tasks, .ntasks = n};
 	struct params rp;
@@ -136,6 +138,7 @@ static void run_steps(const struct runner *rn, struct task *tasks, int n, int wo
 	handmade_run(rn, &rp, &ts, workers, res, &o);
 	params_free(&rp);
 	cr_assert_eq(o.code, CB_OK, "%s: stage %d: %s", rn->name, o.stage, o.note);
+	return o;
 }
 
 Test(runners, a_failing_task_is_a_result)
@@ -167,7 +170,7 @@ Test(runners, procs_counts_a_killed_worker_and_goes_on)
 		struct task_result res[8] = {0};
 		for (int i = 0; i < 8; i++)
 			tasks[i] = (struct task){.steps = i == 3 ? &kill : &good, .nsteps = 1};
-		run_steps(rn, tasks, 8, workers, res);
+		struct cellrun_out o = run_steps(rn, tasks, 8, workers, res);
 		int died = 0, ok = 0;
 		for (int i = 0; i < 8; i++) {
 			died += res[i].fail == FAIL_DIED;
@@ -176,7 +179,174 @@ Test(runners, procs_counts_a_killed_worker_and_goes_on)
 		cr_expect_eq(res[3].fail, FAIL_DIED, "W=%d: the killed task", workers);
 		cr_expect_eq(died, 1, "W=%d: %d died", workers, died);
 		cr_expect_eq(ok, 7, "W=%d: %d ok", workers, ok);
+		/* With a process per task, worker 4 is the one that ran task 3. */
+		const char *want = workers ? "killed by signal 9 (Killed)"
+					   : "worker 4 of 8 was killed by signal 9 (Killed)";
+		cr_expect(strstr(o.note, want), "W=%d: note '%s' lacks '%s'", workers, o.note, want);
 	}
+}
+
+/* ---- notes that name the cause ---- */
+
+/* What a cell run in a child process under a lowered limit came to. */
+struct limited {
+	int code, ok;
+	int fail[FAIL_REASONS];
+	char note[256];
+};
+
+/* Runs a cell of wl (its "key=value" pairs wkv, the runner's rkv) in a child process
+ * whose `resource` is lowered to `limit` after the workload started (so the local
+ * server keeps its own). No Criterion assertion in the child: its result comes back
+ * over a pipe, and code -1 says the child could not set it up. */
+static struct limited run_limited(const struct runner *rn, const char *wl_name,
+				  const char *const *wkv, const char *const *rkv, int ntasks,
+				  int workers, int resource, rlim_t limit)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct limited l = {.code = -1};
+		struct cb_err err = {0};
+		const struct workload *wl = workload_find(wl_name);
+		struct params wp = {0}, rp = {0};
+		void *cfg = NULL;
+		int rc = params_init(&wp, wl->name, wl->params, &err);
+		for (int i = 0; wkv && wkv[i] && rc == CB_OK; i += 2)
+			rc = params_set(&wp, wkv[i], wkv[i + 1], &err);
+		if (rc == CB_OK)
+			rc = params_init(&rp, rn->name, rn->params, &err);
+		for (int i = 0; rkv && rkv[i] && rc == CB_OK; i += 2)
+			rc = params_set(&rp, rkv[i], rkv[i + 1], &err);
+		if (rc == CB_OK)
+			rc = wl->configure(&wp, &cfg, &err);
+		if (rc == CB_OK && wl->start)
+			rc = wl->start(cfg, &err);
+		struct rlimit rl = {limit, limit};
+		if (rc == CB_OK && setrlimit(resource, &rl) == 0) {
+			struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp,
+						.ntasks = ntasks,
+						.workers = rn->one_at_a_time ? 1 : workers};
+			struct cellrun_out o;
+			l.code = cellrun_once(&in, &o);
+			l.ok = o.tasks_ok;
+			memcpy(l.fail, o.fail, sizeof l.fail);
+			cb_copy(l.note, o.note, sizeof l.note);
+		} else {
+			cb_copy(l.note, err.msg[0] ? err.msg : "setrlimit refused", sizeof l.note);
+		}
+		if (cfg && wl->finish)
+			wl->finish(cfg);
+		_exit(write(fds[1], &l, sizeof l) == sizeof l ? 0 : 1);
+	}
+	close(fds[1]);
+	struct limited l = {.code = -1};
+	ssize_t got = read(fds[0], &l, sizeof l);
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(got, (ssize_t)sizeof l, "%s: the child sent nothing", rn->name);
+	cr_assert_neq(l.code, -1, "%s: %s", rn->name, l.note);
+	return l;
+}
+
+/* This process's address space now, in bytes. */
+static rlim_t vm_size(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (rlim_t)kib * 1024;
+}
+
+/* Threads of 64 MiB stacks in 256 MiB more than the process has: a few fit, the
+ * rest are refused, and the note names the limit that refused them. */
+Test(runners, an_address_space_limit_is_named)
+{
+	static const char *const wkv[] = {"ms", "50", NULL};
+	static const char *const rkv[] = {"stack_kib", "65536", NULL};
+	const struct runner *rn = runner_find("threads");
+	cr_assert_not_null(rn);
+	rlim_t limit = vm_size() + ((rlim_t)256 << 20);
+	struct limited l = run_limited(rn, "sleep", wkv, rkv, 20, 0, RLIMIT_AS, limit);
+	cr_expect_gt(l.fail[FAIL_SPAWN], 0, "no thread was refused: %s", l.note);
+	char want[64];
+	if (limit >= (rlim_t)1 << 30)
+		snprintf(want, sizeof want, "RLIMIT_AS %.1f GiB", (double)limit / (1 << 30));
+	else
+		snprintf(want, sizeof want, "RLIMIT_AS %.1f MiB", (double)limit / (1 << 20));
+	cr_expect(strstr(l.note, want), "note '%s' lacks '%s'", l.note, want);
+}
+
+/* 60 GETs at once with 32 descriptors: the runners that hold them at once run out,
+ * and their note says so, not just a connection that failed. */
+Test(runners, too_many_open_files_are_named)
+{
+	static const char *const wkv[] = {"delay_ms", "300", NULL};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const struct runner *rn;
+	int short_of_fds = 0;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		if (rn->one_at_a_time)
+			continue; /* one connection at a time: 60 of them would take 18 s */
+		struct limited l = run_limited(rn, "http", wkv, NULL, 60, 0, RLIMIT_NOFILE, 32);
+		if (l.ok == 60)
+			continue; /* a connection per process, or one at a time: enough */
+		short_of_fds++;
+		cr_expect(strstr(l.note, "too many open files (RLIMIT_NOFILE 32)"),
+			  "%s: %d ok, note '%s'", rn->name, l.ok, l.note);
+	}
+	cr_expect_geq(short_of_fds, 2, "the threads and the loops hold 60 connections at once");
+}
+
+/* A path the local server does not serve: it answers 400, and the note says so. */
+Test(runners, a_wrong_http_status_is_named)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	const struct workload *wl = workload_find("http");
+	struct cb_err err = {0};
+	struct params wp;
+	cr_assert_eq(params_init(&wp, wl->name, wl->params, &err), CB_OK);
+	void *cfg = NULL;
+	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+	struct taskset local;
+	cr_assert_eq(wl->build(cfg, 1, 1, &local, &err), CB_OK, "%s", err.msg);
+	char url[256];
+	snprintf(url, sizeof url, "%s", local.tasks[0].steps[0].fetch.url);
+	wl->release(&local);
+	char *path = strstr(url + strlen("http://"), "/");
+	cr_assert_not_null(path, "%s", url);
+	strcpy(path, "/nope");
+	const struct step get = {.kind = STEP_FETCH, .fetch = {.url = url, .status = 200,
+							      .bytes = -1, .timeout_ms = 10000}};
+	char want[300];
+	snprintf(want, sizeof want, "HTTP 400 from %s", url);
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn)
+	{
+		struct task tasks[3];
+		struct task_result res[3] = {0};
+		for (int i = 0; i < 3; i++)
+			tasks[i] = (struct task){.steps = &get, .nsteps = 1};
+		struct cellrun_out o = run_steps(rn, tasks, 3, 0, res);
+		cr_expect_eq(o.fail[FAIL_STATUS], 3, "%s: %d wrong statuses", rn->name,
+			     o.fail[FAIL_STATUS]);
+		cr_expect(strstr(o.note, want), "%s: note '%s' lacks '%s'", rn->name, o.note, want);
+		cr_expect(strstr(o.note, "3 failed fetches"), "%s: note '%s' lacks the count",
+			  rn->name, o.note);
+	}
+	wl->finish(cfg);
+	wl->config_free(cfg);
+	params_free(&wp);
 }
 
 /* The countdown must really count: 4x the iterations take about 4x the time. */
