@@ -2,12 +2,15 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "params.h"
+#include "runner.h"
+#include "workload.h"
 
 #define TASKS_MAX 100000000
 #define WORKERS_MAX 10000000
@@ -15,61 +18,156 @@
 enum { OPT_REPEAT = 256, OPT_WARMUP, OPT_TIMEOUT, OPT_ORDER, OPT_LIST, OPT_FLOORS, OPT_SCALE,
        OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS, OPT_HEAP };
 
-static const struct option cli_options[] = {
-	{"workload", required_argument, NULL, 'w'}, {"runner", required_argument, NULL, 'r'},
-	{"tasks", required_argument, NULL, 'n'},    {"workers", required_argument, NULL, 'j'},
-	{"param", required_argument, NULL, 'p'},    {"output", required_argument, NULL, 'o'},
-	{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-	{"repeat", required_argument, NULL, OPT_REPEAT},
-	{"warmup", required_argument, NULL, OPT_WARMUP},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"order", required_argument, NULL, OPT_ORDER},
-	{"list", no_argument, NULL, OPT_LIST},
-	{"floors", no_argument, NULL, OPT_FLOORS},
-	{"no-floors", no_argument, NULL, OPT_NO_FLOORS},
-	{"scale", required_argument, NULL, OPT_SCALE},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"preset", required_argument, NULL, OPT_PRESET},
-	{"heap", required_argument, NULL, OPT_HEAP},
-	{0},
+/* The one table of options: the parser's getopt tables and --help are made from it. */
+struct cli_opt {
+	const char *name; /* the long name */
+	int key;          /* its letter, or an OPT_ code for a long one only */
+	const char *arg;  /* what its value is called; NULL: it takes none */
+	const char *help; /* the default, when it has one, is added from CLI_DEFAULTS */
 };
+
+static const struct cli_opt cli_opts[] = {
+	{"workload", 'w', "LIST", "workloads to run, comma separated (see --list)"},
+	{"runner", 'r', "LIST", "concurrency models to run them under (see --list)"},
+	{"tasks", 'n', "LIST", "tasks per trial; a list sweeps"},
+	{"workers", 'j', "LIST", "at most this many in flight, 0 = all at once; a list sweeps"},
+	{"param", 'p', "M.K=V", "a workload or runner parameter, e.g. -p countdown.n=1000000"},
+	{"repeat", OPT_REPEAT, "N", "measured trials per cell"},
+	{"warmup", OPT_WARMUP, "N", "unmeasured trials first"},
+	{"timeout", OPT_TIMEOUT, "SEC", "a trial running longer is killed and failed"},
+	{"order", OPT_ORDER, "ORDER", "interleaved (round-robin over cells, so drift hits every "
+	 "cell alike) or sequential"},
+	{"scale", OPT_SCALE, "F", "multiply every duration and amount of work by F"},
+	{"preset", OPT_PRESET, "LIST", "run named experiments (see --list); 'all' runs every one; "
+	 "other options add to or override the preset's"},
+	{"output", 'o', "FILE", "write trials to FILE and FILE's .summary.csv and .meta.csv "
+	 "beside it, as one set, whole or not at all; - writes the trials to stdout (and the "
+	 "table to stderr)"},
+	{"floors", OPT_FLOORS, NULL, "measure the machine's primitives only, and print them"},
+	{"no-floors", OPT_NO_FLOORS, NULL, "skip them (the floor columns stay empty)"},
+	{"heap", OPT_HEAP, "PAGES", "malloc's pages, for every model alike: small (glibc's own) "
+	 "or huge (2 MiB transparent huge pages, glibc.malloc.hugetlb=1, for when page faults "
+	 "dominate)"},
+	{"list", OPT_LIST, NULL, "list workloads, runners and their parameters"},
+	{"quiet", 'q', NULL, "no progress on stderr"},
+	{"help", 'h', NULL, "this text"},
+	{"version", OPT_VERSION, NULL, "the version"},
+};
+
+#define CLI_NOPTS (sizeof cli_opts / sizeof cli_opts[0])
+
+/* The names a registry marks in_default, comma separated. */
+static void defaults_of(const char *(*name)(int, bool *), char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	bool in;
+	for (int i = 0; name(i, &in) && off < len; i++)
+		if (in)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						name(i, &in));
+}
+
+static const char *workload_at(int i, bool *in_default)
+{
+	*in_default = workload_table[i] && workload_table[i]->in_default;
+	return workload_table[i] ? workload_table[i]->name : NULL;
+}
+
+static const char *runner_at(int i, bool *in_default)
+{
+	*in_default = runner_table[i] && runner_table[i]->in_default;
+	return runner_table[i] ? runner_table[i]->name : NULL;
+}
+
+/* The default an option has when not given, as --help says it; "" for none. */
+static void default_text(int key, char *buf, size_t len)
+{
+	const struct cli d = CLI_DEFAULTS;
+	buf[0] = '\0';
+	switch (key) {
+	case 'w':
+		defaults_of(workload_at, buf, len);
+		break;
+	case 'r':
+		defaults_of(runner_at, buf, len);
+		break;
+	case 'n':
+		snprintf(buf, len, "%d", CLI_DEFAULT_TASKS);
+		break;
+	case 'j':
+		snprintf(buf, len, "0");
+		break;
+	case OPT_REPEAT:
+		snprintf(buf, len, "%" PRId64, d.repeat);
+		break;
+	case OPT_WARMUP:
+		snprintf(buf, len, "%" PRId64, d.warmup);
+		break;
+	case OPT_TIMEOUT:
+		snprintf(buf, len, "%g", d.timeout_s);
+		break;
+	case OPT_SCALE:
+		snprintf(buf, len, "%g", d.scale);
+		break;
+	case OPT_ORDER:
+		snprintf(buf, len, "%s", d.order == ORDER_INTERLEAVED ? "interleaved" : "sequential");
+		break;
+	case OPT_HEAP:
+		snprintf(buf, len, "%s", d.heap == HEAP_SMALL ? "small" : "huge");
+		break;
+	}
+}
+
+/* Appends text to *off in buf from column 24, wrapped at 80 columns under that hang. */
+static void wrap(char *buf, size_t len, size_t *off, const char *text)
+{
+	const size_t hang = 24, width = 80;
+	size_t col = hang;
+	for (const char *w = text; *w && *off < len;) {
+		size_t n = strcspn(w, " ");
+		if (col > hang && col + 1 + n > width) {
+			*off += (size_t)snprintf(buf + *off, len - *off, "\n%*s", (int)hang, "");
+			col = hang;
+		} else if (col > hang) {
+			*off += (size_t)snprintf(buf + *off, len - *off, " ");
+			col++;
+		}
+		*off += (size_t)snprintf(buf + *off, len - *off, "%.*s", (int)n, w);
+		col += n;
+		w += n + (w[n] == ' ');
+	}
+}
 
 const char *cli_usage(void)
 {
-	return "usage: concbench [options]\n"
-	       "Runs workloads under concurrency models and measures each trial.\n"
-	       "\n"
-	       "  -w, --workload LIST   workloads to run, comma separated (see --list)\n"
-	       "  -r, --runner LIST     concurrency models to run them under (see --list)\n"
-	       "  -n, --tasks LIST      tasks per trial; a list sweeps (default 10)\n"
-	       "  -j, --workers LIST    at most this many in flight, 0 = all at once; a list\n"
-	       "                        sweeps (default 0)\n"
-	       "  -p, --param M.K=V     a workload or runner parameter, e.g. -p countdown.n=1000000\n"
-	       "      --repeat N        measured trials per cell (default 10)\n"
-	       "      --warmup N        unmeasured trials first (default 1)\n"
-	       "      --timeout SEC     a trial running longer is killed and failed (default 300)\n"
-	       "      --order ORDER     interleaved (default: round-robin over cells, so drift\n"
-	       "                        hits every cell alike) or sequential\n"
-	       "      --scale F         multiply every duration and amount of work by F\n"
-	       "      --preset LIST     run named experiments (see --list); 'all' runs every\n"
-	       "                        one; other options add to or override the preset's\n"
-	       "  -o, --output FILE     write trials to FILE and FILE's .summary.csv and\n"
-	       "                        .meta.csv beside it, as one set, whole or not at all;\n"
-	       "                        - writes the trials to stdout (and the table to stderr)\n"
-	       "      --floors          measure the machine's primitives only, and print them\n"
-	       "      --no-floors       skip them (the floor columns stay empty)\n"
-	       "      --heap PAGES      malloc's pages, for every model alike: small (default:\n"
-	       "                        glibc's own) or huge (2 MiB transparent huge pages,\n"
-	       "                        glibc.malloc.hugetlb=1, for when page faults dominate)\n"
-	       "      --list            list workloads, runners and their parameters\n"
-	       "  -q, --quiet           no progress on stderr\n"
-	       "  -h, --help            this text\n"
-	       "      --version         the version\n"
-	       "\n"
-	       "Exit status: 0 all tasks ok, 1 some task or trial failed or the results or\n"
-	       "stdout could not be written, 2 bad input,\n"
-	       "128 + the signal when stopped by one: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP\n"
-	       "(the finished trials are still written).\n";
+	static char text[8192];
+	if (text[0])
+		return text;
+	size_t off = (size_t)snprintf(text, sizeof text, "usage: concbench [options]\n"
+				      "Runs workloads under concurrency models and measures each "
+				      "trial.\n\n");
+	for (size_t i = 0; i < CLI_NOPTS && off < sizeof text; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+		char head[48], def[128], help[640];
+		snprintf(head, sizeof head, "  %c%c%s --%s%s%s", o->key < 256 ? '-' : ' ',
+			 o->key < 256 ? o->key : ' ', o->key < 256 ? "," : " ", o->name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+		default_text(o->key, def, sizeof def);
+		snprintf(help, sizeof help, "%s%s%s%s", o->help, *def ? " (default " : "", def,
+			 *def ? ")" : "");
+		off += (size_t)snprintf(text + off, sizeof text - off, "%-24s", head);
+		if (strlen(head) >= 24)
+			off += (size_t)snprintf(text + off, sizeof text - off, "\n%24s", "");
+		wrap(text, sizeof text, &off, help);
+		off += (size_t)snprintf(text + off, sizeof text - off, "\n");
+	}
+	snprintf(text + off, sizeof text - off, "\n"
+		 "Exit status: 0 all tasks ok, 1 some task or trial failed or the results or\n"
+		 "stdout could not be written, 2 bad input,\n"
+		 "128 + the signal when stopped by one: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP\n"
+		 "(the finished trials are still written).\n");
+	return text;
 }
 
 static int split_strings(const char *arg, char **out, int *n, const char *what,
@@ -207,10 +305,22 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 int cli_parse(struct cli *c, int argc, char **argv, struct cb_err *err)
 {
 	*c = (struct cli)CLI_DEFAULTS;
+	struct option longs[CLI_NOPTS + 1] = {{0}};
+	char shorts[2 * CLI_NOPTS + 2] = ":";
+	for (size_t i = 0, k = 1; i < CLI_NOPTS; i++) {
+		longs[i] = (struct option){cli_opts[i].name,
+					   cli_opts[i].arg ? required_argument : no_argument, NULL,
+					   cli_opts[i].key};
+		if (cli_opts[i].key < 256) {
+			shorts[k++] = (char)cli_opts[i].key;
+			if (cli_opts[i].arg)
+				shorts[k++] = ':';
+		}
+	}
 	opterr = 0;
 	optind = 0; /* GNU: start afresh, so tests can parse many command lines */
 	int opt;
-	while ((opt = getopt_long(argc, argv, ":w:r:n:j:p:o:qh", cli_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		if (opt == '?') {
 			/* A long option given a value sets optopt to its code, not a letter. */
 			const char *bad = argv[optind - 1];

@@ -38,6 +38,7 @@ struct cli {
 	bool list, help, version, floors, no_floors, quiet;
 };
 
+#define CLI_DEFAULT_TASKS 10 /* -n when none is given */
 #define CLI_DEFAULTS {.repeat = 10, .warmup = 1, .timeout_s = 300, .scale = 1}
 
 /* Fills c from argv; CB_EINVAL with one line naming the bad value on bad input.

@@ -209,7 +209,7 @@ static bool same_cell(const struct cell *a, const struct cell *b)
 static int add_cells(struct plan *p, const struct picked *k, const struct cli *c,
 		     const char *preset, struct cb_err *err)
 {
-	int64_t def_tasks = PLAN_DEFAULT_TASKS, def_workers = 0;
+	int64_t def_tasks = CLI_DEFAULT_TASKS, def_workers = 0;
 	const int64_t *tasks = c->ntasks ? c->tasks : &def_tasks;
 	const int64_t *workers = c->nworkers ? c->workers : &def_workers;
 	int nt = c->ntasks ? c->ntasks : 1, nw = c->nworkers ? c->nworkers : 1;

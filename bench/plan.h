@@ -61,9 +61,8 @@ struct plan {
 	char skipped[1024]; /* runners left out as unavailable, with what to install */
 };
 
-/* Tasks per trial when the command line gives no -n; the workloads and runners when it
- * names none are those their registries mark in_default. */
-#define PLAN_DEFAULT_TASKS 10
+/* When the command line names no workload or runner, the plan takes those their
+ * registries mark in_default; no -n is CLI_DEFAULT_TASKS. */
 
 /* Adds the cells of one command line (preset: its name, or NULL). */
 int plan_add(struct plan *p, const struct cli *c, const char *preset, struct cb_err *err);

@@ -1,22 +1,16 @@
-/* The one list of workloads. Adding one is a file and a line here. */
+/* The registry: the table workloads/list.h fills. */
 #include <string.h>
 
 #include "workload.h"
 
-extern const struct workload countdown_workload;
-extern const struct workload power_workload;
-extern const struct workload sleep_workload;
-extern const struct workload stall_workload;
-extern const struct workload http_workload;
-extern const struct workload bank_workload, deadlock_workload, queue_workload, pingpong_workload;
+#define WORKLOAD(x) extern const struct workload x##_workload;
+#include "list.h"
+#undef WORKLOAD
 
 const struct workload *const workload_table[] = {
-	&countdown_workload,
-	&power_workload,
-	&sleep_workload,
-	&stall_workload,
-	&http_workload,
-	&bank_workload, &deadlock_workload, &queue_workload, &pingpong_workload,
+#define WORKLOAD(x) &x##_workload,
+#include "list.h"
+#undef WORKLOAD
 	NULL,
 };
 
