@@ -97,18 +97,11 @@ def load_claims(path, presets, runners, metrics=None):
     out = []
     for c in rows:
         line, where = c.line, f'{path}:{c.line}'
-        if c['kind'] not in JUDGES:
-            raise ResultsError(f'{where}: unknown kind "{c["kind"]}" (allowed: '
-                               f'{", ".join(JUDGES)})')
+        cr.check_known(where, 'kind', c['kind'], tuple(JUDGES))
         for p in c['presets'].split():
-            if p not in presets:
-                raise ResultsError(f'{where}: unknown preset "{p}" (allowed: '
-                                   f'{", ".join(sorted(presets))})')
-        names = c['runners'].split() + ([c['than']] if c['than'] else [])
-        for r in names:
-            if r not in runners:
-                raise ResultsError(f'{where}: unknown runner "{r}" (allowed: '
-                                   f'{", ".join(runners)})')
+            cr.check_known(where, 'preset', p, sorted(presets))
+        for r in c['runners'].split() + ([c['than']] if c['than'] else []):
+            cr.check_known(where, 'runner', r, runners)
         if not c['presets'].split() or not c['runners'].split():
             raise ResultsError(f'{where}: a claim needs a preset and a runner')
         bound = num(c, 'bound')
@@ -118,10 +111,9 @@ def load_claims(path, presets, runners, metrics=None):
         tasks = int(c['tasks']) if c['tasks'] else None
         if c['kind'] == 'below' and not c['than']:
             raise ResultsError(f'{where}: a below claim needs `than`, the runner to compare with')
-        for m in c['metrics'].split():
-            if metrics is not None and m not in metrics:
-                raise ResultsError(f'{where}: unknown metric "{m}" (allowed: '
-                                   f'{", ".join(metrics)})')
+        if metrics is not None:
+            for m in c['metrics'].split():
+                cr.check_known(where, 'metric', m, metrics)
         out.append(Claim(tuple(c['presets'].split()), tuple(c['runners'].split()), c['kind'],
                          bound, workers, c['than'] or None, tuple(c['metrics'].split()),
                          num(c, 'min_serial_s'), c['text'], c['why'], line, tasks))
@@ -386,6 +378,15 @@ def verdicts(run, claims, only=None):
                     status, text = judge(claim, run, c)
                     vs.append(Verdict(status, preset, cell_name(c), f'{claim.text}: {text}'))
     return out
+
+
+def need_metrics(run, claims):
+    """A claim's metric column must exist when its preset is in the run."""
+    for claim in claims:
+        for m in claim.metrics:
+            if m not in run.header and any(p in run.presets() for p in claim.presets):
+                raise ResultsError(f'summary: no column {m} (needed for '
+                                   f'{", ".join(claim.presets)}; from another version?)')
 
 
 def default_path():

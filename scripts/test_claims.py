@@ -13,8 +13,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
-import articles  # noqa: E402
 import cbresults as cr  # noqa: E402
+import cbrun  # noqa: E402
 import claims as cl  # noqa: E402
 
 TRIAL_COLS = ['workload', 'params', 'runner', 'runner_params', 'tasks', 'workers', 'preset',
@@ -78,7 +78,7 @@ def claim(kind, bound, runners=('threads',), metrics=(), than=None, presets=('p'
 
 
 def statuses(folder, name, cells, c, capacity=2.0):
-    run = articles.Run(*cr.load_run(write_run(folder, name, cells, capacity)))
+    run = cbrun.Run(*cr.load_run(write_run(folder, name, cells, capacity)))
     return [v.status for vs in cl.verdicts(run, [c]).values() for v in vs]
 
 
