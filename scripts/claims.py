@@ -154,8 +154,13 @@ def judge_ideal(claim, run, cell):
 
 
 def cores_of(run, cell):
-    return [num(t, 'cores_used') for t in ok_trials(run, cell)
-            if num(t, 'cores_used') is not None]
+    """The cores_used of the cell's ok trials, or a (status, text) why there are none."""
+    cores = [num(t, 'cores_used') for t in ok_trials(run, cell)
+             if num(t, 'cores_used') is not None]
+    if cores:
+        return cores, None
+    return None, no_time(cell) if not ok_trials(run, cell) else (
+        'FAIL', 'no cores_used in the trials (a run of another version?)')
 
 
 def no_parallel(run, seen):
@@ -171,10 +176,9 @@ def parallel_want(claim, run, cell):
 
 
 def judge_cores_le(claim, run, cell):
-    cores = cores_of(run, cell)
-    if not cores:
-        return no_time(cell) if not ok_trials(run, cell) else (
-            'FAIL', 'no cores_used in the trials (a run of another version?)')
+    cores, why = cores_of(run, cell)
+    if why:
+        return why
     iv = median_interval(cores)
     status = side(iv, at_most=claim.bound)
     return status, (f'cores used {interval_text(iv)} over {len(cores)} trials, bound '
@@ -182,10 +186,9 @@ def judge_cores_le(claim, run, cell):
 
 
 def judge_cores_ge(claim, run, cell):
-    cores = cores_of(run, cell)
-    if not cores:
-        return no_time(cell) if not ok_trials(run, cell) else (
-            'FAIL', 'no cores_used in the trials (a run of another version?)')
+    cores, why = cores_of(run, cell)
+    if why:
+        return why
     k, want = parallel_want(claim, run, cell)
     iv = median_interval(cores)
     if k > 1 and run.capacity < MIN_CAPACITY:
