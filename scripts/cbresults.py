@@ -54,6 +54,12 @@ def refuse(prog, e):
     return 1 if isinstance(e, WriteError) else 2
 
 
+def check_known(where, what, name, allowed):
+    """A name that must be one of allowed (listed in the order given) in the error."""
+    if name not in allowed:
+        raise ResultsError(f'{where}: unknown {what} "{name}" (allowed: {", ".join(allowed)})')
+
+
 def run_paths(path):
     """The trials, summary and meta files of one run, given any one of them."""
     base = path

@@ -97,18 +97,11 @@ def load_claims(path, presets, runners, metrics=None):
     out = []
     for c in rows:
         line, where = c.line, f'{path}:{c.line}'
-        if c['kind'] not in JUDGES:
-            raise ResultsError(f'{where}: unknown kind "{c["kind"]}" (allowed: '
-                               f'{", ".join(JUDGES)})')
+        cr.check_known(where, 'kind', c['kind'], tuple(JUDGES))
         for p in c['presets'].split():
-            if p not in presets:
-                raise ResultsError(f'{where}: unknown preset "{p}" (allowed: '
-                                   f'{", ".join(sorted(presets))})')
-        names = c['runners'].split() + ([c['than']] if c['than'] else [])
-        for r in names:
-            if r not in runners:
-                raise ResultsError(f'{where}: unknown runner "{r}" (allowed: '
-                                   f'{", ".join(runners)})')
+            cr.check_known(where, 'preset', p, sorted(presets))
+        for r in c['runners'].split() + ([c['than']] if c['than'] else []):
+            cr.check_known(where, 'runner', r, runners)
         if not c['presets'].split() or not c['runners'].split():
             raise ResultsError(f'{where}: a claim needs a preset and a runner')
         bound = num(c, 'bound')
@@ -118,10 +111,9 @@ def load_claims(path, presets, runners, metrics=None):
         tasks = int(c['tasks']) if c['tasks'] else None
         if c['kind'] == 'below' and not c['than']:
             raise ResultsError(f'{where}: a below claim needs `than`, the runner to compare with')
-        for m in c['metrics'].split():
-            if metrics is not None and m not in metrics:
-                raise ResultsError(f'{where}: unknown metric "{m}" (allowed: '
-                                   f'{", ".join(metrics)})')
+        if metrics is not None:
+            for m in c['metrics'].split():
+                cr.check_known(where, 'metric', m, metrics)
         out.append(Claim(tuple(c['presets'].split()), tuple(c['runners'].split()), c['kind'],
                          bound, workers, c['than'] or None, tuple(c['metrics'].split()),
                          num(c, 'min_serial_s'), c['text'], c['why'], line, tasks))
@@ -162,8 +154,13 @@ def judge_ideal(claim, run, cell):
 
 
 def cores_of(run, cell):
-    return [num(t, 'cores_used') for t in ok_trials(run, cell)
-            if num(t, 'cores_used') is not None]
+    """The cores_used of the cell's ok trials, or a (status, text) why there are none."""
+    cores = [num(t, 'cores_used') for t in ok_trials(run, cell)
+             if num(t, 'cores_used') is not None]
+    if cores:
+        return cores, None
+    return None, no_time(cell) if not ok_trials(run, cell) else (
+        'FAIL', 'no cores_used in the trials (a run of another version?)')
 
 
 def no_parallel(run, seen):
@@ -179,10 +176,9 @@ def parallel_want(claim, run, cell):
 
 
 def judge_cores_le(claim, run, cell):
-    cores = cores_of(run, cell)
-    if not cores:
-        return no_time(cell) if not ok_trials(run, cell) else (
-            'FAIL', 'no cores_used in the trials (a run of another version?)')
+    cores, why = cores_of(run, cell)
+    if why:
+        return why
     iv = median_interval(cores)
     status = side(iv, at_most=claim.bound)
     return status, (f'cores used {interval_text(iv)} over {len(cores)} trials, bound '
@@ -190,10 +186,9 @@ def judge_cores_le(claim, run, cell):
 
 
 def judge_cores_ge(claim, run, cell):
-    cores = cores_of(run, cell)
-    if not cores:
-        return no_time(cell) if not ok_trials(run, cell) else (
-            'FAIL', 'no cores_used in the trials (a run of another version?)')
+    cores, why = cores_of(run, cell)
+    if why:
+        return why
     k, want = parallel_want(claim, run, cell)
     iv = median_interval(cores)
     if k > 1 and run.capacity < MIN_CAPACITY:
@@ -386,6 +381,15 @@ def verdicts(run, claims, only=None):
                     status, text = judge(claim, run, c)
                     vs.append(Verdict(status, preset, cell_name(c), f'{claim.text}: {text}'))
     return out
+
+
+def need_metrics(run, claims):
+    """A claim's metric column must exist when its preset is in the run."""
+    for claim in claims:
+        for m in claim.metrics:
+            if m not in run.header and any(p in run.presets() for p in claim.presets):
+                raise ResultsError(f'summary: no column {m} (needed for '
+                                   f'{", ".join(claim.presets)}; from another version?)')
 
 
 def default_path():

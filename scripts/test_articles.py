@@ -12,20 +12,15 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True
+
+from tap import note, run  # noqa: E402
+
 ARTICLES = os.path.join(HERE, 'articles')
 # The deadlock preset hangs until the trial timeout by design; every other trial at this
 # scale ends in well under a second.
 BENCH_ARGS = ['--preset', 'all', '--scale', '0.02', '-q', '--timeout', '4']
-
-
-def note(text):
-    for line in text.splitlines():
-        print(f'# {line}', flush=True)
-
-
-def run(cmd, **kw):
-    note('$ ' + ' '.join(cmd))
-    return subprocess.run(cmd, **kw)
 
 
 def write_run(base):

@@ -13,9 +13,10 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
-import articles  # noqa: E402
 import cbresults as cr  # noqa: E402
+import cbrun  # noqa: E402
 import claims as cl  # noqa: E402
+from tap import attempt, report  # noqa: E402
 
 TRIAL_COLS = ['workload', 'params', 'runner', 'runner_params', 'tasks', 'workers', 'preset',
               'trial', 'wall_s', 'warmup', 'outcome', 'fail_blocked', 'cores_used',
@@ -78,7 +79,7 @@ def claim(kind, bound, runners=('threads',), metrics=(), than=None, presets=('p'
 
 
 def statuses(folder, name, cells, c, capacity=2.0):
-    run = articles.Run(*cr.load_run(write_run(folder, name, cells, capacity)))
+    run = cbrun.Run(*cr.load_run(write_run(folder, name, cells, capacity)))
     return [v.status for vs in cl.verdicts(run, [c]).values() for v in vs]
 
 
@@ -210,15 +211,17 @@ def test_runners_known(concbench):
     assert tuple(names) == cr.RUNNERS, (names, cr.RUNNERS)
 
 
+def case_result(folder, name, cells, c, capacity, want):
+    got = statuses(folder, name, cells, c, capacity)
+    return '' if got == want else f'got {got}, want {want}'
+
+
 def main():
     results = []
     with tempfile.TemporaryDirectory(prefix='cb-claims-') as tmp:
         for i, (name, cells, c, capacity, want) in enumerate(cases()):
-            try:
-                got = statuses(tmp, f'r{i}', cells, c, capacity)
-                results.append((name, got == want, f'got {got}, want {want}'))
-            except Exception as e:  # a crash is a failed case, the others still run
-                results.append((name, False, f'{type(e).__name__}: {e}'))
+            results.append((name, attempt(case_result, tmp, f'r{i}', cells, c, capacity,
+                                          want)))
         checks = [('the median interval', test_interval, ()),
                   ('a claim file naming an unknown runner is refused', test_bad_claim_file, (tmp,)),
                   ('the project\'s claims load', test_project_claims_load, ())]
@@ -226,15 +229,8 @@ def main():
             checks.append(('the scripts know every runner concbench has', test_runners_known,
                            (sys.argv[1],)))
         for name, fn, args in checks:
-            try:
-                fn(*args)
-                results.append((name, True, ''))
-            except Exception as e:
-                results.append((name, False, f'{type(e).__name__}: {e}'))
-    print(f'1..{len(results)}')
-    for i, (name, ok, why) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}" + ('' if ok else f'  # {why}'))
-    return 0 if all(ok for _, ok, _ in results) else 1
+            results.append((name, attempt(fn, *args)))
+    return report(results)
 
 
 if __name__ == '__main__':

@@ -21,6 +21,8 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
 
 import cbresults as cr  # noqa: E402
+import tap  # noqa: E402
+from tap import attempt, note, report  # noqa: E402
 
 PY = '/usr/bin/python3'
 # Two presets: one bar chart, and one sweep over N (a bar chart and a sweep): 6 images.
@@ -29,11 +31,6 @@ RUN_ARGS = ['--preset', 'd-switch,d-memory', '--scale', '0.001', '--repeat', '2'
 PLAIN_ARGS = ['-w', 'sleep', '-p', 'sleep.ms=1', '-r', 'serial,threads', '-n', '1,2',
               '--repeat', '2', '--warmup', '0', '--no-floors', '-q']
 OLD = b'old, not to be touched'
-
-
-def note(text):
-    for line in str(text).splitlines():
-        print(f'# {line}', flush=True)
 
 
 # --- editing a copy of a run ------------------------------------------------------------
@@ -127,6 +124,14 @@ S, M, T = '.summary.csv', '.meta.csv', '.csv'
 ALL = ('table', 'plot', 'articles')
 
 
+def bad_field(where, line, column, value, scripts=ALL, also=()):
+    """A case: one field of the run's summary (S) or trials (T) set to value, refused with
+    an error naming the file, the line, the column and the value."""
+    return (f"{column}={value} in the {'summary' if where == S else 'trials'}", scripts,
+            lambda b: set_field(b + where, line, column, value),
+            [f'a{where}:{line}:', f"column '{column}'", f"'{value}'", *also])
+
+
 def bad_cases():
     return [
         ('an empty summary', ALL, lambda b: put(b + S, b''), ['a.summary.csv', 'empty']),
@@ -146,18 +151,12 @@ def bad_cases():
          ['a.summary.csv:4:', 'fields']),
         ('a long row in the summary', ALL, lambda b: reshape_row(b + S, 4, 2),
          ['a.summary.csv:4:', 'fields']),
-        ('tasks=three in the summary', ALL, lambda b: set_field(b + S, 4, 'tasks', 'three'),
-         ['a.summary.csv:4:', "column 'tasks'", "'three'", 'integer']),
-        ('tasks=0 in the summary', ALL, lambda b: set_field(b + S, 4, 'tasks', '0'),
-         ['a.summary.csv:4:', "column 'tasks'", "'0'"]),
-        ('workers=-1 in the summary', ALL, lambda b: set_field(b + S, 3, 'workers', '-1'),
-         ['a.summary.csv:3:', "column 'workers'", "'-1'"]),
-        ('speedup=fast in the summary', ALL, lambda b: set_field(b + S, 4, 'speedup', 'fast'),
-         ['a.summary.csv:4:', "column 'speedup'", "'fast'", 'number']),
-        ('median_s=nan in the summary', ALL, lambda b: set_field(b + S, 4, 'median_s', 'nan'),
-         ['a.summary.csv:4:', "column 'median_s'", "'nan'"]),
-        ('min_s=inf in the summary', ALL, lambda b: set_field(b + S, 6, 'min_s', 'inf'),
-         ['a.summary.csv:6:', "column 'min_s'", "'inf'"]),
+        bad_field(S, 4, 'tasks', 'three', also=['integer']),
+        bad_field(S, 4, 'tasks', '0'),
+        bad_field(S, 3, 'workers', '-1'),
+        bad_field(S, 4, 'speedup', 'fast', also=['number']),
+        bad_field(S, 4, 'median_s', 'nan'),
+        bad_field(S, 6, 'min_s', 'inf'),
         ('a metric that is not a number', ALL,
          lambda b: set_field(b + S, 2, 'ns_per_switch', 'many'),
          ['a.summary.csv:2:', "column 'ns_per_switch'", "'many'"]),
@@ -173,11 +172,8 @@ def bad_cases():
          ['a.meta.csv:3:', 'fields']),
         ('an empty trials file', ('articles',), lambda b: put(b + T, b''), ['a.csv', 'empty']),
         ('a binary trials file', ('articles',), lambda b: put(b + T, GARBAGE), ['a.csv:']),
-        ('tasks=three in the trials', ('articles',),
-         lambda b: set_field(b + T, 4, 'tasks', 'three'),
-         ['a.csv:4:', "column 'tasks'", "'three'"]),
-        ('wall_s=nan in the trials', ('articles',),
-         lambda b: set_field(b + T, 5, 'wall_s', 'nan'), ['a.csv:5:', "column 'wall_s'"]),
+        bad_field(T, 4, 'tasks', 'three', scripts=('articles',)),
+        bad_field(T, 5, 'wall_s', 'nan', scripts=('articles',)),
         ('an ok trial without wall_s', ('articles',),
          lambda b: set_field(b + T, 5, 'wall_s', ''), ['a.csv:5:', "column 'wall_s'"]),
         ('a short row in the trials', ('articles',), lambda b: reshape_row(b + T, 3, -1),
@@ -214,8 +210,7 @@ def command(script, run, out=None, extra=()):
 
 
 def run_script(cmd, **kw):
-    note('$ ' + ' '.join(cmd))
-    return subprocess.run(cmd, capture_output=True, **kw)
+    return tap.run(cmd, capture_output=True, **kw)
 
 
 def refused(r, want, status=2):
@@ -453,13 +448,6 @@ def make_run(concbench, folder, args):
         raise SystemExit(f'Bail out! concbench exited {r.returncode}: {r.stderr.strip()}')
 
 
-def attempt(fn):
-    try:
-        return fn()
-    except Exception as e:  # a crash of the test is a failed case; the others still run
-        return f'the test crashed: {type(e).__name__}: {e}'
-
-
 def main():
     if len(sys.argv) != 2:
         print(__doc__)
@@ -498,10 +486,7 @@ def main():
         for name, fn in (unwritable_cases(tmp, good) + side_file_cases(tmp, good) +
                          fake_cases(tmp, plain)):
             results.append((name, attempt(fn)))
-    print(f'1..{len(results)}')
-    for i, (name, why) in enumerate(results, 1):
-        print(f"{'not ok' if why else 'ok'} {i} - {name}" + (f'  # {why}' if why else ''))
-    return 1 if any(why for _, why in results) else 0
+    return report(results)
 
 
 if __name__ == '__main__':
