@@ -304,8 +304,7 @@ static void evloop_release(struct evloop_run *run)
 		if (!e)
 			continue;
 		ev_timer_stop(run->loop, &e->w.timeout);
-		if (e->x.easy)
-			curl_easy_cleanup(e->x.easy);
+		fetch_easy_free(e->x.easy);
 		free(e);
 	}
 	for (int i = 0; i < EVLOOP_LISTS; i++)

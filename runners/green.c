@@ -306,8 +306,8 @@ static void green_release(struct green_run *run)
 		struct green_co *g = &run->cos[i];
 		ev_timer_stop(run->loop, &g->timer);
 		struct green_extra *e = run->extras ? run->extras[i] : NULL;
-		if (e && e->x.easy)
-			curl_easy_cleanup(e->x.easy);
+		if (e)
+			fetch_easy_free(e->x.easy);
 		free(e);
 		coro_close(run->host, &g->co);
 	}
