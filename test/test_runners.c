@@ -125,19 +125,6 @@ static enum step_status step_kills_worker(void *state, const void *arg)
 	return STEP_OK;
 }
 
-static void run_steps(const struct runner *rn, struct task *tasks, int n, int workers,
-		      struct task_result *res)
-{
-	struct taskset ts = {.tasks = tasks, .ntasks = n};
-	struct params rp;
-	struct cb_err err = {0};
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK);
-	struct cellrun_out o;
-	handmade_run(rn, &rp, &ts, workers, res, &o);
-	params_free(&rp);
-	cr_assert_eq(o.code, CB_OK, "%s: stage %d: %s", rn->name, o.stage, o.note);
-}
-
 Test(runners, a_failing_task_is_a_result)
 {
 	static const struct step good = {.kind = STEP_COMPUTE, .compute.fn = step_ok};
@@ -149,7 +136,7 @@ Test(runners, a_failing_task_is_a_result)
 		struct task_result res[6] = {0};
 		for (int i = 0; i < 6; i++)
 			tasks[i] = (struct task){.steps = i % 3 == 1 ? &bad : &good, .nsteps = 1};
-		run_steps(rn, tasks, 6, 2, res);
+		handmade_wall(rn->name, NULL, tasks, 6, 2, NULL, 0, res);
 		for (int i = 0; i < 6; i++)
 			cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE,
 				     "%s task %d: fail %d", rn->name, i, res[i].fail);
@@ -167,7 +154,7 @@ Test(runners, procs_counts_a_killed_worker_and_goes_on)
 		struct task_result res[8] = {0};
 		for (int i = 0; i < 8; i++)
 			tasks[i] = (struct task){.steps = i == 3 ? &kill : &good, .nsteps = 1};
-		run_steps(rn, tasks, 8, workers, res);
+		handmade_wall(rn->name, NULL, tasks, 8, workers, NULL, 0, res);
 		int died = 0, ok = 0;
 		for (int i = 0; i < 8; i++) {
 			died += res[i].fail == FAIL_DIED;
