@@ -69,7 +69,6 @@ void blocking_run_task(struct blocking_worker *w, const struct task *t,
 
 void blocking_worker_close(struct blocking_worker *w)
 {
-	if (w->xfer.easy)
-		curl_easy_cleanup(w->xfer.easy);
+	fetch_easy_free(w->xfer.easy);
 	w->xfer.easy = NULL;
 }

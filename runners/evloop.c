@@ -2,14 +2,13 @@
  * small slot that walks its task's steps: compute runs in the loop (and blocks it),
  * sleep waits on a timer, fetch goes through curl_ev, wait/post through loopsem. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <ev.h>
 
 #include "clock.h"
-#include "curl_ev.h"
-#include "fetch.h"
-#include "loopsem.h"
+#include "loopmodel.h"
 #include "runner.h"
 
 /* Sleep durations that get a shared timer list (a power of two), and how far a
@@ -28,31 +27,20 @@ struct evloop_sleeps {
 	ev_timer timer; /* armed for head's deadline whenever the list is not empty */
 };
 
-/* What only a slot that fetches or waits needs, made on first use. */
-struct evloop_extra {
-	struct loopsem_waiter w; /* its timer also serves a sleep no list takes */
-	struct fetch_xfer x;     /* the easy handle stays, so its connection is reused */
-	struct evloop_run *run;
-};
-
 /* One task in flight; with W limited a slot runs task after task. Small on purpose:
  * at W=0 there is one per task, and every fresh page costs microseconds. */
 struct evloop_slot {
 	struct evloop_slot *next; /* in its sleep list */
 	double deadline;          /* clock_now() when its sleep ends */
-	struct evloop_extra *extra;
+	struct loopmodel_extra *extra; /* made on its first fetch or wait */
 	int task; /* the task it runs; -1: none */
 	int pc;   /* the step that task is at */
 };
 
 struct evloop_run {
-	const struct run_args *a;
-	struct ev_loop *loop;
-	struct loopsem *sems;
-	struct curl_ev *curl; /* made on the first fetch */
+	struct loopmodel m; /* the loop, semaphores, curl, the run's args, the next task */
 	struct evloop_slot *slots;
 	int nslots;
-	int next;   /* the first task no slot has taken */
 	double now; /* clock_now() at the latest event or task start: sleeps count from it */
 	struct evloop_sleeps lists[EVLOOP_LISTS];
 };
@@ -62,24 +50,16 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s);
 /* Gives s the next task; false when none is left. */
 static bool evloop_take(struct evloop_run *run, struct evloop_slot *s)
 {
-	if (run->next >= run->a->ts->ntasks) {
+	if (run->m.next >= run->m.a->ts->ntasks) {
 		s->task = -1;
 		return false;
 	}
-	s->task = run->next++;
+	s->task = run->m.next++;
 	s->pc = 0;
 	/* A fresh time per task: sleeps armed in a long batch must not count from its start. */
 	run->now = clock_now();
-	run->a->res[s->task].start_s = (float)(run->now - run->a->t0);
+	run->m.a->res[s->task].start_s = (float)(run->now - run->m.a->t0);
 	return true;
-}
-
-static void evloop_finish(struct evloop_run *run, struct evloop_slot *s, enum task_fail why)
-{
-	struct task_result *r = &run->a->res[s->task];
-	r->end_s = (float)(run->now - run->a->t0);
-	r->fail = (uint8_t)why;
-	r->done = 1;
 }
 
 /* Moves s past a step that ended with st; a finished task makes room for the next.
@@ -87,10 +67,10 @@ static void evloop_finish(struct evloop_run *run, struct evloop_slot *s, enum ta
 static bool evloop_after(struct evloop_run *run, struct evloop_slot *s, enum step_status st,
 			 enum task_fail why)
 {
-	s->pc = task_next(&run->a->ts->tasks[s->task], s->pc, st);
+	s->pc = task_next(&run->m.a->ts->tasks[s->task], s->pc, st);
 	if (s->pc >= 0)
 		return true;
-	evloop_finish(run, s, s->pc == TASK_FAILED ? why : FAIL_NONE);
+	loopmodel_end(&run->m, s->task, s->pc == TASK_FAILED ? why : FAIL_NONE, run->now);
 	return evloop_take(run, s);
 }
 
@@ -103,22 +83,10 @@ static void evloop_resume(struct evloop_run *run, struct evloop_slot *s, double 
 		evloop_go(run, s);
 }
 
-/* libev counts a timer from its cached time, which a compute step leaves stale:
- * without the update, timers armed after a long step fire early. */
-static void evloop_arm(struct evloop_run *run, ev_timer *t, double deadline)
+static struct loopmodel_extra *evloop_extra(struct evloop_slot *s)
 {
-	ev_now_update(run->loop);
-	double after = deadline - clock_now();
-	ev_timer_set(t, after > 0 ? after : 0, 0);
-	ev_timer_start(run->loop, t);
-}
-
-static struct evloop_extra *evloop_extra(struct evloop_run *run, struct evloop_slot *s)
-{
-	if (!s->extra && (s->extra = calloc(1, sizeof *s->extra))) {
-		s->extra->run = run;
-		s->extra->x.owner = s;
-	}
+	if (!s->extra)
+		s->extra = loopmodel_extra_new(s);
 	return s->extra;
 }
 
@@ -141,7 +109,7 @@ static void evloop_sleeps_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		evloop_resume(run, s, now, STEP_OK, FAIL_NONE);
 	} while (s != last);
 	if (l->head && !ev_is_active(t))
-		evloop_arm(run, t, l->head->deadline);
+		loopmodel_arm(run->m.loop, t, l->head->deadline);
 }
 
 static void evloop_alone_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -151,7 +119,7 @@ static void evloop_alone_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	struct evloop_slot *s = t->data;
 	double now = clock_now();
 	if (now < s->deadline)
-		evloop_arm(run, t, s->deadline);
+		loopmodel_arm(run->m.loop, t, s->deadline);
 	else
 		evloop_resume(run, s, now, STEP_OK, FAIL_NONE);
 }
@@ -185,15 +153,15 @@ static bool evloop_sleep(struct evloop_run *run, struct evloop_slot *s, int64_t 
 			l->head = s;
 		l->tail = s;
 		if (!ev_is_active(&l->timer))
-			evloop_arm(run, &l->timer, s->deadline);
+			loopmodel_arm(run->m.loop, &l->timer, s->deadline);
 		return true;
 	}
-	struct evloop_extra *e = evloop_extra(run, s);
+	struct loopmodel_extra *e = evloop_extra(s);
 	if (!e)
 		return false;
 	ev_timer_init(&e->w.timeout, evloop_alone_cb, 0, 0);
 	e->w.timeout.data = s;
-	evloop_arm(run, &e->w.timeout, s->deadline);
+	loopmodel_arm(run->m.loop, &e->w.timeout, s->deadline);
 	return true;
 }
 
@@ -205,44 +173,35 @@ static void evloop_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 }
 
 /* Starts the transfer; false when it could not (the task fails as FAIL_SPAWN). */
-static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s, const struct step *step)
+static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s)
 {
-	struct evloop_extra *e = evloop_extra(run, s);
-	if (!e)
-		return false;
-	if (!run->curl && curl_ev_new(&run->curl, run->loop, evloop_fetched, run, NULL) != CB_OK)
-		return false;
-	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
-		return false;
-	e->x.step = step;
-	fetch_prepare(&e->x, fetch_keep(&run->a->ts->tasks[s->task], s->pc, run->nslots,
-					 run->next, run->a->ts->ntasks));
-	return curl_ev_add(run->curl, &e->x) == CB_OK;
+	struct loopmodel_extra *e = evloop_extra(s);
+	return e && loopmodel_fetch(&run->m, &e->x, &run->m.a->ts->tasks[s->task], s->pc);
 }
 
 static void evloop_wake(struct loopsem_waiter *w, enum step_status st, void *ud)
 {
-	(void)w;
-	struct evloop_slot *s = ud;
-	evloop_resume(s->extra->run, s, clock_now(), st, FAIL_NONE);
+	struct loopmodel_extra *e =
+		(struct loopmodel_extra *)((char *)w - offsetof(struct loopmodel_extra, w));
+	evloop_resume(ud, e->x.owner, clock_now(), st, FAIL_NONE);
 }
 
 /* -1: the slot waits; otherwise the status its wait ended with at once. */
 static int evloop_wait(struct evloop_run *run, struct evloop_slot *s, const struct step *step)
 {
-	struct evloop_extra *e = evloop_extra(run, s);
+	struct loopmodel_extra *e = evloop_extra(s);
 	if (!e)
 		return STEP_FAIL;
 	e->w.wake = evloop_wake;
-	e->w.ud = s;
-	return loopsem_wait(run->sems, step->wait.sem, step->wait.timeout_ns, &e->w);
+	e->w.ud = run;
+	return loopsem_wait(run->m.sems, step->wait.sem, step->wait.timeout_ns, &e->w);
 }
 
 /* Carries out s's steps until one has to wait for the loop (or no task is left). */
 static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 {
 	for (;;) {
-		const struct task *t = &run->a->ts->tasks[s->task];
+		const struct task *t = &run->m.a->ts->tasks[s->task];
 		const struct step *step = &t->steps[s->pc];
 		enum task_fail why = FAIL_SPAWN;
 		enum step_status st = STEP_FAIL;
@@ -258,7 +217,7 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 				return;
 			break;
 		case STEP_FETCH:
-			if (evloop_fetch(run, s, step))
+			if (evloop_fetch(run, s))
 				return;
 			break;
 		case STEP_WAIT:
@@ -267,7 +226,7 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 			st = (enum step_status)w;
 			break;
 		case STEP_POST:
-			loopsem_post(run->sems, step->post.sem);
+			loopsem_post(run->m.sems, step->post.sem);
 			st = STEP_OK;
 			break;
 		case STEP_KINDS:
@@ -286,54 +245,34 @@ static void evloop_fail_blocked(struct evloop_run *run)
 	run->now = clock_now();
 	for (int i = 0; i < run->nslots; i++)
 		if (run->slots[i].task >= 0)
-			evloop_finish(run, &run->slots[i], FAIL_BLOCKED);
-	for (; run->next < run->a->ts->ntasks; run->next++) {
-		struct task_result *r = &run->a->res[run->next];
-		r->start_s = r->end_s = (float)(run->now - run->a->t0);
-		r->fail = FAIL_BLOCKED;
-		r->done = 1;
-	}
+			loopmodel_end(&run->m, run->slots[i].task, FAIL_BLOCKED, run->now);
+	loopmodel_fail_untaken(&run->m, FAIL_BLOCKED, run->now);
 }
 
 static void evloop_release(struct evloop_run *run)
 {
-	curl_ev_free(run->curl);
-	loopsem_close(run->sems); /* before the waiters it may still hold are freed */
-	for (int i = 0; i < run->nslots; i++) {
-		struct evloop_extra *e = run->slots[i].extra;
-		if (!e)
-			continue;
-		ev_timer_stop(run->loop, &e->w.timeout);
-		if (e->x.easy)
-			curl_easy_cleanup(e->x.easy);
-		free(e);
-	}
-	for (int i = 0; i < EVLOOP_LISTS; i++)
-		ev_timer_stop(run->loop, &run->lists[i].timer);
+	loopmodel_cancel(&run->m);
+	for (int i = 0; i < run->nslots; i++)
+		loopmodel_extra_free(&run->m, run->slots[i].extra);
+	if (run->m.loop)
+		for (int i = 0; i < EVLOOP_LISTS; i++)
+			ev_timer_stop(run->m.loop, &run->lists[i].timer);
 	free(run->slots);
-	ev_loop_destroy(run->loop);
+	loopmodel_close(&run->m);
 	free(run);
 }
 
 static int evloop_run(struct run_args *a, struct cb_err *err)
 {
-	int n = a->ts->ntasks, nw = runner_workers(n, a->workers);
 	struct evloop_run *run = calloc(1, sizeof *run);
 	if (!run)
 		return cb_fail(err, CB_ELIMIT, "no memory for the loop's state");
-	run->a = a;
-	/* Never the default loop: it reaps children (SIGCHLD) the harness waits for. */
-	if (!(run->loop = ev_loop_new(EVFLAG_AUTO))) {
-		free(run);
-		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
-	}
-	ev_set_userdata(run->loop, run);
 	for (int i = 0; i < EVLOOP_LISTS; i++) {
 		run->lists[i].ns = -1;
 		ev_timer_init(&run->lists[i].timer, evloop_sleeps_cb, 0, 0);
 		run->lists[i].timer.data = &run->lists[i];
 	}
-	int rc = loopsem_open(&run->sems, run->loop, a->ts->sems, a->ts->nsems, err);
+	int rc = loopmodel_open(&run->m, a, evloop_fetched, run, err), nw = run->m.workers;
 	if (rc == CB_OK && !(run->slots = calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->slots)))
 		rc = cb_fail(err, CB_ELIMIT, "no memory for %d task slots", nw);
 	if (rc == CB_OK) {
@@ -341,7 +280,7 @@ static int evloop_run(struct run_args *a, struct cb_err *err)
 		for (int i = 0; i < nw; i++)
 			if (evloop_take(run, &run->slots[i]))
 				evloop_go(run, &run->slots[i]);
-		ev_run(run->loop, 0);
+		ev_run(run->m.loop, 0);
 		evloop_fail_blocked(run);
 	}
 	evloop_release(run);
@@ -382,12 +321,8 @@ static void evloop_bare_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			evloop_bare_push(b, now + d, b->fw->steps);
 		}
 	}
-	if (b->len) {
-		ev_now_update(loop);
-		double after = b->due[b->head] - clock_now();
-		ev_timer_set(t, after > 0 ? after : 0, 0);
-		ev_timer_start(loop, t);
-	}
+	if (b->len)
+		loopmodel_arm(loop, t, b->due[b->head]);
 }
 
 static int evloop_floor(const struct params *p, const struct floor_work *fw, int ntasks,

@@ -42,6 +42,12 @@ CURL *fetch_easy_new(void)
 	return h;
 }
 
+void fetch_easy_free(CURL *h)
+{
+	if (h)
+		curl_easy_cleanup(h);
+}
+
 void fetch_prepare(struct fetch_xfer *x, bool keep)
 {
 	/* Each worker keeps its own connection: a handle's first fetch opens a fresh one

@@ -23,6 +23,8 @@ struct fetch_xfer {
 
 /* Makes the handle once per worker; reusing it keeps its connection alive. */
 CURL *fetch_easy_new(void);
+/* Closes a handle fetch_easy_new made (and its connection); NULL is fine. */
+void fetch_easy_free(CURL *h);
 /* Points x->easy at x->step's URL and resets the counters. keep: the handle may fetch
  * again, so its connection goes back to the cache when done; otherwise it is closed. */
 void fetch_prepare(struct fetch_xfer *x, bool keep);

@@ -11,10 +11,8 @@
 
 #include "clock.h"
 #include "coro.h"
-#include "curl_ev.h"
-#include "fetch.h"
 #include "hugemem.h"
-#include "loopsem.h"
+#include "loopmodel.h"
 #include "runner.h"
 #include "syslimits.h"
 
@@ -22,16 +20,6 @@
  * 24 KiB and runs at 32 (GMP allocates temporaries below 32 KiB on the stack). */
 #define GREEN_STACK_MIN_KIB 32
 #define GREEN_STACK_DEFAULT_KIB 64
-
-struct green_run;
-
-/* What only a coroutine that fetches or waits needs, made on first use. */
-struct green_extra {
-	struct loopsem_waiter w;
-	struct fetch_xfer x;  /* the easy handle stays, so its connection is reused */
-	CURLcode rc;          /* how its transfer ended */
-	enum step_status st;  /* how its wait ended */
-};
 
 /* One worker. Small on purpose: at W=0 there is one per task, and on a machine
  * where a fresh page costs microseconds every byte per task shows in the wall time;
@@ -48,16 +36,12 @@ struct green_end {
 };
 
 struct green_run {
-	const struct run_args *a;
-	struct ev_loop *loop;
+	struct loopmodel m; /* the hub's loop, semaphores, curl, the run's args, the next task */
 	struct coro_host *host;
-	struct loopsem *sems;
-	struct curl_ev *curl; /* made on the first fetch */
 	struct green_co *cos;
-	struct green_extra **extras; /* per worker, made on the first fetch or wait */
+	struct loopmodel_extra **extras; /* per worker, made on the first fetch or wait */
 	int ncos;
 	int started;          /* coroutines made and run to their first switch */
-	int next;             /* the first task no worker has taken */
 	struct cb_err *note;  /* why coroutines were refused, beside the results */
 };
 
@@ -76,13 +60,13 @@ static struct green_co *green_of_timer(ev_timer *t)
 	return (struct green_co *)((char *)t - offsetof(struct green_co, timer));
 }
 
-static struct green_extra *green_extra(struct green_run *run, struct green_co *g)
+static struct loopmodel_extra *green_extra(struct green_run *run, struct green_co *g)
 {
 	if (!run->extras && !(run->extras = calloc((size_t)run->ncos, sizeof *run->extras)))
 		return NULL;
-	struct green_extra **e = &run->extras[g - run->cos];
-	if (!*e && (*e = calloc(1, sizeof **e)))
-		(*e)->x.owner = g;
+	struct loopmodel_extra **e = &run->extras[g - run->cos];
+	if (!*e)
+		*e = loopmodel_extra_new(g);
 	return *e;
 }
 
@@ -101,13 +85,7 @@ static void green_refuse(struct green_run *run, bool fresh, const char *why)
 			cb_fail(run->note, CB_OK, "a coroutine could not switch back in: %s (%s)",
 				why, lim);
 	}
-	float now = (float)(clock_now() - run->a->t0);
-	for (; run->next < run->a->ts->ntasks; run->next++) {
-		struct task_result *r = &run->a->res[run->next];
-		r->start_s = r->end_s = now;
-		r->fail = FAIL_SPAWN;
-		r->done = 1;
-	}
+	loopmodel_fail_untaken(&run->m, FAIL_SPAWN, clock_now());
 }
 
 /* Switches into g; a finished coroutine gives its stack back at once. False when
@@ -116,12 +94,8 @@ static bool green_resume(struct green_run *run, struct green_co *g)
 {
 	if (!coro_resume(run->host, &g->co)) {
 		bool fresh = green_task_of(g) < 0;
-		if (!fresh) {
-			struct task_result *r = &run->a->res[green_task_of(g)];
-			r->end_s = (float)(clock_now() - run->a->t0);
-			r->fail = FAIL_SPAWN;
-			r->done = 1;
-		}
+		if (!fresh)
+			loopmodel_end(&run->m, green_task_of(g), FAIL_SPAWN, clock_now());
 		coro_close(run->host, &g->co);
 		green_refuse(run, fresh, "no memory to save a waiting coroutine's stack");
 		return false;
@@ -140,9 +114,9 @@ static void green_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static enum step_status green_sleep(struct green_run *run, struct green_co *g, int64_t ns)
 {
 	/* libev counts from its cached time, which a compute step leaves stale. */
-	ev_now_update(run->loop);
+	ev_now_update(run->m.loop);
 	ev_timer_set(&g->timer, (double)ns * 1e-9, 0);
-	ev_timer_start(run->loop, &g->timer);
+	ev_timer_start(run->m.loop, &g->timer);
 	coro_yield(run->host);
 	return STEP_OK;
 }
@@ -160,18 +134,9 @@ static void green_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 __attribute__((noinline)) static struct green_end
 green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int pc)
 {
-	const struct step *s = &t->steps[pc];
-	struct green_extra *e = green_extra(run, g);
+	struct loopmodel_extra *e = green_extra(run, g);
 	struct green_end end = {STEP_FAIL, FAIL_SPAWN};
-	if (!e)
-		return end;
-	if (!run->curl && curl_ev_new(&run->curl, run->loop, green_fetched, run, NULL) != CB_OK)
-		return end;
-	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
-		return end;
-	e->x.step = s;
-	fetch_prepare(&e->x, fetch_keep(t, pc, run->ncos, run->next, run->a->ts->ntasks));
-	if (curl_ev_add(run->curl, &e->x) != CB_OK)
+	if (!e || !loopmodel_fetch(&run->m, &e->x, t, pc))
 		return end;
 	coro_yield(run->host);
 	end.st = fetch_verdict(&e->x, e->rc, &end.why);
@@ -180,7 +145,8 @@ green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int
 
 static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
 {
-	struct green_extra *e = (struct green_extra *)((char *)w - offsetof(struct green_extra, w));
+	struct loopmodel_extra *e =
+		(struct loopmodel_extra *)((char *)w - offsetof(struct loopmodel_extra, w));
 	e->st = st;
 	green_resume(ud, e->x.owner);
 }
@@ -188,12 +154,12 @@ static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
 __attribute__((noinline)) static struct green_end
 green_wait(struct green_run *run, struct green_co *g, const struct step *s)
 {
-	struct green_extra *e = green_extra(run, g);
+	struct loopmodel_extra *e = green_extra(run, g);
 	if (!e)
 		return (struct green_end){STEP_FAIL, FAIL_SPAWN};
 	e->w.wake = green_woken;
 	e->w.ud = run;
-	int st = loopsem_wait(run->sems, s->wait.sem, s->wait.timeout_ns, &e->w);
+	int st = loopsem_wait(run->m.sems, s->wait.sem, s->wait.timeout_ns, &e->w);
 	if (st < 0) {
 		coro_yield(run->host);
 		st = e->st;
@@ -204,14 +170,14 @@ green_wait(struct green_run *run, struct green_co *g, const struct step *s)
 /* Seconds since the run began; out of line too, or its timespec joins the frame. */
 __attribute__((noinline)) static float green_since(const struct green_run *run)
 {
-	return (float)(clock_now() - run->a->t0);
+	return (float)(clock_now() - run->m.a->t0);
 }
 
 /* One task, straight through; where a step waits, the coroutine sleeps inside it. */
 static void green_task(struct green_run *run, struct green_co *g)
 {
-	const struct task *t = &run->a->ts->tasks[green_task_of(g)];
-	struct task_result *r = &run->a->res[green_task_of(g)];
+	const struct task *t = &run->m.a->ts->tasks[green_task_of(g)];
+	struct task_result *r = &run->m.a->res[green_task_of(g)];
 	struct green_end end = {STEP_FAIL, FAIL_CHECK};
 	r->start_s = green_since(run);
 	int pc = 0;
@@ -231,7 +197,7 @@ static void green_task(struct green_run *run, struct green_co *g)
 			end = green_wait(run, g, s);
 			break;
 		case STEP_POST:
-			loopsem_post(run->sems, s->post.sem);
+			loopsem_post(run->m.sems, s->post.sem);
 			end.st = STEP_OK;
 			break;
 		case STEP_KINDS:
@@ -250,8 +216,8 @@ static void green_body(struct coro *self, void *ud)
 {
 	struct green_run *run = ud;
 	struct green_co *g = (struct green_co *)self;
-	while (run->next < run->a->ts->ntasks) {
-		green_set_task(g, run->next++);
+	while (run->m.next < run->m.a->ts->ntasks) {
+		green_set_task(g, run->m.next++);
 		green_task(run, g);
 	}
 	green_set_task(g, -1);
@@ -261,7 +227,7 @@ static void green_body(struct coro *self, void *ud)
  * not yet taken fail (green_refuse). */
 static void green_start(struct green_run *run)
 {
-	for (int i = 0; i < run->ncos && run->next < run->a->ts->ntasks; i++) {
+	for (int i = 0; i < run->ncos && run->m.next < run->m.a->ts->ntasks; i++) {
 		struct green_co *g = &run->cos[i];
 		struct cb_err why = {0};
 		ev_timer_init(&g->timer, green_timer_cb, 0, 0);
@@ -280,42 +246,28 @@ static void green_start(struct green_run *run)
  * the tasks no worker took. */
 static void green_fail_rest(struct green_run *run)
 {
-	float now = (float)(clock_now() - run->a->t0);
+	double now = clock_now();
 	for (int i = 0; i < run->ncos; i++) {
 		struct green_co *g = &run->cos[i];
-		if (g->co.state == CORO_CLOSED || green_task_of(g) < 0)
-			continue;
-		struct task_result *r = &run->a->res[green_task_of(g)];
-		r->end_s = now;
-		r->fail = FAIL_BLOCKED;
-		r->done = 1;
+		if (g->co.state != CORO_CLOSED && green_task_of(g) >= 0)
+			loopmodel_end(&run->m, green_task_of(g), FAIL_BLOCKED, now);
 	}
-	for (; run->next < run->a->ts->ntasks; run->next++) {
-		struct task_result *r = &run->a->res[run->next];
-		r->start_s = r->end_s = now;
-		r->fail = FAIL_BLOCKED;
-		r->done = 1;
-	}
+	loopmodel_fail_untaken(&run->m, FAIL_BLOCKED, now);
 }
 
 static void green_release(struct green_run *run)
 {
-	curl_ev_free(run->curl);
-	loopsem_close(run->sems); /* before the waiters it may still hold are freed */
+	loopmodel_cancel(&run->m);
 	for (int i = 0; i < run->ncos; i++) {
 		struct green_co *g = &run->cos[i];
-		ev_timer_stop(run->loop, &g->timer);
-		struct green_extra *e = run->extras ? run->extras[i] : NULL;
-		if (e && e->x.easy)
-			curl_easy_cleanup(e->x.easy);
-		free(e);
+		ev_timer_stop(run->m.loop, &g->timer);
+		loopmodel_extra_free(&run->m, run->extras ? run->extras[i] : NULL);
 		coro_close(run->host, &g->co);
 	}
 	free(run->extras);
 	hugemem_free(run->cos, (size_t)(run->ncos > 0 ? run->ncos : 1), sizeof *run->cos);
 	coro_host_free(run->host);
-	if (run->loop)
-		ev_loop_destroy(run->loop);
+	loopmodel_close(&run->m);
 }
 
 /* The coroutine set-up -p asks for; a stack too small to run a step is refused. */
@@ -343,27 +295,22 @@ static int green_configure(const struct params *p, struct cb_err *err)
 	return green_conf(p, &conf, err);
 }
 
-/* The hub: a fresh loop (never the default one, which reaps the harness's children). */
+/* The hub (loopmodel's loop), the coroutine records and their host. */
 static int green_open(struct green_run *run, const struct run_args *a, struct cb_err *err)
 {
 	struct coro_conf conf;
-	int nw = runner_workers(a->ts->ntasks, a->workers);
-	run->a = a;
 	int rc = green_conf(a->params, &conf, err);
+	if (rc == CB_OK)
+		rc = loopmodel_open(&run->m, a, green_fetched, run, err);
 	if (rc != CB_OK)
 		return rc;
+	int nw = run->m.workers;
 	conf.fn = green_body;
 	conf.ud = run;
-	if (!(run->loop = ev_loop_new(EVFLAG_AUTO)))
-		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
-	ev_set_userdata(run->loop, run);
 	if (!(run->cos = hugemem_calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
 		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	run->ncos = nw;
-	rc = coro_host_new(&run->host, &conf, err);
-	if (rc == CB_OK)
-		rc = loopsem_open(&run->sems, run->loop, a->ts->sems, a->ts->nsems, err);
-	return rc;
+	return coro_host_new(&run->host, &conf, err);
 }
 
 static int green_run(struct run_args *a, struct cb_err *err)
@@ -372,7 +319,7 @@ static int green_run(struct run_args *a, struct cb_err *err)
 	int rc = green_open(&run, a, err);
 	if (rc == CB_OK) {
 		green_start(&run);
-		ev_run(run.loop, 0);
+		ev_run(run.m.loop, 0);
 		green_fail_rest(&run);
 	}
 	green_release(&run);
@@ -396,10 +343,7 @@ struct green_bare {
 
 static void green_bare_arm(struct green_bare *b)
 {
-	ev_now_update(b->loop);
-	double after = b->due[b->head] - clock_now();
-	ev_timer_set(&b->timer, after > 0 ? after : 0, 0);
-	ev_timer_start(b->loop, &b->timer);
+	loopmodel_arm(b->loop, &b->timer, b->due[b->head]);
 }
 
 static void green_bare_body(struct coro *self, void *ud)

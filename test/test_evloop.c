@@ -1,7 +1,7 @@
-/* The evloop runner on hand-built tasks (sleep, compute, wait/post), and the two
- * loop-side modules it shares with the green runner: loopsem and curl_ev. */
+/* What only the evloop runner does (its shared sleep lists, its slots, its floor), and
+ * the two loop-side modules it shares with the green runner: loopsem and curl_ev. What
+ * both runners do alike is in test_loopmodel.c. */
 #include <criterion/criterion.h>
-#include <math.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,52 +28,9 @@ static const struct runner *ev_runner(void)
 
 /* Runs tasks under evloop with W workers, as the driver runs a cell; returns the
  * wall time the driver would record. */
-static double ev_run_tasks(struct task *tasks, int n, int workers, const struct sem_decl *sems,
-			   int nsems, struct task_result *res)
+static double ev_run_tasks(struct task *tasks, int n, int workers, struct task_result *res)
 {
-	const struct runner *rn = ev_runner();
-	struct taskset ts = {.tasks = tasks, .ntasks = n, .sems = sems, .nsems = nsems};
-	struct params rp;
-	struct cb_err err = {0};
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
-	struct cellrun_out o;
-	handmade_run(rn, &rp, &ts, workers, res, &o);
-	params_free(&rp);
-	cr_assert_eq(o.code, CB_OK, "evloop: stage %d: %s", o.stage, o.note);
-	for (int i = 0; i < n; i++)
-		cr_assert(res[i].done, "task %d not done", i);
-	return o.wall_s;
-}
-
-/* The cases and bounds of runners::sleep_all_sizes_and_limits (teststeps.h): each
- * fails a loop that runs a worker fewer than asked, or one at a time. */
-Test(evloop, sleep_all_sizes_and_limits)
-{
-	const double nap_s = 0.150;
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 150000000};
-	static const struct {
-		int n, limits[4];
-	} cases[] = {{1, {0, 1, 2, 6}}, {3, {0, 1, 2, 8}}, {20, {0, 7, 10, 25}}};
-	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		int n = cases[k].n;
-		for (size_t l = 0; l < 4; l++) {
-			struct task tasks[20];
-			struct task_result res[20] = {0};
-			for (int i = 0; i < n; i++)
-				tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
-			int w = cases[k].limits[l], rounds = rounds_of(n, w);
-			double wall = ev_run_tasks(tasks, n, w, NULL, 0, res);
-			cr_expect_eq(tasks_ok(res, n), n, "n=%d w=%d", n, w);
-			cr_expect_geq(wall, rounds_lower_s(rounds, nap_s),
-				      "n=%d w=%d: %.3f s, fewer than %d rounds", n, w, wall, rounds);
-			cr_expect_lt(wall, rounds_upper_s(rounds, nap_s),
-				     "n=%d w=%d: %.3f s, more than %d rounds", n, w, wall, rounds);
-			for (int i = 0; i < n; i++)
-				cr_expect_geq(res[i].end_s - res[i].start_s, nap_s - 1e-4,
-					      "n=%d w=%d task %d slept %.4f s", n, w, i,
-					      res[i].end_s - res[i].start_s);
-		}
-	}
+	return handmade_wall("evloop", NULL, tasks, n, workers, NULL, 0, res);
 }
 
 /* Sleeps of many different lengths (more than the shared timer lists hold). */
@@ -87,149 +44,12 @@ Test(evloop, sleeps_of_many_lengths_end_in_time)
 		steps[i] = (struct step){.kind = STEP_SLEEP, .sleep.ns = 50000000 + 10007 * i};
 		tasks[i] = (struct task){.steps = &steps[i], .nsteps = 1};
 	}
-	double wall = ev_run_tasks(tasks, N, 0, NULL, 0, res);
+	double wall = ev_run_tasks(tasks, N, 0, res);
 	cr_expect_eq(tasks_ok(res, N), N);
 	for (int i = 0; i < N; i++)
 		cr_expect_geq(res[i].end_s - res[i].start_s, steps[i].sleep.ns * 1e-9 - 1e-4,
 			      "task %d", i);
 	cr_expect_lt(wall, 0.5, "%.3f s", wall);
-}
-
-static enum step_status ev_spin_100ms(void *state, const void *arg)
-{
-	(void)state;
-	(void)arg;
-	double until = clock_now() + 0.100;
-	while (clock_now() < until)
-		;
-	return STEP_OK;
-}
-
-Test(evloop, compute_blocks_the_loop)
-{
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
-	static const struct step spin = {.kind = STEP_COMPUTE, .compute.fn = ev_spin_100ms};
-	struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &spin, .nsteps = 1}};
-	struct task_result res[2] = {0};
-	ev_run_tasks(tasks, 2, 0, NULL, 0, res);
-	cr_expect_eq(tasks_ok(res, 2), 2);
-	cr_expect_geq(res[0].end_s, 0.100, "the sleeper ended at %.3f s, during the compute",
-		      res[0].end_s);
-}
-
-/* A counter read, a yield, a write: only the lock keeps the increments apart. */
-static int ev_mx_count(const struct step *steps, int nsteps, int workers)
-{
-	enum { N = 1000 };
-	static const struct sem_decl lock = {"lock", 1};
-	static struct mx_state mx[N];
-	static struct task tasks[N];
-	static struct task_result res[N];
-	int counter = 0;
-	memset(res, 0, sizeof res);
-	for (int i = 0; i < N; i++) {
-		mx[i] = (struct mx_state){.counter = &counter};
-		tasks[i] = (struct task){.steps = steps, .nsteps = nsteps, .state = &mx[i]};
-	}
-	ev_run_tasks(tasks, N, workers, &lock, 1, res);
-	cr_expect_eq(tasks_ok(res, N), N);
-	return counter;
-}
-
-Test(evloop, a_lock_of_one_excludes)
-{
-	static const struct step locked[] = {
-		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
-		{.kind = STEP_COMPUTE, .compute.fn = mx_read},
-		{.kind = STEP_SLEEP, .sleep.ns = 0},
-		{.kind = STEP_COMPUTE, .compute.fn = mx_write},
-		{.kind = STEP_POST, .post.sem = 0},
-	};
-	cr_expect_eq(ev_mx_count(locked, 5, 0), 1000, "W=0");
-	cr_expect_eq(ev_mx_count(locked, 5, 7), 1000, "W=7");
-	/* Without it the sleep really yields, and increments are lost. */
-	int racy = ev_mx_count(&locked[1], 3, 0);
-	cr_expect_lt(racy, 1000, "no lock, yet %d increments all survived", racy);
-}
-
-Test(evloop, a_timed_wait_takes_the_alt_branch)
-{
-	static const struct sem_decl never = {"never", 0};
-	static const struct step steps[] = {
-		{.kind = STEP_WAIT, .alt = 2, .wait = {.sem = 0, .timeout_ns = 50000000}},
-		{.kind = STEP_COMPUTE, .compute.fn = step_fail},
-		{.kind = STEP_COMPUTE, .compute.fn = step_mark},
-	};
-	int marked = 0;
-	struct task t = {.steps = steps, .nsteps = 3, .state = &marked};
-	struct task_result res = {0};
-	ev_run_tasks(&t, 1, 0, &never, 1, &res);
-	cr_expect_eq(res.fail, FAIL_NONE);
-	cr_expect_eq(marked, 1, "the alt step ran %d times", marked);
-	cr_expect_geq(res.end_s - res.start_s, 0.050 - 1e-4, "timed out after %.4f s",
-		      res.end_s - res.start_s);
-}
-
-struct ev_order {
-	int *log, *len;
-	int id;
-};
-
-static enum step_status ev_log(void *state, const void *arg)
-{
-	(void)arg;
-	struct ev_order *o = state;
-	o->log[(*o->len)++] = o->id;
-	return STEP_OK;
-}
-
-Test(evloop, waiters_wake_in_arrival_order)
-{
-	enum { N = 6 };
-	static const struct sem_decl gate = {"gate", 0};
-	static const struct step poster[] = {
-		{.kind = STEP_SLEEP, .sleep.ns = 50000000},
-		{.kind = STEP_POST, .post.sem = 0}, {.kind = STEP_POST, .post.sem = 0},
-		{.kind = STEP_POST, .post.sem = 0}, {.kind = STEP_POST, .post.sem = 0},
-		{.kind = STEP_POST, .post.sem = 0},
-	};
-	static const struct step waiter[] = {
-		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
-		{.kind = STEP_COMPUTE, .compute.fn = ev_log},
-	};
-	int log[N] = {0}, len = 0;
-	struct ev_order ord[N];
-	struct task tasks[N] = {{.steps = poster, .nsteps = 6}};
-	struct task_result res[N] = {0};
-	for (int i = 1; i < N; i++) {
-		ord[i] = (struct ev_order){.log = log, .len = &len, .id = i};
-		tasks[i] = (struct task){.steps = waiter, .nsteps = 2, .state = &ord[i]};
-	}
-	ev_run_tasks(tasks, N, 0, &gate, 1, res);
-	cr_expect_eq(tasks_ok(res, N), N);
-	cr_assert_eq(len, N - 1);
-	for (int i = 0; i < N - 1; i++)
-		cr_expect_eq(log[i], i + 1, "wake %d went to task %d", i, log[i]);
-}
-
-Test(evloop, waiters_left_when_the_loop_ends_are_blocked)
-{
-	static const struct sem_decl never = {"never", 0};
-	static const struct step stuck = {.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}};
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
-	struct task tasks[4] = {{.steps = &stuck, .nsteps = 1}, {.steps = &nap, .nsteps = 1},
-				{.steps = &stuck, .nsteps = 1}, {.steps = &stuck, .nsteps = 1}};
-	struct task_result res[4] = {0};
-	ev_run_tasks(tasks, 4, 0, &never, 1, res);
-	for (int i = 0; i < 4; i++)
-		cr_expect_eq(res[i].fail, i == 1 ? FAIL_NONE : FAIL_BLOCKED, "W=0 task %d: %s", i,
-			     task_fail_name(res[i].fail));
-	/* One slot, stuck at once: the rest never start, and cannot either. */
-	memset(res, 0, sizeof res);
-	ev_run_tasks(tasks, 4, 1, &never, 1, res);
-	for (int i = 0; i < 4; i++)
-		cr_expect_eq(res[i].fail, FAIL_BLOCKED, "W=1 task %d: %s", i,
-			     task_fail_name(res[i].fail));
 }
 
 Test(evloop, failures_carry_their_reason)
@@ -240,7 +60,7 @@ Test(evloop, failures_carry_their_reason)
 	struct task_result res[6] = {0};
 	for (int i = 0; i < 6; i++)
 		tasks[i] = (struct task){.steps = i % 3 == 1 ? &bad : &nap, .nsteps = 1};
-	ev_run_tasks(tasks, 6, 2, NULL, 0, res);
+	ev_run_tasks(tasks, 6, 2, res);
 	for (int i = 0; i < 6; i++)
 		cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE, "task %d", i);
 }
@@ -311,56 +131,6 @@ Test(loopsem, wakes_come_from_the_loop)
 	ev_loop_destroy(loop);
 }
 
-/* Fetch tasks through evloop: right answers, wrong expectations, a refused port. */
-Test(evloop, fetch_judges_each_transfer)
-{
-	struct srv s;
-	srv_start(&s);
-	int dead_fd, dead = srv_port(&dead_fd, true);
-	char url[64], dead_url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
-	snprintf(dead_url, sizeof dead_url, "http://127.0.0.1:%d/x", dead);
-	const struct step steps[] = {
-		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
-		{.kind = STEP_FETCH, .fetch = {url, 404, -1, 5000}},
-		{.kind = STEP_FETCH, .fetch = {url, 200, 6, 5000}},
-		{.kind = STEP_FETCH, .fetch = {dead_url, 200, -1, 5000}},
-	};
-	static const enum task_fail want[] = {FAIL_NONE, FAIL_STATUS, FAIL_BODY, FAIL_CONNECT};
-	for (int w = 0; w <= 2; w += 2) {
-		struct task tasks[8];
-		struct task_result res[8] = {0};
-		for (int i = 0; i < 8; i++)
-			tasks[i] = (struct task){.steps = &steps[i % 4], .nsteps = 1};
-		ev_run_tasks(tasks, 8, w, NULL, 0, res);
-		for (int i = 0; i < 8; i++)
-			cr_expect_eq(res[i].fail, want[i % 4], "W=%d task %d: %s", w, i,
-				     task_fail_name(res[i].fail));
-	}
-	srv_stop(&s);
-}
-
-Test(evloop, a_slot_keeps_its_connection)
-{
-	struct srv s;
-	srv_start(&s);
-	char url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
-	const struct step steps[] = {
-		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
-		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
-	};
-	struct task tasks[10];
-	struct task_result res[10] = {0};
-	for (int i = 0; i < 10; i++)
-		tasks[i] = (struct task){.steps = steps, .nsteps = 2};
-	ev_run_tasks(tasks, 10, 2, NULL, 0, res);
-	cr_expect_eq(tasks_ok(res, 10), 10);
-	cr_expect_eq(atomic_load(&s.accepted), 2, "2 slots opened %d connections",
-		     atomic_load(&s.accepted));
-	srv_stop(&s);
-}
-
 /* curl_ev alone: the done callback re-adds the same handle at once. */
 struct ce_probe {
 	struct curl_ev *ce;
@@ -393,7 +163,7 @@ static struct ce_probe ce_fetch(const char *url, int times)
 	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
 	ev_run(loop, 0);
 	curl_ev_free(p.ce);
-	curl_easy_cleanup(x.easy);
+	fetch_easy_free(x.easy);
 	ev_loop_destroy(loop);
 	return p;
 }
@@ -436,7 +206,7 @@ Test(curl_ev, free_with_a_transfer_in_flight)
 	ev_run(loop, EVRUN_ONCE);
 	curl_ev_free(p.ce);
 	cr_expect_eq(p.left, 1, "a transfer was reported");
-	curl_easy_cleanup(x.easy);
+	fetch_easy_free(x.easy);
 	ev_loop_destroy(loop);
 	close(lfd);
 }
@@ -491,7 +261,7 @@ static struct ce_many ce_many_run(const char *path, long bytes, bool keep, int t
 		ev_run(loop, EVRUN_NOWAIT);
 	curl_ev_free(m.ce);
 	for (int i = 0; i < CE_MANY; i++)
-		curl_easy_cleanup(x[i].easy);
+		fetch_easy_free(x[i].easy);
 	free(x);
 	ev_loop_destroy(loop);
 	cr_expect_eq(test_server_stop(&srv), 0);
@@ -543,7 +313,7 @@ static bool request_says_close(bool keep)
 		}
 	}
 	curl_ev_free(m.ce);
-	curl_easy_cleanup(x.easy);
+	fetch_easy_free(x.easy);
 	ev_loop_destroy(loop);
 	cr_assert(strstr(req, "\r\n\r\n"), "no whole request: '%s'", req);
 	if (c >= 0)

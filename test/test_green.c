@@ -1,10 +1,8 @@
-/* The green runner on hand-built tasks, under both stack designs: sleeps overlap
- * within W, compute does not yield, semaphores hand units over and block, fetches
- * are judged, and the stack parameters are checked. */
+/* What only the green runner does, under both stack designs: workers take tasks in
+ * turn, compute does not yield, the stack parameters are checked, the floor, the
+ * guard under a stack. What it does alike with evloop is in test_loopmodel.c. */
 #include <criterion/criterion.h>
-#include <math.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,7 +11,6 @@
 #include "clock.h"
 #include "runner.h"
 #include "teststeps.h"
-#include "testsrv.h"
 #include "workload.h"
 
 static const char *const gr_stacks[] = {"copy", "separate"};
@@ -28,56 +25,10 @@ static const struct runner *gr_runner(void)
 /* Runs tasks under green with the given stack design, as the driver runs a cell;
  * returns the wall time the driver would record. */
 static double gr_run(const char *stack, struct task *tasks, int n, int workers,
-		     const struct sem_decl *sems, int nsems, struct task_result *res)
+		     struct task_result *res)
 {
-	const struct runner *rn = gr_runner();
-	struct taskset ts = {.tasks = tasks, .ntasks = n, .sems = sems, .nsems = nsems};
-	struct params rp;
-	struct cb_err err = {0};
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
-	cr_assert_eq(params_set(&rp, "stack", stack, &err), CB_OK, "%s", err.msg);
-	struct cellrun_out o;
-	handmade_run(rn, &rp, &ts, workers, res, &o);
-	params_free(&rp);
-	cr_assert_eq(o.code, CB_OK, "green %s: stage %d: %s", stack, o.stage, o.note);
-	for (int i = 0; i < n; i++)
-		cr_assert(res[i].done, "%s: task %d not done", stack, i);
-	return o.wall_s;
-}
-
-/* The cases and bounds of runners::sleep_all_sizes_and_limits (teststeps.h), for
- * each stack design: each fails a runner off by one worker, or one at a time. */
-Test(green, sleeps_overlap_within_the_worker_limit, .timeout = 60)
-{
-	const double nap_s = 0.150;
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 150000000};
-	static const struct {
-		int n, limits[4];
-	} cases[] = {{1, {0, 1, 2, 6}}, {3, {0, 1, 2, 8}}, {20, {0, 7, 10, 25}}};
-	struct task tasks[20];
-	struct task_result res[20];
-	for (int i = 0; i < 20; i++)
-		tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
-	for (size_t d = 0; d < 2; d++) {
-		for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-			int n = cases[k].n;
-			for (size_t l = 0; l < 4; l++) {
-				int w = cases[k].limits[l], rounds = rounds_of(n, w);
-				double wall = gr_run(gr_stacks[d], tasks, n, w, NULL, 0, res);
-				cr_expect_eq(tasks_ok(res, n), n, "%s n=%d w=%d", gr_stacks[d], n, w);
-				cr_expect_geq(wall, rounds_lower_s(rounds, nap_s),
-					      "%s n=%d w=%d: %.3f s, fewer than %d rounds",
-					      gr_stacks[d], n, w, wall, rounds);
-				cr_expect_lt(wall, rounds_upper_s(rounds, nap_s),
-					     "%s n=%d w=%d: %.3f s, more than %d rounds", gr_stacks[d],
-					     n, w, wall, rounds);
-				for (int i = 0; i < n; i++)
-					cr_expect_geq(res[i].end_s - res[i].start_s, nap_s - 1e-4,
-						      "%s n=%d w=%d: task %d slept %.4f s", gr_stacks[d],
-						      n, w, i, res[i].end_s - res[i].start_s);
-			}
-		}
-	}
+	const char *const kv[] = {"stack", stack, NULL};
+	return handmade_wall("green", kv, tasks, n, workers, NULL, 0, res);
 }
 
 Test(green, two_workers_take_three_tasks_in_two_sleeps)
@@ -88,7 +39,7 @@ Test(green, two_workers_take_three_tasks_in_two_sleeps)
 	for (int i = 0; i < 3; i++)
 		tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
 	for (size_t d = 0; d < 2; d++) {
-		double wall = gr_run(gr_stacks[d], tasks, 3, 2, NULL, 0, res);
+		double wall = gr_run(gr_stacks[d], tasks, 3, 2, res);
 		cr_expect_eq(tasks_ok(res, 3), 3);
 		cr_expect(wall >= 0.200 && wall < 0.290, "%s: %.3f s for two rounds of 0.1 s",
 			  gr_stacks[d], wall);
@@ -97,17 +48,8 @@ Test(green, two_workers_take_three_tasks_in_two_sleeps)
 	}
 }
 
-static enum step_status gr_spin_100ms(void *state, const void *arg)
-{
-	(void)state;
-	(void)arg;
-	double until = clock_now() + 0.100;
-	while (clock_now() < until)
-		;
-	return STEP_OK;
-}
-
-/* Which task ran a compute step last: a yield inside a compute would let another in. */
+/* Which task ran a compute step last: a yield inside a compute would let another in
+ * (that compute blocks the loop is loopmodel::compute_blocks_the_loop). */
 static int gr_last;
 
 static enum step_status gr_claim(void *state, const void *arg)
@@ -125,8 +67,6 @@ static enum step_status gr_still_mine(void *state, const void *arg)
 
 Test(green, compute_does_not_yield)
 {
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 50000000};
-	static const struct step spin = {.kind = STEP_COMPUTE, .compute.fn = gr_spin_100ms};
 	static const struct step pair[] = {
 		{.kind = STEP_COMPUTE, .compute.fn = gr_claim},
 		{.kind = STEP_COMPUTE, .compute.fn = gr_still_mine},
@@ -135,138 +75,16 @@ Test(green, compute_does_not_yield)
 		{.kind = STEP_COMPUTE, .compute.fn = gr_still_mine},
 	};
 	for (size_t d = 0; d < 2; d++) {
-		struct task tasks[2] = {{.steps = &nap, .nsteps = 1}, {.steps = &spin, .nsteps = 1}};
 		struct task_result res[50];
-		gr_run(gr_stacks[d], tasks, 2, 0, NULL, 0, res);
-		cr_expect_eq(tasks_ok(res, 2), 2);
-		cr_expect_geq(res[0].end_s, 0.100, "%s: the sleeper ended at %.3f s, during the "
-			      "compute", gr_stacks[d], res[0].end_s);
 		struct task many[50];
 		int ids[50];
 		for (int i = 0; i < 50; i++) {
 			ids[i] = i;
 			many[i] = (struct task){.steps = pair, .nsteps = 5, .state = &ids[i]};
 		}
-		gr_run(gr_stacks[d], many, 50, 0, NULL, 0, res);
+		gr_run(gr_stacks[d], many, 50, 0, res);
 		cr_expect_eq(tasks_ok(res, 50), 50, "%s: a compute step was interleaved", gr_stacks[d]);
 	}
-}
-
-/* A counter read, a yield, a write: only the lock keeps the increments apart. */
-static int gr_mx_count(const char *stack, const struct step *steps, int nsteps, int workers)
-{
-	enum { N = 500 };
-	static const struct sem_decl lock = {"lock", 1};
-	static struct mx_state mx[N];
-	static struct task tasks[N];
-	static struct task_result res[N];
-	int counter = 0;
-	for (int i = 0; i < N; i++) {
-		mx[i] = (struct mx_state){.counter = &counter};
-		tasks[i] = (struct task){.steps = steps, .nsteps = nsteps, .state = &mx[i]};
-	}
-	gr_run(stack, tasks, N, workers, &lock, 1, res);
-	cr_expect_eq(tasks_ok(res, N), N);
-	return counter;
-}
-
-Test(green, a_lock_of_one_excludes)
-{
-	static const struct step locked[] = {
-		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
-		{.kind = STEP_COMPUTE, .compute.fn = mx_read},
-		{.kind = STEP_SLEEP, .sleep.ns = 0},
-		{.kind = STEP_COMPUTE, .compute.fn = mx_write},
-		{.kind = STEP_POST, .post.sem = 0},
-	};
-	for (size_t d = 0; d < 2; d++) {
-		cr_expect_eq(gr_mx_count(gr_stacks[d], locked, 5, 0), 500, "%s W=0", gr_stacks[d]);
-		cr_expect_eq(gr_mx_count(gr_stacks[d], locked, 5, 7), 500, "%s W=7", gr_stacks[d]);
-		int racy = gr_mx_count(gr_stacks[d], &locked[1], 3, 0);
-		cr_expect_lt(racy, 500, "%s: no lock, yet %d increments all survived",
-			     gr_stacks[d], racy);
-	}
-}
-
-Test(green, a_timed_wait_takes_the_alt_branch)
-{
-	static const struct sem_decl never = {"never", 0};
-	static const struct step steps[] = {
-		{.kind = STEP_WAIT, .alt = 2, .wait = {.sem = 0, .timeout_ns = 50000000}},
-		{.kind = STEP_COMPUTE, .compute.fn = step_fail},
-		{.kind = STEP_COMPUTE, .compute.fn = step_mark},
-	};
-	for (size_t d = 0; d < 2; d++) {
-		int marked = 0;
-		struct task t = {.steps = steps, .nsteps = 3, .state = &marked};
-		struct task_result res;
-		gr_run(gr_stacks[d], &t, 1, 0, &never, 1, &res);
-		cr_expect_eq(res.fail, FAIL_NONE);
-		cr_expect_eq(marked, 1, "%s: the alt step ran %d times", gr_stacks[d], marked);
-		cr_expect_geq(res.end_s - res.start_s, 0.050 - 1e-4, "timed out after %.4f s",
-			      res.end_s - res.start_s);
-	}
-}
-
-Test(green, waiters_left_when_the_loop_ends_are_blocked)
-{
-	static const struct sem_decl never = {"never", 0};
-	static const struct step stuck = {.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}};
-	static const struct step nap = {.kind = STEP_SLEEP, .sleep.ns = 1000000};
-	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = step_fail};
-	struct task tasks[5] = {{.steps = &stuck, .nsteps = 1}, {.steps = &nap, .nsteps = 1},
-				{.steps = &stuck, .nsteps = 1}, {.steps = &bad, .nsteps = 1},
-				{.steps = &stuck, .nsteps = 1}};
-	static const enum task_fail want[] = {FAIL_BLOCKED, FAIL_NONE, FAIL_BLOCKED, FAIL_CHECK,
-					      FAIL_BLOCKED};
-	struct task_result res[5];
-	for (size_t d = 0; d < 2; d++) {
-		gr_run(gr_stacks[d], tasks, 5, 0, &never, 1, res);
-		for (int i = 0; i < 5; i++)
-			cr_expect_eq(res[i].fail, want[i], "%s W=0 task %d: %s", gr_stacks[d], i,
-				     task_fail_name(res[i].fail));
-		/* One worker, stuck at once: the rest never start, and cannot either. */
-		gr_run(gr_stacks[d], tasks, 5, 1, &never, 1, res);
-		for (int i = 0; i < 5; i++)
-			cr_expect_eq(res[i].fail, FAIL_BLOCKED, "%s W=1 task %d: %s", gr_stacks[d],
-				     i, task_fail_name(res[i].fail));
-	}
-}
-
-Test(green, fetch_judges_each_transfer_and_keeps_connections)
-{
-	struct srv s;
-	srv_start(&s);
-	int dead_fd, dead = srv_port(&dead_fd, true);
-	char url[64], dead_url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
-	snprintf(dead_url, sizeof dead_url, "http://127.0.0.1:%d/x", dead);
-	const struct step steps[] = {
-		{.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}},
-		{.kind = STEP_FETCH, .fetch = {url, 404, -1, 5000}},
-		{.kind = STEP_FETCH, .fetch = {url, 200, 6, 5000}},
-		{.kind = STEP_FETCH, .fetch = {dead_url, 200, -1, 5000}},
-	};
-	static const enum task_fail want[] = {FAIL_NONE, FAIL_STATUS, FAIL_BODY, FAIL_CONNECT};
-	for (size_t d = 0; d < 2; d++) {
-		struct task tasks[8];
-		struct task_result res[8];
-		for (int i = 0; i < 8; i++)
-			tasks[i] = (struct task){.steps = &steps[i % 4], .nsteps = 1};
-		gr_run(gr_stacks[d], tasks, 8, 0, NULL, 0, res);
-		for (int i = 0; i < 8; i++)
-			cr_expect_eq(res[i].fail, want[i % 4], "%s task %d: %s", gr_stacks[d], i,
-				     task_fail_name(res[i].fail));
-		/* Six tasks on two workers: each worker keeps its one connection. */
-		int before = atomic_load(&s.accepted);
-		for (int i = 0; i < 6; i++)
-			tasks[i] = (struct task){.steps = steps, .nsteps = 1};
-		gr_run(gr_stacks[d], tasks, 6, 2, NULL, 0, res);
-		cr_expect_eq(tasks_ok(res, 6), 6);
-		cr_expect_eq(atomic_load(&s.accepted) - before, 2, "%s: 2 workers opened %d "
-			     "connections", gr_stacks[d], atomic_load(&s.accepted) - before);
-	}
-	srv_stop(&s);
 }
 
 Test(green, stack_parameters_are_checked)

@@ -152,7 +152,7 @@ Test(runners, a_failing_task_is_a_result)
 		struct task_result res[6] = {0};
 		for (int i = 0; i < 6; i++)
 			tasks[i] = (struct task){.steps = i % 3 == 1 ? &bad : &good, .nsteps = 1};
-		run_steps(rn, tasks, 6, 2, res);
+		handmade_wall(rn->name, NULL, tasks, 6, 2, NULL, 0, res);
 		for (int i = 0; i < 6; i++)
 			cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE,
 				     "%s task %d: fail %d", rn->name, i, res[i].fail);

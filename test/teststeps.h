@@ -26,6 +26,11 @@ int tasks_ok(const struct task_result *res, int n);
  * the driver times. res holds ts->ntasks results; returns out->code. */
 int handmade_run(const struct runner *rn, const struct params *rp, const struct taskset *ts,
 		 int workers, struct task_result *res, struct cellrun_out *out);
+/* handmade_run of n tasks (and nsems semaphores) under the runner so named, its -p
+ * values kv ("key", "value", ..., NULL; or NULL), W workers; asserts that the cell ran
+ * and every task is done. Returns the wall time the driver would record. */
+double handmade_wall(const char *runner, const char *const *kv, struct task *tasks, int n,
+		     int workers, const struct sem_decl *sems, int nsems, struct task_result *res);
 
 /* A run of `rounds` sleeps of sleep_s back to back can end no sooner than their sum
  * (less a little for the clock), and a correct runner ends well within half a round
