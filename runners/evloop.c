@@ -215,6 +215,7 @@ static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s, const st
 	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
 		return false;
 	e->x.step = step;
+	e->x.conns = run->nslots;
 	fetch_prepare(&e->x, fetch_keep(&run->a->ts->tasks[s->task], s->pc, run->nslots,
 					 run->next, run->a->ts->ntasks));
 	return curl_ev_add(run->curl, &e->x) == CB_OK;

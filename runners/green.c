@@ -170,6 +170,7 @@ green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int
 	if (!e->x.easy && !(e->x.easy = fetch_easy_new()))
 		return end;
 	e->x.step = s;
+	e->x.conns = run->ncos;
 	fetch_prepare(&e->x, fetch_keep(t, pc, run->ncos, run->next, run->a->ts->ntasks));
 	if (curl_ev_add(run->curl, &e->x) != CB_OK)
 		return end;

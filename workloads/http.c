@@ -3,7 +3,8 @@
  * local delay server (concbench-httpd) before the run and stops it after, and
  * every GET asks it for `bytes` bytes after `delay_ms`: a remote site without the
  * internet, and with a known ideal time. Each response is checked: status 200 and,
- * against the local server, exactly `bytes` bytes. */
+ * against the local server, exactly `bytes` bytes. The runners size their receive
+ * buffers from that expected size (runners/fetch.c). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,20 +29,12 @@
 #define HTTP_FETCHES_MAX 1000
 #define HTTP_START_TIMEOUT_S 5.0
 #define HTTP_STOP_TIMEOUT_S 2.0
-/* buffer_kib=0: up to this many connections at once, a receive buffer that holds the
- * local server's whole response (at least curl's 16 KiB), so a fetch is one recv and
- * curl skips the poll it makes after each partial one: 9% more fetches/s on 100 kept-
- * alive connections. Above, 4 KiB: four fresh pages a connection cost 40-55 us on these
- * machines, more than the recv and poll calls a small buffer adds for 16 KiB bodies. */
-#define HTTP_SMALL_BUFFER_ABOVE 256
-#define HTTP_HEADER_ROOM 1024 /* the local server's status line and headers fit */
-#define HTTP_BUFFER_MAX_KIB 512 /* curl's CURL_MAX_READ_SIZE */
 
 struct http_cfg {
 	int fetches;
 	double delay_ms;
 	long bytes, timeout_ms;
-	int buffer_kib;            /* 0: chosen per trial from the connections at once */
+	long buffer;               /* the receive buffer asked for, in bytes; 0: the runner's */
 	char *urls[HTTP_URLS_MAX]; /* given by the user, or the local server's one */
 	int nurls;
 	bool local;                /* no URL given: the harness runs the server */
@@ -114,7 +107,7 @@ static int http_make_steps(struct http_cfg *c, struct cb_err *err)
 				.kind = STEP_FETCH,
 				.fetch = {.url = c->urls[(r + j) % c->nurls], .status = 200,
 					  .bytes = c->local ? c->bytes : -1,
-					  .timeout_ms = c->timeout_ms}};
+					  .timeout_ms = c->timeout_ms, .buffer = c->buffer}};
 	free(c->steps);
 	c->steps = s;
 	return CB_OK;
@@ -150,7 +143,7 @@ static int http_configure(const struct params *p, void **cfg, struct cb_err *err
 	c->delay_ms = params_ms(p, "delay_ms");
 	c->bytes = (long)params_int(p, "bytes");
 	c->timeout_ms = (long)ceil(params_ms(p, "timeout_ms"));
-	c->buffer_kib = (int)params_int(p, "buffer_kib");
+	c->buffer = (long)params_int(p, "buffer_kib") * 1024;
 	int rc = http_take_urls(c, p, err);
 	c->local = c->nurls == 0;
 	if (rc == CB_OK && !c->local)
@@ -311,42 +304,17 @@ static void http_finish(void *cfg)
 static int http_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
 		      struct cb_err *err)
 {
+	(void)workers;
 	const struct http_cfg *c = cfg;
 	if (!c->steps)
 		return cb_fail(err, CB_ESYS, "http: the delay server was not started");
-	/* The trial's own copy of the steps, with the receive buffer for its size. */
-	size_t nsteps = (size_t)c->nurls * (size_t)c->fetches;
-	struct step *steps = malloc(sizeof *steps * nsteps);
-	if (!steps)
-		return cb_fail(err, CB_ELIMIT, "http: no memory for %zu steps", nsteps);
-	int conns = runner_workers(ntasks, workers);
-	long kib = c->buffer_kib;
-	if (!kib && conns > HTTP_SMALL_BUFFER_ABOVE)
-		kib = 4;
-	else if (!kib) {
-		long whole = c->local ? (c->bytes + HTTP_HEADER_ROOM + 1023) / 1024 : 0;
-		kib = whole < 16 ? 16 : whole > HTTP_BUFFER_MAX_KIB ? HTTP_BUFFER_MAX_KIB : whole;
-	}
-	for (size_t i = 0; i < nsteps; i++) {
-		steps[i] = c->steps[i];
-		steps[i].fetch.buffer = kib * 1024;
-	}
-	int rc = taskset_alloc(ts, ntasks, steps, c->fetches, err);
-	if (rc) {
-		free(steps);
+	int rc = taskset_alloc(ts, ntasks, c->steps, c->fetches, err);
+	if (rc)
 		return rc;
-	}
-	ts->priv = steps;
 	for (int k = 0; k < ntasks; k++)
-		ts->tasks[k].steps = &steps[(int)((int64_t)k * c->fetches % c->nurls) * c->fetches];
+		ts->tasks[k].steps =
+			&c->steps[(int)((int64_t)k * c->fetches % c->nurls) * c->fetches];
 	return CB_OK;
-}
-
-static void http_release(struct taskset *ts)
-{
-	free(ts->priv);
-	ts->priv = NULL;
-	taskset_free(ts);
 }
 
 static double http_ideal(const void *cfg, int ntasks, int workers)
@@ -460,7 +428,7 @@ const struct workload http_workload = {
 	.start = http_start,
 	.finish = http_finish,
 	.build = http_build,
-	.release = http_release,
+	.release = taskset_free,
 	.ideal_s = http_ideal,
 	.floor = http_floor,
 	.floor_what = "concbench-burst: one GET per task at once on fresh connections, bare epoll",
