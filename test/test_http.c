@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cellrun.h"
 #include "clock.h"
 #include "fetch.h"
+#include "httpserver.h"
 #include "runner.h"
 #include "workload.h"
 
@@ -362,6 +364,38 @@ Test(http, the_steps_carry_what_is_expected_not_the_trials_buffer)
 		}
 		wl->config_free(cfg);
 	}
+}
+
+/* The local server on its own: a port that answers while it runs, nothing after stop. */
+Test(http, the_local_server_starts_on_a_port_and_stops)
+{
+	struct httpserver s = {0};
+	struct cb_err err = {0};
+	cr_assert_eq(httpserver_start(&s, &err), CB_OK, "%s", err.msg);
+	cr_expect_gt(s.pid, 0);
+	int port = s.port;
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/0/bytes/0", port);
+	cr_expect(listening(url), "nothing answers on port %d", port);
+	cr_expect_eq(httpserver_start(&s, &err), CB_OK, "a second start: %s", err.msg);
+	cr_expect_eq(s.port, port, "a second start keeps the server");
+	httpserver_stop(&s);
+	cr_expect_eq(s.pid, 0);
+	cr_expect(!listening(url), "the server still answers after stop");
+	httpserver_stop(&s); /* twice is harmless */
+}
+
+/* A server that exits before it reports its port: an error naming why, and no child
+ * left for a stop to reap. */
+Test(http, a_server_that_never_listens_leaves_nothing_running)
+{
+	setenv("CONCBENCH_HTTPD", "/bin/true", 1);
+	struct httpserver s = {0};
+	struct cb_err err = {0};
+	cr_expect_eq(httpserver_start(&s, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "exited before it listened") != NULL, "%s", err.msg);
+	cr_expect_eq(s.pid, 0, "pid %d still recorded", (int)s.pid);
+	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
 
 /* The sockets at either end of port on 127.0.0.1, from /proc/net/tcp and tcp6: both
