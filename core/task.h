@@ -74,7 +74,7 @@ struct step {
 			long status;     /* expected HTTP status */
 			long bytes;      /* expected body size; -1: any */
 			long timeout_ms; /* whole transfer; 0: none */
-			long buffer;     /* the client's receive buffer in bytes; 0: its default */
+			long buffer;     /* the client's receive buffer in bytes; 0: the runner's choice */
 		} fetch;
 		struct {
 			int sem;

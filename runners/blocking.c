@@ -22,6 +22,7 @@ static enum step_status blocking_fetch(struct blocking_worker *w, const struct t
 		return STEP_FAIL;
 	}
 	w->xfer.step = &t->steps[pc];
+	w->xfer.conns = w->workers;
 	/* The other workers take tasks meanwhile, but the counter only grows: a peek that
 	 * finds no task left is final for this worker too (its next take reads a later
 	 * value). One that finds a task may lose it to another worker; then the connection

@@ -17,6 +17,7 @@ struct fetch_xfer {
 	long body; /* bytes received */
 	unsigned long uses; /* fetches this handle has begun: keep the struct with the handle */
 	void *owner; /* the runner's: which task or coroutine waits for it */
+	int conns; /* the runner's: connections open at once, which size the receive buffer */
 	int shard; /* curl_ev's: 1 + the multi handle that caches its connection; 0: none */
 	int sock_errno; /* why socket() failed in this transfer (EMFILE), which curl drops */
 };
@@ -25,7 +26,13 @@ struct fetch_xfer {
 CURL *fetch_easy_new(void);
 /* Closes a handle fetch_easy_new made (and its connection); NULL is fine. */
 void fetch_easy_free(CURL *h);
-/* Points x->easy at x->step's URL and resets the counters. keep: the handle may fetch
+/* The receive buffer for fetch step s with conns connections open at once: the
+ * step's own size if it asks for one; else, for up to 256 connections, one that holds
+ * the whole response when its size is known (16 KiB at least, curl's default; 512 KiB
+ * at most), and 4 KiB for more. */
+long fetch_buffer_bytes(const struct step *s, int conns);
+/* Points x->easy at x->step's URL, with the buffer for x->conns, and resets the
+ * counters. keep: the handle may fetch
  * again, so its connection goes back to the cache when done; otherwise it is closed. */
 void fetch_prepare(struct fetch_xfer *x, bool keep);
 /* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks; a failure

@@ -22,6 +22,7 @@ bool loopmodel_fetch(struct loopmodel *m, struct fetch_xfer *x, const struct tas
 	if (!x->easy && !(x->easy = fetch_easy_new()))
 		return false;
 	x->step = &t->steps[pc];
+	x->conns = m->workers;
 	fetch_prepare(x, fetch_keep(t, pc, m->workers, m->next, m->a->ts->ntasks));
 	return curl_ev_add(m->curl, x) == CB_OK;
 }

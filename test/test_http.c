@@ -1,6 +1,7 @@
 /* The http workload through every C runner: the local server started and stopped by
- * the workload, a server that is not there, one that stalls, bad parameters, and which
- * side of the connections keeps their TIME_WAITs. */
+ * the workload, a server that is not there, one that stalls, bad parameters, the
+ * receive buffer the runners choose from its steps, and which side of the connections
+ * keeps their TIME_WAITs. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -9,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cellrun.h"
 #include "clock.h"
+#include "fetch.h"
+#include "httpserver.h"
 #include "runner.h"
 #include "workload.h"
 
@@ -259,9 +263,11 @@ Test(http, more_urls_than_it_holds_are_refused)
 	cr_expect(strstr(err.msg, "more than 64") != NULL, "%s", err.msg);
 }
 
-/* The receive buffer follows the connections at once: at least curl's 16 KiB for a few,
- * 4 KiB for many (pages per connection cost more than recv calls), or what the user asks.
- * Real URLs' sizes are unknown: 16 KiB. */
+/* The receive buffer: the workload's step says what it expects (the size asked for,
+ * the body's size) and the runner's fetch code sizes the buffer from it and the
+ * connections at once: at least curl's 16 KiB for a few, 4 KiB for many (pages per
+ * connection cost more than recv calls), or what the user asks. Real URLs' sizes are
+ * unknown: 16 KiB. */
 Test(http, the_receive_buffer_follows_the_connections_at_once)
 {
 	static const struct {
@@ -283,11 +289,13 @@ Test(http, the_receive_buffer_follows_the_connections_at_once)
 		struct taskset ts;
 		cr_assert_eq(wl->build(cfg, cases[i].n, cases[i].w, &ts, &err), CB_OK, "%s",
 			     err.msg);
+		int conns = runner_workers(cases[i].n, cases[i].w);
 		for (int k = 0; k < ts.ntasks; k += ts.ntasks - 1 > 0 ? ts.ntasks - 1 : 1)
-			for (int j = 0; j < 2; j++)
-				cr_expect_eq(ts.tasks[k].steps[j].fetch.buffer, cases[i].want,
-					     "buffer_kib=%s N=%d W=%d: %ld", cases[i].kib, cases[i].n,
-					     cases[i].w, ts.tasks[k].steps[j].fetch.buffer);
+			for (int j = 0; j < 2; j++) {
+				long got = fetch_buffer_bytes(&ts.tasks[k].steps[j], conns);
+				cr_expect_eq(got, cases[i].want, "buffer_kib=%s N=%d W=%d: %ld",
+					     cases[i].kib, cases[i].n, cases[i].w, got);
+			}
 		wl->release(&ts);
 		wl->config_free(cfg);
 	}
@@ -299,7 +307,7 @@ Test(http, the_receive_buffer_follows_the_connections_at_once)
 }
 
 /* Against the local server a few connections get a buffer that holds its whole response
- * (one recv a fetch), up to curl's 512 KiB. */
+ * (one recv a fetch), up to 512 KiB. */
 Test(http, a_few_connections_read_the_local_response_at_once, .init = setup)
 {
 	static const struct {
@@ -319,12 +327,75 @@ Test(http, a_few_connections_read_the_local_response_at_once, .init = setup)
 		cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
 		struct taskset ts;
 		cr_assert_eq(wl->build(cfg, cases[i].n, 0, &ts, &err), CB_OK, "%s", err.msg);
-		cr_expect_eq(ts.tasks[0].steps[0].fetch.buffer, cases[i].want, "bytes=%s N=%d: %ld",
-			     cases[i].bytes, cases[i].n, ts.tasks[0].steps[0].fetch.buffer);
+		long got = fetch_buffer_bytes(&ts.tasks[0].steps[0], cases[i].n);
+		cr_expect_eq(got, cases[i].want, "bytes=%s N=%d: %ld", cases[i].bytes, cases[i].n,
+			     got);
 		wl->release(&ts);
 		wl->finish(cfg);
 		wl->config_free(cfg);
 	}
+}
+
+/* The step says what the workload knows, never a size chosen for a trial's shape: the
+ * same steps whatever N and W, the size the user asked for or 0 (the runner's choice). */
+Test(http, the_steps_carry_what_is_expected_not_the_trials_buffer)
+{
+	static const struct {
+		const char *kib;
+		long buffer;
+	} cases[] = {{"0", 0}, {"8", 8192}};
+	const struct workload *wl = workload_find("http");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const kv[] = {"url", "http://127.0.0.1:1/x", "buffer_kib", cases[i].kib,
+					  NULL};
+		struct cb_err err = {0};
+		void *cfg = NULL;
+		cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+		static const int shapes[][2] = {{3, 0}, {10000, 0}, {10000, 100}};
+		for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+			struct taskset ts;
+			cr_assert_eq(wl->build(cfg, shapes[k][0], shapes[k][1], &ts, &err), CB_OK,
+				     "%s", err.msg);
+			const struct step *s = &ts.tasks[0].steps[0];
+			cr_expect_eq(s->fetch.buffer, cases[i].buffer, "buffer_kib=%s N=%d W=%d: %ld",
+				     cases[i].kib, shapes[k][0], shapes[k][1], s->fetch.buffer);
+			cr_expect_eq(s->fetch.bytes, -1);
+			wl->release(&ts);
+		}
+		wl->config_free(cfg);
+	}
+}
+
+/* The local server on its own: a port that answers while it runs, nothing after stop. */
+Test(http, the_local_server_starts_on_a_port_and_stops)
+{
+	struct httpserver s = {0};
+	struct cb_err err = {0};
+	cr_assert_eq(httpserver_start(&s, &err), CB_OK, "%s", err.msg);
+	cr_expect_gt(s.pid, 0);
+	int port = s.port;
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/0/bytes/0", port);
+	cr_expect(listening(url), "nothing answers on port %d", port);
+	cr_expect_eq(httpserver_start(&s, &err), CB_OK, "a second start: %s", err.msg);
+	cr_expect_eq(s.port, port, "a second start keeps the server");
+	httpserver_stop(&s);
+	cr_expect_eq(s.pid, 0);
+	cr_expect(!listening(url), "the server still answers after stop");
+	httpserver_stop(&s); /* twice is harmless */
+}
+
+/* A server that exits before it reports its port: an error naming why, and no child
+ * left for a stop to reap. */
+Test(http, a_server_that_never_listens_leaves_nothing_running)
+{
+	setenv("CONCBENCH_HTTPD", "/bin/true", 1);
+	struct httpserver s = {0};
+	struct cb_err err = {0};
+	cr_expect_eq(httpserver_start(&s, &err), CB_ESYS);
+	cr_expect(strstr(err.msg, "exited before it listened") != NULL, "%s", err.msg);
+	cr_expect_eq(s.pid, 0, "pid %d still recorded", (int)s.pid);
+	cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
 
 /* The sockets at either end of port on 127.0.0.1, from /proc/net/tcp and tcp6: both

@@ -1,51 +1,40 @@
 /* http: each task makes `fetches` GETs in a row (the luminousmen article's io_bound
- * task: four sites one after another). With no http.url the driver starts the
- * local delay server (concbench-httpd) before the run and stops it after, and
- * every GET asks it for `bytes` bytes after `delay_ms`: a remote site without the
- * internet, and with a known ideal time. Each response is checked: status 200 and,
- * against the local server, exactly `bytes` bytes. */
+ * task: four sites one after another). With no http.url the workload's start runs the
+ * local delay server (concbench-httpd, workloads/httpserver.c) before the run and its
+ * finish stops it after, and every GET asks it for `bytes` bytes after `delay_ms`: a
+ * remote site without the internet, and with a known ideal time. Each response is
+ * checked: status 200 and, against the local server, exactly `bytes` bytes. The
+ * runners size their receive buffers from that expected size (runners/fetch.c). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdlimit.h"
+#include "httpserver.h"
 #include "workload.h"
 
 #define HTTP_URLS_MAX 64
 #define HTTP_FETCHES_MAX 1000
-#define HTTP_START_TIMEOUT_S 5.0
-#define HTTP_STOP_TIMEOUT_S 2.0
-/* buffer_kib=0: up to this many connections at once, a receive buffer that holds the
- * local server's whole response (at least curl's 16 KiB), so a fetch is one recv and
- * curl skips the poll it makes after each partial one: 9% more fetches/s on 100 kept-
- * alive connections. Above, 4 KiB: four fresh pages a connection cost 40-55 us on these
- * machines, more than the recv and poll calls a small buffer adds for 16 KiB bodies. */
-#define HTTP_SMALL_BUFFER_ABOVE 256
-#define HTTP_HEADER_ROOM 1024 /* the local server's status line and headers fit */
-#define HTTP_BUFFER_MAX_KIB 512 /* curl's CURL_MAX_READ_SIZE */
 
 struct http_cfg {
 	int fetches;
 	double delay_ms;
 	long bytes, timeout_ms;
-	int buffer_kib;            /* 0: chosen per trial from the connections at once */
+	long buffer;               /* the receive buffer asked for, in bytes; 0: the runner's */
 	char *urls[HTTP_URLS_MAX]; /* given by the user, or the local server's one */
 	int nurls;
-	bool local;                /* no URL given: the harness runs the server */
-	pid_t server;              /* the local server while it runs, else 0 */
+	bool local;                /* no URL given: the workload runs the server */
+	struct httpserver server;  /* the local server while it runs */
 	/* nurls rows of `fetches` steps; row r starts at URL r, so the tasks walk the
 	 * URLs in turn (task k's fetch j goes to URL (k * fetches + j) mod nurls). */
 	struct step *steps;
@@ -114,7 +103,7 @@ static int http_make_steps(struct http_cfg *c, struct cb_err *err)
 				.kind = STEP_FETCH,
 				.fetch = {.url = c->urls[(r + j) % c->nurls], .status = 200,
 					  .bytes = c->local ? c->bytes : -1,
-					  .timeout_ms = c->timeout_ms}};
+					  .timeout_ms = c->timeout_ms, .buffer = c->buffer}};
 	free(c->steps);
 	c->steps = s;
 	return CB_OK;
@@ -150,7 +139,7 @@ static int http_configure(const struct params *p, void **cfg, struct cb_err *err
 	c->delay_ms = params_ms(p, "delay_ms");
 	c->bytes = (long)params_int(p, "bytes");
 	c->timeout_ms = (long)ceil(params_ms(p, "timeout_ms"));
-	c->buffer_kib = (int)params_int(p, "buffer_kib");
+	c->buffer = (long)params_int(p, "buffer_kib") * 1024;
 	int rc = http_take_urls(c, p, err);
 	c->local = c->nurls == 0;
 	if (rc == CB_OK && !c->local)
@@ -163,122 +152,16 @@ static int http_configure(const struct params *p, void **cfg, struct cb_err *err
 	return CB_OK;
 }
 
-/* The server binary: $CONCBENCH_HTTPD, else beside the build's concbench. */
-static void http_server_path(char *buf, size_t len)
-{
-	const char *env = getenv("CONCBENCH_HTTPD");
-	if (env && *env) {
-		cb_copy(buf, env, len);
-		return;
-	}
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	self[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(buf, len, "%s/../workloads/httpd/concbench-httpd", self);
-	if (access(buf, X_OK) != 0)
-		snprintf(buf, len, "%s/concbench-httpd", self);
-}
-
-/* Reads the server's first line, its port, within the start time-out. */
-static int http_read_port(int fd, int *port, struct cb_err *err)
-{
-	char line[32];
-	size_t got = 0;
-	double until = clock_now() + HTTP_START_TIMEOUT_S;
-	while (got < sizeof line - 1 && !memchr(line, '\n', got)) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int left = (int)((until - clock_now()) * 1000);
-		if (left <= 0 || poll(&pf, 1, left) <= 0)
-			return cb_fail(err, CB_ESYS, "concbench-httpd did not report its port "
-				       "within %.0f s", HTTP_START_TIMEOUT_S);
-		ssize_t n = read(fd, line + got, sizeof line - 1 - got);
-		if (n <= 0)
-			return cb_fail(err, CB_ESYS, "concbench-httpd exited before it listened "
-				       "(see its message above)");
-		got += (size_t)n;
-	}
-	line[got] = '\0';
-	*port = atoi(line);
-	if (*port <= 0 || *port > 65535)
-		return cb_fail(err, CB_ESYS, "concbench-httpd reported port '%s'", line);
-	return CB_OK;
-}
-
-/* The port line comes after listen(), so one connect normally settles it; a few
- * tries cover a server that printed and then failed. */
-static int http_wait_answering(int port, struct cb_err *err)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	for (int tries = 0; tries < 50; tries++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return cb_fail_errno(err, CB_ESYS, "socket");
-		int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
-		close(fd);
-		if (rc == 0)
-			return CB_OK;
-		nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
-	}
-	return cb_fail(err, CB_ESYS, "concbench-httpd reported port %d but does not accept "
-		       "connections on 127.0.0.1:%d", port, port);
-}
-
-/* The client side needs one descriptor per connection: take what the hard limit allows. */
-static void http_raise_nofile(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int http_start(void *cfg, struct cb_err *err)
 {
 	struct http_cfg *c = cfg;
-	if (!c->local || c->server > 0)
+	if (!c->local || c->server.pid > 0)
 		return CB_OK;
-	char path[4200];
-	http_server_path(path, sizeof path);
-	if (access(path, X_OK) != 0)
-		return cb_fail_errno(err, CB_ESYS, "cannot run the delay server '%s' (build it, "
-				     "or set CONCBENCH_HTTPD)", path);
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return cb_fail_errno(err, CB_ESYS, "pipe");
-	fflush(NULL);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return cb_fail_errno(err, CB_ESYS, "fork of the delay server");
-	}
-	if (pid == 0) {
-		/* Its own group, so Ctrl-C reaches the driver, which then stops it in order. */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		/* exec keeps the mask: the server must see the SIGTERM that stops it. */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (getppid() != parent || dup2(fds[1], STDOUT_FILENO) < 0)
-			_exit(127);
-		execl(path, "concbench-httpd", "-p", "0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	c->server = pid;
-	int port = 0, rc = http_read_port(fds[0], &port, err);
-	close(fds[0]);
-	if (rc || (rc = http_wait_answering(port, err)))
+	int rc = httpserver_start(&c->server, err);
+	if (rc)
 		return rc;
 	char url[128];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/%.6g/bytes/%ld", port,
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/%.6g/bytes/%ld", c->server.port,
 		 floor(c->delay_ms), c->bytes);
 	char *copy = strdup(url);
 	if (!copy)
@@ -286,67 +169,31 @@ static int http_start(void *cfg, struct cb_err *err)
 	free(c->urls[0]); /* a second start after a finish */
 	c->urls[0] = copy;
 	c->nurls = 1;
-	http_raise_nofile();
+	fdlimit_raise(); /* the clients hold a descriptor per connection */
 	return http_make_steps(c, err);
 }
 
 static void http_finish(void *cfg)
 {
 	struct http_cfg *c = cfg;
-	if (!c || c->server <= 0)
-		return;
-	kill(c->server, SIGTERM);
-	double until = clock_now() + HTTP_STOP_TIMEOUT_S;
-	while (waitpid(c->server, NULL, WNOHANG) == 0) {
-		if (clock_now() > until) {
-			kill(c->server, SIGKILL);
-			waitpid(c->server, NULL, 0);
-			break;
-		}
-		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
-	}
-	c->server = 0;
+	if (c)
+		httpserver_stop(&c->server);
 }
 
 static int http_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
 		      struct cb_err *err)
 {
+	(void)workers;
 	const struct http_cfg *c = cfg;
 	if (!c->steps)
 		return cb_fail(err, CB_ESYS, "http: the delay server was not started");
-	/* The trial's own copy of the steps, with the receive buffer for its size. */
-	size_t nsteps = (size_t)c->nurls * (size_t)c->fetches;
-	struct step *steps = malloc(sizeof *steps * nsteps);
-	if (!steps)
-		return cb_fail(err, CB_ELIMIT, "http: no memory for %zu steps", nsteps);
-	int conns = runner_workers(ntasks, workers);
-	long kib = c->buffer_kib;
-	if (!kib && conns > HTTP_SMALL_BUFFER_ABOVE)
-		kib = 4;
-	else if (!kib) {
-		long whole = c->local ? (c->bytes + HTTP_HEADER_ROOM + 1023) / 1024 : 0;
-		kib = whole < 16 ? 16 : whole > HTTP_BUFFER_MAX_KIB ? HTTP_BUFFER_MAX_KIB : whole;
-	}
-	for (size_t i = 0; i < nsteps; i++) {
-		steps[i] = c->steps[i];
-		steps[i].fetch.buffer = kib * 1024;
-	}
-	int rc = taskset_alloc(ts, ntasks, steps, c->fetches, err);
-	if (rc) {
-		free(steps);
+	int rc = taskset_alloc(ts, ntasks, c->steps, c->fetches, err);
+	if (rc)
 		return rc;
-	}
-	ts->priv = steps;
 	for (int k = 0; k < ntasks; k++)
-		ts->tasks[k].steps = &steps[(int)((int64_t)k * c->fetches % c->nurls) * c->fetches];
+		ts->tasks[k].steps =
+			&c->steps[(int)((int64_t)k * c->fetches % c->nurls) * c->fetches];
 	return CB_OK;
-}
-
-static void http_release(struct taskset *ts)
-{
-	free(ts->priv);
-	ts->priv = NULL;
-	taskset_free(ts);
 }
 
 static double http_ideal(const void *cfg, int ntasks, int workers)
@@ -367,7 +214,7 @@ static void http_burst_path(char *buf, size_t len)
 		cb_copy(buf, env, len);
 		return;
 	}
-	http_server_path(buf, len);
+	httpserver_path(buf, len);
 	char *slash = strrchr(buf, '/');
 	size_t at = slash ? (size_t)(slash + 1 - buf) : 0;
 	snprintf(buf + at, len - at, "concbench-burst");
@@ -435,7 +282,7 @@ static int http_floor(const void *cfg, int ntasks, int workers, double *overhead
 {
 	const struct http_cfg *c = cfg;
 	*overhead_s = NAN;
-	if (!c->local || c->server <= 0)
+	if (!c->local || c->server.pid <= 0)
 		return cb_fail(err, CB_OK, "no bare client for URLs of your own");
 	if (c->fetches != 1 || runner_workers(ntasks, workers) != ntasks)
 		return cb_fail(err, CB_OK, "the bare client does one GET per task, all at once");
@@ -460,7 +307,7 @@ const struct workload http_workload = {
 	.start = http_start,
 	.finish = http_finish,
 	.build = http_build,
-	.release = http_release,
+	.release = taskset_free,
 	.ideal_s = http_ideal,
 	.floor = http_floor,
 	.floor_what = "concbench-burst: one GET per task at once on fresh connections, bare epoll",
