@@ -18,6 +18,7 @@
 #include "sysinfo.h"
 #include "trial.h"
 #include "trialcell.h"
+#include "trialtime.h"
 
 #define FLOOR_REPS 3
 #define FLOOR_ONCE_ABOVE_S 0.25
@@ -183,54 +184,6 @@ static int runner_floor_fn(void *arg, struct cb_err *err)
 	return a->ri->rn->floor(&a->ri->params, &a->fw, a->tasks, a->workers, err);
 }
 
-/* What a floor's trial child sends back: fn's code, its wall time, its error. */
-struct timed_rec {
-	int code;
-	double wall_s;
-	char note[256];
-};
-
-struct timed_fn {
-	int (*fn)(void *arg, struct cb_err *err);
-	void *arg;
-};
-
-static void timed_body(void *arg, void *rec)
-{
-	const struct timed_fn *t = arg;
-	struct timed_rec *m = rec;
-	struct cb_err err = {0};
-	double t0 = clock_now();
-	m->code = t->fn(t->arg, &err);
-	m->wall_s = clock_now() - t0;
-	cb_copy(m->note, err.msg, sizeof m->note);
-}
-
-/* Times fn(arg) in a trial child: *seconds is its wall time, measured inside. */
-static int time_in_child(int (*fn)(void *arg, struct cb_err *err), void *arg, double timeout_s,
-			 double *seconds, long *maxrss_kib, struct cb_err *err)
-{
-	struct timed_fn t = {fn, arg};
-	struct timed_rec m;
-	struct trial_seen s;
-	int rc = trial_spawn(timed_body, &t, &m, sizeof m, timeout_s, &s, err);
-	if (rc)
-		return rc;
-	if (maxrss_kib)
-		*maxrss_kib = s.ru.ru_maxrss;
-	if (s.timed_out)
-		return cb_fail(err, CB_EFAIL, "timed out after %.3g s", timeout_s);
-	if (!s.got) {
-		char note[128] = "";
-		trial_exit_note(&s, note, sizeof note);
-		return cb_fail(err, CB_EFAIL, "%s", note);
-	}
-	if (m.code != CB_OK)
-		return cb_fail(err, m.code, "%s", m.note);
-	*seconds = m.wall_s;
-	return CB_OK;
-}
-
 /* Runs fn in a trial child on a copy of *f it shares with the driver, for figures
  * taken inside the child: a fork of that child, threads the driver must not have. */
 static int in_child(int (*fn)(void *, struct cb_err *), struct floors *f, double timeout_s,
@@ -242,7 +195,7 @@ static int in_child(int (*fn)(void *, struct cb_err *), struct floors *f, double
 		return cb_fail_errno(err, CB_ESYS, "mmap");
 	*shared = *f;
 	double s;
-	int rc = time_in_child(fn, shared, timeout_s, &s, NULL, err);
+	int rc = trialtime_fn(fn, shared, timeout_s, &s, NULL, err);
 	if (rc == CB_OK)
 		*f = *shared;
 	munmap(shared, sizeof *shared);
@@ -262,13 +215,13 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	}
 	f->fork_wait_s = stats_median(v, FLOOR_REPS);
 	for (int i = 0; i < FLOOR_REPS; i++) {
-		if ((rc = time_in_child(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
+		if ((rc = trialtime_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
 			return rc;
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
 	f->page_touch_s = stats_median(v, FLOOR_REPS);
 	for (int i = 0; i < FLOOR_REPS; i++) {
-		if ((rc = time_in_child(page_touch_fn, f, timeout_s, &s, NULL, err)))
+		if ((rc = trialtime_fn(page_touch_fn, f, timeout_s, &s, NULL, err)))
 			return rc;
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
@@ -280,7 +233,7 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	f->cap_pairs = 0;
 	if ((rc = floors_capacity(f, timeout_s, err)))
 		return rc;
-	return time_in_child(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
+	return trialtime_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
 /* CAPACITY_PAIRS more pairs, on top of those before; the figure is their median. */
@@ -339,7 +292,7 @@ static int measure_entry(struct floor_entry *e, const struct cell *c, double tim
 						     .workers = c->workers};
 			wl->floor_work(c->wi->cfg, &a.fw);
 			double wall;
-			rc = time_in_child(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
+			rc = trialtime_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
 			v[k] = wall - wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
 		}
 		if (trial_stop_requested())

@@ -9,7 +9,7 @@
  * subreaper too and ends what a killed or crashed child left. Should the driver die,
  * the child ends everything below it and itself. A crash or hang of one trial never
  * takes the run down, and nothing of a trial outlives it. A cell's trial
- * (trialcell.h) and each floor (floors.h) run in one. */
+ * (trialcell.h) and each floor's function (trialtime.h) run in one. */
 #ifndef CB_TRIAL_H
 #define CB_TRIAL_H
 
