@@ -12,7 +12,7 @@
 #include "plan.h"
 #include "summary.h"
 #include "sysinfo.h"
-#include "trial.h"
+#include "trialcell.h"
 
 /* The three files of one run: FILE, FILE.summary.csv and FILE.meta.csv, where a
  * trailing ".csv" of FILE is dropped before adding the suffixes. FILE "-" is stdout,

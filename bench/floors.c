@@ -17,6 +17,8 @@
 #include "stats.h"
 #include "sysinfo.h"
 #include "trial.h"
+#include "trialcell.h"
+#include "trialtime.h"
 
 #define FLOOR_REPS 3
 #define FLOOR_ONCE_ABOVE_S 0.25
@@ -193,7 +195,7 @@ static int in_child(int (*fn)(void *, struct cb_err *), struct floors *f, double
 		return cb_fail_errno(err, CB_ESYS, "mmap");
 	*shared = *f;
 	double s;
-	int rc = trial_time_fn(fn, shared, timeout_s, &s, NULL, err);
+	int rc = trialtime_fn(fn, shared, timeout_s, &s, NULL, err);
 	if (rc == CB_OK)
 		*f = *shared;
 	munmap(shared, sizeof *shared);
@@ -213,13 +215,13 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	}
 	f->fork_wait_s = stats_median(v, FLOOR_REPS);
 	for (int i = 0; i < FLOOR_REPS; i++) {
-		if ((rc = trial_time_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
+		if ((rc = trialtime_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
 			return rc;
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
 	f->page_touch_s = stats_median(v, FLOOR_REPS);
 	for (int i = 0; i < FLOOR_REPS; i++) {
-		if ((rc = trial_time_fn(page_touch_fn, f, timeout_s, &s, NULL, err)))
+		if ((rc = trialtime_fn(page_touch_fn, f, timeout_s, &s, NULL, err)))
 			return rc;
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
@@ -231,7 +233,7 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	f->cap_pairs = 0;
 	if ((rc = floors_capacity(f, timeout_s, err)))
 		return rc;
-	return trial_time_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
+	return trialtime_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
 /* CAPACITY_PAIRS more pairs, on top of those before; the figure is their median. */
@@ -290,7 +292,7 @@ static int measure_entry(struct floor_entry *e, const struct cell *c, double tim
 						     .workers = c->workers};
 			wl->floor_work(c->wi->cfg, &a.fw);
 			double wall;
-			rc = trial_time_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
+			rc = trialtime_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
 			v[k] = wall - wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
 		}
 		if (trial_stop_requested())
@@ -355,7 +357,7 @@ static int measure_base(struct floors *f, const struct cell *c, struct cb_err *e
 	for (int i = 0; i < FLOOR_REPS; i++) {
 		struct trial_row row = {0};
 		struct cb_err terr = {0};
-		int rc = trial_run(&one, c->timeout_s, &row, &terr);
+		int rc = trialcell_run(&one, c->timeout_s, &row, &terr);
 		if (rc == CB_EINTR)
 			return cb_fail(err, CB_EINTR, "interrupted");
 		if (rc == CB_OK && strcmp(row.outcome, "ok") == 0)

@@ -21,6 +21,7 @@
 #include "summary.h"
 #include "sysinfo.h"
 #include "trial.h"
+#include "trialcell.h"
 
 enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
@@ -79,7 +80,7 @@ static int run_trials(const struct plan *p, const struct cli *c, struct trial_ro
 		struct trial_row *r = &rows[n];
 		*r = (struct trial_row){.cell = t->cell, .index = t->index, .warmup = t->warmup};
 		struct cb_err err = {0};
-		int rc = trial_run(&p->cells[t->cell], p->cells[t->cell].timeout_s, r, &err);
+		int rc = trialcell_run(&p->cells[t->cell], p->cells[t->cell].timeout_s, r, &err);
 		if (rc == CB_EINTR)
 			break;
 		if (rc) { /* the trial child itself could not be made: a failed trial */

@@ -5,7 +5,7 @@
 #include "floors.h"
 #include "plan.h"
 #include "stats.h"
-#include "trial.h"
+#include "trialcell.h"
 
 enum {
 	FLAG_NOISY = 1,      /* coefficient of variation above 5% */

@@ -1,14 +1,13 @@
-/* Running one trial in a child process, and measuring it from both sides. */
+/* Running one trial child, and measuring it from outside: fork, pipe, pidfd, poll,
+ * the timeout, wait4, ending what it left. */
 #include "trial.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,27 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cellrun.h"
 #include "clock.h"
 #include "reaper.h"
 
 /* How long ending what a trial left may take: SIGKILL is quick, but a process in an
  * uninterruptible sleep dies only when it wakes. */
 #define TRIAL_REAP_S 5.0
-
-/* What a trial child sends back: fixed size, below PIPE_BUF, written once. */
-struct trial_msg {
-	int code;
-	double wall_s;
-	double cpu_s, cores; /* CPU inside the run, and that over the run's own wall time */
-	int tasks_ok, tasks_failed;
-	int fail[FAIL_REASONS];
-	double task_p50_s, task_max_s;
-	double metric[WL_METRICS_MAX];
-	char note[256];
-};
-
-_Static_assert(sizeof(struct trial_msg) <= PIPE_BUF, "one atomic write");
 
 static volatile sig_atomic_t trial_stop;
 
@@ -49,18 +33,6 @@ bool trial_stop_requested(void)
 {
 	return trial_stop != 0;
 }
-
-/* What the parent saw of one child. */
-struct trial_seen {
-	struct trial_msg msg;
-	bool got;       /* the whole record arrived */
-	bool timed_out;
-	bool stopped;   /* the user interrupted */
-	int status;
-	struct rusage ru;
-	double elapsed_s;
-	long oom_kills; /* the kernel's OOM kills while the trial ran, or -1 if unknown */
-};
 
 /* The kernel's count of OOM kills since boot (any cgroup's), or -1 without one. */
 static long oom_kills_now(void)
@@ -102,7 +74,8 @@ static void child_tie_to(pid_t parent)
 		child_orphaned(SIGTERM);
 }
 
-static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
+static void child_main(trial_body_fn body, void *arg, void *rec, size_t len, int fd,
+		       pid_t parent)
 {
 	setpgid(0, 0);
 	child_tie_to(parent);
@@ -116,13 +89,12 @@ static void child_main(trial_body_fn body, void *arg, int fd, pid_t parent)
 		}
 		close(fd_oom);
 	}
-	struct trial_msg m = {0};
-	body(arg, &m);
+	body(arg, rec);
 	/* Nothing the trial started outlives its record; body has stopped the clock. */
 	reaper_kill_all(NULL, 0, TRIAL_REAP_S);
 	size_t off = 0;
-	while (off < sizeof m) {
-		ssize_t n = write(fd, (char *)&m + off, sizeof m - off);
+	while (off < len) {
+		ssize_t n = write(fd, (char *)rec + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -149,27 +121,32 @@ static bool child_exited(pid_t pid)
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
+/* The record as it comes in. */
+struct trial_rec {
+	void *buf;
+	size_t len, off;
+};
+
 /* Reads what is there of the record; returns false at end of file. */
-static bool read_some(int fd, struct trial_seen *s, size_t *off)
+static bool read_some(int fd, struct trial_rec *r, struct trial_seen *s)
 {
-	while (*off < sizeof s->msg) {
-		ssize_t n = read(fd, (char *)&s->msg + *off, sizeof s->msg - *off);
+	while (r->off < r->len) {
+		ssize_t n = read(fd, (char *)r->buf + r->off, r->len - r->off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 && errno == EAGAIN;
-		*off += (size_t)n;
+		r->off += (size_t)n;
 	}
 	s->got = true;
 	return true;
 }
 
 /* keep: the driver's children before the trial (a server), which are not the trial's. */
-static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct trial_seen *s,
-			const pid_t *keep, int nkeep)
+static void parent_wait(pid_t pid, int fd, struct trial_rec *r, double timeout_s, double t0,
+			struct trial_seen *s, const pid_t *keep, int nkeep)
 {
 	int pfd = pidfd_of(pid);
-	size_t off = 0;
 	bool open = true;
 	for (;;) {
 		if (trial_stop) {
@@ -188,13 +165,13 @@ static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct t
 		if (n < 0 && errno != EINTR)
 			break;
 		if (open && (pf[0].revents & (POLLIN | POLLHUP)))
-			open = read_some(fd, s, &off);
+			open = read_some(fd, r, s);
 		/* The record is the child's last act before _exit: reap it now rather than
 		 * wait for one more wake-up. */
 		if (s->got)
 			break;
 		if ((pfd >= 0 && (pf[1].revents & POLLIN)) || (pfd < 0 && child_exited(pid))) {
-			read_some(fd, s, &off);
+			read_some(fd, r, s);
 			break;
 		}
 	}
@@ -217,11 +194,16 @@ static void parent_wait(pid_t pid, int fd, double timeout_s, double t0, struct t
 		close(pfd);
 }
 
-static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct trial_seen *s,
-		       struct cb_err *err)
+int trial_spawn(trial_body_fn body, void *arg, void *rec, size_t len, double timeout_s,
+		struct trial_seen *s, struct cb_err *err)
 {
 	int fds[2];
 	*s = (struct trial_seen){0};
+	if (len > PIPE_BUF)
+		return cb_fail(err, CB_EINVAL, "a trial record of %zu bytes: at most %d", len,
+			       PIPE_BUF);
+	memset(rec, 0, len);
+	struct trial_rec r = {rec, len, 0};
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return cb_fail_errno(err, CB_ESYS, "trial pipe");
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -242,39 +224,18 @@ static int trial_spawn(trial_body_fn body, void *arg, double timeout_s, struct t
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(body, arg, fds[1], parent);
+		child_main(body, arg, rec, len, fds[1], parent);
 	}
 	setpgid(pid, pid); /* both sides set it, so neither can race the other */
 	close(fds[1]);
-	parent_wait(pid, fds[0], timeout_s, t0, s, keep, nkeep > 0 ? nkeep : 0);
+	parent_wait(pid, fds[0], &r, timeout_s, t0, s, keep, nkeep > 0 ? nkeep : 0);
 	close(fds[0]);
 	return s->stopped ? cb_fail(err, CB_EINTR, "interrupted") : CB_OK;
 }
 
-/* The child's side of a cell: build, run under the clock, check, report. */
-static void cell_body(void *arg, struct trial_msg *m)
-{
-	const struct cell *c = arg;
-	struct cellrun_in in = {.wl = c->wi->wl, .cfg = c->wi->cfg, .wparams = c->wi->params_str,
-				.rn = c->ri->rn, .rparams = &c->ri->params, .ntasks = c->tasks,
-				.workers = c->workers};
-	struct cellrun_out o;
-	m->code = cellrun_once(&in, &o);
-	m->wall_s = o.wall_s;
-	m->cpu_s = o.cpu_s;
-	m->cores = cellrun_cores(&o);
-	m->tasks_ok = o.tasks_ok;
-	m->tasks_failed = o.tasks_failed;
-	memcpy(m->fail, o.fail, sizeof m->fail);
-	m->task_p50_s = o.task_p50_s;
-	m->task_max_s = o.task_max_s;
-	memcpy(m->metric, o.metric, sizeof m->metric);
-	cb_copy(m->note, o.note, sizeof m->note);
-}
-
 /* Why a trial child ended without its record. A SIGKILL the driver did not send,
  * while the kernel's OOM count rose, is the OOM killer's: nothing else says so. */
-static void signal_note(const struct trial_seen *s, char *buf, size_t len)
+void trial_exit_note(const struct trial_seen *s, char *buf, size_t len)
 {
 	if (WIFSIGNALED(s->status) && WTERMSIG(s->status) == SIGKILL && s->oom_kills > 0)
 		snprintf(buf, len, "trial child killed by the OOM killer (signal 9; peak RSS %ld MiB)",
@@ -289,107 +250,11 @@ static void signal_note(const struct trial_seen *s, char *buf, size_t len)
 
 /* A trial that reported a failure while the OOM killer took processes: one of them
  * was likely its own (a worker, a peer's), which its note alone may not say. */
-static void oom_note(const struct trial_seen *s, char *note, size_t len)
+void trial_oom_note(const struct trial_seen *s, char *note, size_t len)
 {
 	if (s->oom_kills <= 0)
 		return;
 	size_t used = strnlen(note, len - 1);
 	snprintf(note + used, len - used, "%sthe OOM killer killed %ld process%s during the trial",
 		 used ? "; " : "", s->oom_kills, s->oom_kills == 1 ? "" : "es");
-}
-
-static double tv_s(struct timeval tv)
-{
-	return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
-}
-
-int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, struct cb_err *err)
-{
-	struct trial_seen s;
-	int rc = trial_spawn(cell_body, (void *)c, timeout_s, &s, err);
-	if (rc)
-		return rc;
-	row->trial_s = s.elapsed_s;
-	row->user_s = tv_s(s.ru.ru_utime);
-	row->sys_s = tv_s(s.ru.ru_stime);
-	row->maxrss_kib = s.ru.ru_maxrss;
-	row->minflt = s.ru.ru_minflt;
-	row->majflt = s.ru.ru_majflt;
-	row->vcsw = s.ru.ru_nvcsw;
-	row->ivcsw = s.ru.ru_nivcsw;
-	const char *outcome;
-	row->cpu_s = row->cores = NAN;
-	if (s.timed_out) {
-		outcome = c->wi->wl->timeout_outcome ? c->wi->wl->timeout_outcome : "timeout";
-		row->wall_s = s.elapsed_s;
-		row->tasks_failed = c->tasks;
-		snprintf(row->note, sizeof row->note, "killed after the %.3g s trial timeout",
-			 timeout_s);
-	} else if (!s.got) {
-		outcome = "crashed";
-		row->wall_s = s.elapsed_s;
-		row->tasks_failed = c->tasks;
-		row->fail[FAIL_DIED] = c->tasks;
-		signal_note(&s, row->note, sizeof row->note);
-	} else {
-		const struct trial_msg *m = &s.msg;
-		row->wall_s = m->wall_s;
-		row->cpu_s = m->cpu_s;
-		row->cores = m->cores;
-		row->tasks_ok = m->tasks_ok;
-		row->tasks_failed = m->tasks_failed;
-		memcpy(row->fail, m->fail, sizeof row->fail);
-		memcpy(row->metric, m->metric, sizeof row->metric);
-		row->task_p50_s = m->task_p50_s;
-		row->task_max_s = m->task_max_s;
-		cb_copy(row->note, m->note, sizeof row->note);
-		outcome = m->code == CB_ELIMIT ? "limit"
-			: m->code != CB_OK     ? "error"
-			: m->tasks_failed      ? "failed"
-					       : "ok";
-		if (strcmp(outcome, "ok") != 0)
-			oom_note(&s, row->note, sizeof row->note);
-		if (m->code != CB_OK && m->tasks_ok + m->tasks_failed == 0)
-			row->tasks_failed = c->tasks;
-	}
-	cb_copy(row->outcome, outcome, sizeof row->outcome);
-	return CB_OK;
-}
-
-struct timed_fn {
-	int (*fn)(void *arg, struct cb_err *err);
-	void *arg;
-};
-
-static void timed_body(void *arg, struct trial_msg *m)
-{
-	const struct timed_fn *t = arg;
-	struct cb_err err = {0};
-	double t0 = clock_now();
-	m->code = t->fn(t->arg, &err);
-	m->wall_s = clock_now() - t0;
-	cb_copy(m->note, err.msg, sizeof m->note);
-}
-
-int trial_time_fn(int (*fn)(void *arg, struct cb_err *err), void *arg, double timeout_s,
-		  double *seconds, long *maxrss_kib, struct cb_err *err)
-{
-	struct timed_fn t = {fn, arg};
-	struct trial_seen s;
-	int rc = trial_spawn(timed_body, &t, timeout_s, &s, err);
-	if (rc)
-		return rc;
-	if (maxrss_kib)
-		*maxrss_kib = s.ru.ru_maxrss;
-	if (s.timed_out)
-		return cb_fail(err, CB_EFAIL, "timed out after %.3g s", timeout_s);
-	if (!s.got) {
-		char note[128] = "";
-		signal_note(&s, note, sizeof note);
-		return cb_fail(err, CB_EFAIL, "%s", note);
-	}
-	if (s.msg.code != CB_OK)
-		return cb_fail(err, s.msg.code, "%s", s.msg.note);
-	*seconds = s.msg.wall_s;
-	return CB_OK;
 }

@@ -1,52 +1,51 @@
-/* One timed trial, in a fresh child process of the driver.
+/* A trial child: one piece of work in a fresh child process of the driver, watched
+ * from outside.
  *
- * The child builds the tasks, starts the clock, runs them, stops the clock,
- * checks the results, ends every process the trial left (it is a subreaper, so
- * they are its children by then) and writes one fixed-size record to a pipe. The
- * parent waits for it (poll on the pipe and a pidfd, bounded by the timeout), reaps
- * it with wait4 for its CPU time, peak RSS, page faults and context switches, and
- * kills its whole process group if it overstays; the driver is a subreaper too and
- * ends what a killed or crashed child left. Should the driver die, the child ends
- * everything below it and itself. A crash or hang of one trial never takes the run
- * down, and nothing of a trial outlives its row. */
+ * The child runs a body that fills a fixed-size record, ends every process it left
+ * (it is a subreaper, so they are its children by then) and writes the record to a
+ * pipe. The parent waits for it (poll on the pipe and a pidfd, bounded by the
+ * timeout), reaps it with wait4 for its CPU time, peak RSS, page faults and context
+ * switches, and kills its whole process group if it overstays; the driver is a
+ * subreaper too and ends what a killed or crashed child left. Should the driver die,
+ * the child ends everything below it and itself. A crash or hang of one trial never
+ * takes the run down, and nothing of a trial outlives it. A cell's trial
+ * (trialcell.h) and each floor's function (trialtime.h) run in one. */
 #ifndef CB_TRIAL_H
 #define CB_TRIAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
 
 #include "err.h"
-#include "plan.h"
 
-struct trial_row {
-	int cell, index;
-	bool warmup;
-	char outcome[24]; /* ok, failed, timeout (or the workload's name for it), crashed, limit, error */
-	double wall_s;    /* the run alone, measured in the child (or a peer's own figure) */
-	double trial_s;   /* fork to reap, as the driver saw it: includes the harness's cost */
-	double user_s, sys_s;
-	double cpu_s;     /* user + system CPU inside the run alone, with reaped workers */
-	double cores;     /* cores the run kept busy: cpu_s over the run's wall time */
-	long maxrss_kib, minflt, majflt, vcsw, ivcsw;
-	int tasks_ok, tasks_failed;
-	int fail[FAIL_REASONS];
-	double task_p50_s, task_max_s; /* task latencies, start to end */
-	double metric[WL_METRICS_MAX];
-	char note[256];
+/* What the driver saw of one trial child. */
+struct trial_seen {
+	bool got;         /* the whole record arrived */
+	bool timed_out;   /* killed at the timeout */
+	bool stopped;     /* the user interrupted */
+	int status;       /* from wait4 */
+	struct rusage ru; /* the child's and its reaped descendants' */
+	double elapsed_s; /* fork to reap */
+	long oom_kills;   /* the kernel's OOM kills while it ran, or -1 if unknown */
 };
 
-/* The body of a child for trial_spawn: does its work, fills what it measured. */
-struct trial_msg;
-typedef void (*trial_body_fn)(void *arg, struct trial_msg *out);
+/* The child's work: fills rec (zeroed before), which the parent gets whole. */
+typedef void (*trial_body_fn)(void *arg, void *rec);
 
-/* Runs cell c once; fills row. CB_EINTR when the user stopped the run (the
- * child is killed and reaped; the row is not valid). */
-int trial_run(const struct cell *c, double timeout_s, struct trial_row *row, struct cb_err *err);
+/* Runs body(arg, rec) in a trial child and fills *seen; rec (len bytes, at most
+ * PIPE_BUF) holds the child's record when seen->got. CB_EINTR when the user stopped
+ * the run (the child is killed and reaped), CB_ESYS when no child could be made. */
+int trial_spawn(trial_body_fn body, void *arg, void *rec, size_t len, double timeout_s,
+		struct trial_seen *seen, struct cb_err *err);
 
-/* Times fn(arg) in a trial child: *seconds is its wall time, measured inside. */
-int trial_time_fn(int (*fn)(void *arg, struct cb_err *err), void *arg, double timeout_s,
-		  double *seconds, long *maxrss_kib, struct cb_err *err);
+/* Why a child ended without its record: a signal (the OOM killer's when the
+ * kernel's count rose), or an exit before it wrote. */
+void trial_exit_note(const struct trial_seen *s, char *buf, size_t len);
+/* Appends to note that the OOM killer took processes while the child ran, if it did. */
+void trial_oom_note(const struct trial_seen *s, char *note, size_t len);
 
-/* Async-signal-safe: makes the trial under way stop and trial_run return CB_EINTR. */
+/* Async-signal-safe: makes the trial under way stop and trial_spawn return CB_EINTR. */
 void trial_request_stop(void);
 bool trial_stop_requested(void);
 

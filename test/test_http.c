@@ -19,6 +19,7 @@
 #include "fetch.h"
 #include "httpserver.h"
 #include "runner.h"
+#include "teststeps.h"
 #include "workload.h"
 
 struct outcome {
@@ -36,42 +37,25 @@ static int configure(const char *const *kv, void **cfg, struct cb_err *err)
 {
 	const struct workload *wl = workload_find("http");
 	struct params p;
-	cr_assert_eq(params_init(&p, "http", wl->params, err), CB_OK);
-	int rc = CB_OK;
-	for (int i = 0; kv[i] && rc == CB_OK; i += 2)
-		rc = params_set(&p, kv[i], kv[i + 1], err);
+	int rc = test_params(&p, "http", wl->params, kv, err);
 	if (rc == CB_OK)
 		rc = wl->configure(&p, cfg, err);
 	params_free(&p);
 	return rc;
 }
 
+/* n tasks at most w at a time through the driver's own cell body, the local server
+ * started and stopped around them. */
 static struct outcome run_http(const struct runner *rn, const char *const *kv, int n, int w)
 {
-	const struct workload *wl = workload_find("http");
+	struct testcell tc;
 	struct cb_err err = {0};
-	void *cfg = NULL;
-	cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
-	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
-	struct taskset ts;
-	cr_assert_eq(wl->build(cfg, n, w, &ts, &err), CB_OK, "%s", err.msg);
-	struct task_result *res = calloc((size_t)n, sizeof *res);
-	struct params rp;
-	params_init(&rp, rn->name, rn->params, &err);
-	struct run_args a = {.workload = "http", .wparams = "", .ts = &ts,
-			     .workers = rn->one_at_a_time ? 1 : w, .params = &rp, .res = res,
-			     .inner_wall_s = -1, .t0 = clock_now()};
-	cr_assert_eq(rn->run(&a, &err), CB_OK, "%s: %s", rn->name, err.msg);
-	struct outcome o = {.wall_s = clock_now() - a.t0};
-	for (int i = 0; i < n; i++) {
-		o.ok += res[i].done && res[i].fail == FAIL_NONE;
-		o.fail[res[i].fail]++;
-	}
-	wl->release(&ts);
-	wl->finish(cfg);
-	wl->config_free(cfg);
-	params_free(&rp);
-	free(res);
+	cr_assert_eq(testcell_open(&tc, "http", kv, rn, NULL, &err), CB_OK, "%s", err.msg);
+	struct cellrun_out c;
+	cr_assert_eq(testcell_run(&tc, n, w, &c), CB_OK, "%s: %s", rn->name, c.note);
+	testcell_close(&tc);
+	struct outcome o = {.wall_s = c.wall_s, .ok = c.tasks_ok};
+	memcpy(o.fail, c.fail, sizeof o.fail);
 	return o;
 }
 
@@ -513,41 +497,36 @@ Test(http, every_runner_leaves_its_time_waits_to_the_server, .init = setup)
 {
 	static const char *const kv[] = {"delay_ms", "20", "fetches", "1", NULL};
 	enum { N = 50, SERIAL_N = 5, SERIAL_RUNS = 10, SLACK = 2 };
-	const struct workload *wl = workload_find("http");
 	unsigned used[32];
 	int nused = 0;
 	const struct runner *rn;
 	FOR_EACH_C_RUNNER(rn)
 	{
 		struct cb_err err = {0};
-		void *cfg = NULL;
-		cr_assert_eq(configure(kv, &cfg, &err), CB_OK, "%s", err.msg);
+		struct testcell tc;
 		/* A TIME_WAIT lasts 60 s: each runner gets a port no earlier one used, or
 		 * the last one's sockets would count as this one's. */
 		unsigned port = 0;
 		for (int tries = 0, fresh = 0; !fresh; tries++) {
 			cr_assert_lt(tries, 10, "%s: no fresh port for the server", rn->name);
-			cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
-			port = local_port(cfg);
+			cr_assert_eq(testcell_open(&tc, "http", kv, rn, NULL, &err), CB_OK, "%s",
+				     err.msg);
+			port = local_port(tc.cfg);
 			fresh = 1;
 			for (int i = 0; i < nused; i++)
 				fresh &= used[i] != port;
 			if (!fresh)
-				wl->finish(cfg);
+				testcell_close(&tc);
 		}
 		cr_assert_lt(nused, (int)(sizeof used / sizeof used[0]));
 		used[nused++] = port;
 		struct tcp_table before = {0};
 		tcp_read(port, &before);
-		struct params rp;
-		cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
 		int w = rn->one_at_a_time ? 1 : 0, n = rn->one_at_a_time ? SERIAL_N : N;
 		int runs = rn->one_at_a_time ? SERIAL_RUNS : 1;
-		struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp,
-					.ntasks = n, .workers = w};
 		for (int r = 0; r < runs; r++) {
 			struct cellrun_out o;
-			cr_expect_eq(cellrun_once(&in, &o), CB_OK, "%s: %s", rn->name, o.note);
+			cr_expect_eq(testcell_run(&tc, n, w, &o), CB_OK, "%s: %s", rn->name, o.note);
 			cr_expect_eq(o.tasks_ok, n, "%s: %d of %d tasks ok", rn->name, o.tasks_ok,
 				     n);
 		}
@@ -568,8 +547,6 @@ Test(http, every_runner_leaves_its_time_waits_to_the_server, .init = setup)
 		cr_expect_eq(tw.unsettled, 0, "%s: %d connections not closed", rn->name,
 			     tw.unsettled);
 		free(before.s);
-		params_free(&rp);
-		wl->finish(cfg);
-		wl->config_free(cfg);
+		testcell_close(&tc);
 	}
 }

@@ -20,28 +20,18 @@
 #include "teststeps.h"
 #include "workload.h"
 
-/* Configures a workload from "key=value" pairs and runs it once under rn, through
+/* Configures a workload from "key", "value" pairs and runs it once under rn, through
  * the driver's own cell body, with W as the driver gives it. */
 static struct cellrun_out run_workload(const struct runner *rn, const char *wl_name,
 				       const char *const *kv, int ntasks, int workers)
 {
-	const struct workload *wl = workload_find(wl_name);
-	cr_assert_not_null(wl, "workload %s", wl_name);
+	struct testcell tc;
 	struct cb_err err = {0};
-	struct params wp = {0}, rp = {0};
-	cr_assert_eq(params_init(&wp, wl->name, wl->params, &err), CB_OK, "%s", err.msg);
-	for (int i = 0; kv && kv[i]; i += 2)
-		cr_assert_eq(params_set(&wp, kv[i], kv[i + 1], &err), CB_OK, "%s", err.msg);
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
-	void *cfg = NULL;
-	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK, "%s", err.msg);
-	struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp, .ntasks = ntasks,
-				.workers = rn->one_at_a_time ? 1 : workers};
+	cr_assert_eq(testcell_open(&tc, wl_name, kv, rn, NULL, &err), CB_OK, "%s %s: %s",
+		     rn->name, wl_name, err.msg);
 	struct cellrun_out o;
-	cellrun_once(&in, &o);
-	wl->config_free(cfg);
-	params_free(&wp);
-	params_free(&rp);
+	testcell_run(&tc, ntasks, workers, &o);
+	testcell_close(&tc);
 	cr_assert_eq(o.code, CB_OK, "%s %s: stage %d: %s", rn->name, wl_name, o.stage, o.note);
 	return o;
 }
@@ -195,7 +185,7 @@ struct limited {
 	char note[256];
 };
 
-/* Runs a cell of wl (its "key=value" pairs wkv, the runner's rkv) in a child process
+/* Runs a cell of wl (its "key", "value" pairs wkv, the runner's rkv) in a child process
  * whose `resource` is lowered to `limit` after the workload started (so the local
  * server keeps its own). No Criterion assertion in the child: its result comes back
  * over a pipe, and code -1 says the child could not set it up. */
@@ -211,35 +201,20 @@ static struct limited run_limited(const struct runner *rn, const char *wl_name,
 	if (pid == 0) {
 		struct limited l = {.code = -1};
 		struct cb_err err = {0};
-		const struct workload *wl = workload_find(wl_name);
-		struct params wp = {0}, rp = {0};
-		void *cfg = NULL;
-		int rc = params_init(&wp, wl->name, wl->params, &err);
-		for (int i = 0; wkv && wkv[i] && rc == CB_OK; i += 2)
-			rc = params_set(&wp, wkv[i], wkv[i + 1], &err);
-		if (rc == CB_OK)
-			rc = params_init(&rp, rn->name, rn->params, &err);
-		for (int i = 0; rkv && rkv[i] && rc == CB_OK; i += 2)
-			rc = params_set(&rp, rkv[i], rkv[i + 1], &err);
-		if (rc == CB_OK)
-			rc = wl->configure(&wp, &cfg, &err);
-		if (rc == CB_OK && wl->start)
-			rc = wl->start(cfg, &err);
+		struct testcell tc;
+		int rc = testcell_open(&tc, wl_name, wkv, rn, rkv, &err);
 		struct rlimit rl = {limit, limit};
 		if (rc == CB_OK && setrlimit(resource, &rl) == 0) {
-			struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp,
-						.ntasks = ntasks,
-						.workers = rn->one_at_a_time ? 1 : workers};
 			struct cellrun_out o;
-			l.code = cellrun_once(&in, &o);
+			l.code = testcell_run(&tc, ntasks, workers, &o);
 			l.ok = o.tasks_ok;
 			memcpy(l.fail, o.fail, sizeof l.fail);
 			cb_copy(l.note, o.note, sizeof l.note);
 		} else {
 			cb_copy(l.note, err.msg[0] ? err.msg : "setrlimit refused", sizeof l.note);
 		}
-		if (cfg && wl->finish)
-			wl->finish(cfg);
+		if (rc == CB_OK)
+			testcell_close(&tc);
 		_exit(write(fds[1], &l, sizeof l) == sizeof l ? 0 : 1);
 	}
 	close(fds[1]);
@@ -311,18 +286,15 @@ Test(runners, too_many_open_files_are_named)
 Test(runners, a_wrong_http_status_is_named)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	const struct workload *wl = workload_find("http");
+	struct testcell server;
 	struct cb_err err = {0};
-	struct params wp;
-	cr_assert_eq(params_init(&wp, wl->name, wl->params, &err), CB_OK);
-	void *cfg = NULL;
-	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK, "%s", err.msg);
-	cr_assert_eq(wl->start(cfg, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(testcell_open(&server, "http", NULL, runner_find("serial"), NULL, &err),
+		     CB_OK, "%s", err.msg);
 	struct taskset local;
-	cr_assert_eq(wl->build(cfg, 1, 1, &local, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(server.wl->build(server.cfg, 1, 1, &local, &err), CB_OK, "%s", err.msg);
 	char url[256];
 	snprintf(url, sizeof url, "%s", local.tasks[0].steps[0].fetch.url);
-	wl->release(&local);
+	server.wl->release(&local);
 	char *path = strstr(url + strlen("http://"), "/");
 	cr_assert_not_null(path, "%s", url);
 	strcpy(path, "/nope");
@@ -344,9 +316,7 @@ Test(runners, a_wrong_http_status_is_named)
 		cr_expect(strstr(o.note, "3 failed fetches"), "%s: note '%s' lacks the count",
 			  rn->name, o.note);
 	}
-	wl->finish(cfg);
-	wl->config_free(cfg);
-	params_free(&wp);
+	testcell_close(&server);
 }
 
 /* The countdown must really count: 4x the iterations take about 4x the time. */
@@ -530,11 +500,11 @@ static struct cellrun_out refused_run(const struct refused_row *row)
 	for (int i = 0; i < row->n; i++)
 		tasks[i] = (struct task){.steps = &nap, .nsteps = 1};
 	struct taskset ts = {.tasks = tasks, .ntasks = row->n};
+	const char *const stack[] = {"stack", row->stack, NULL};
 	struct params rp;
 	struct cb_err err = {0};
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
-	if (row->stack)
-		cr_assert_eq(params_set(&rp, "stack", row->stack, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(test_params(&rp, rn->name, rn->params, row->stack ? stack : NULL, &err),
+		     CB_OK, "%s", err.msg);
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
 	fflush(NULL);

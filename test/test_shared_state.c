@@ -12,6 +12,7 @@
 
 #include "cellrun.h"
 #include "runner.h"
+#include "teststeps.h"
 #include "workload.h"
 
 extern char **environ;
@@ -19,7 +20,7 @@ extern char **environ;
 /* What one run of a cell gave. */
 struct sh_out {
 	int rc;    /* the first code other than CB_OK, from configure to check */
-	int stage; /* where it came from: 0 params, 1 configure, 2 build, 3 run, 4 check */
+	int stage; /* where it came from: 1 parameters or configure, 2 build, 3 run, 4 check */
 	int ok, failed;
 	int fail[FAIL_REASONS];
 	double metric[WL_METRICS_MAX];
@@ -27,67 +28,51 @@ struct sh_out {
 	char msg[512];
 };
 
-/* Sets "k=v;k=v" on p; returns the first error. */
-static int sh_params(struct params *p, const struct workload *wl, const char *kv,
-		     struct cb_err *err)
+/* "k=v;k=v" as the pairs test_params takes, in buf; cr_asserts on a bad one. */
+static void sh_pairs(const char *kv, char *buf, size_t len, const char **pairs)
 {
-	if (params_init(p, wl->name, wl->params, err))
-		return err->code;
-	char buf[512];
-	snprintf(buf, sizeof buf, "%s", kv ? kv : "");
+	int n = 0;
+	snprintf(buf, len, "%s", kv ? kv : "");
 	char *save, *tok = strtok_r(buf, ";", &save);
 	for (; tok; tok = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(tok, '=');
 		cr_assert(eq, "bad test parameter '%s'", tok);
+		cr_assert_lt(n, 2 * PARAMS_MAX, "too many test parameters: %s", kv);
 		*eq = '\0';
-		if (params_set(p, tok, eq + 1, err))
-			return err->code;
+		pairs[n++] = tok;
+		pairs[n++] = eq + 1;
 	}
-	return CB_OK;
+	pairs[n] = NULL;
 }
 
 /* One trial in this process through the driver's own cell body, W as the driver
- * gives it: build, clock, run, clock, check. */
-static void sh_trial(const struct workload *wl, const void *cfg, const struct runner *rn,
-		     int ntasks, int workers, struct sh_out *o)
-{
-	struct cb_err err = {0};
-	struct params rp;
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK, "%s", err.msg);
-	struct cellrun_in in = {.wl = wl, .cfg = cfg, .rn = rn, .rparams = &rp, .ntasks = ntasks,
-				.workers = rn->one_at_a_time ? 1 : workers};
-	struct cellrun_out c;
-	o->rc = cellrun_once(&in, &c);
-	params_free(&rp);
-	o->stage = c.stage ? c.stage + 1 : 4; /* build, run, check come after configure */
-	o->ok = c.tasks_ok;
-	o->failed = c.tasks_failed;
-	memcpy(o->fail, c.fail, sizeof o->fail);
-	if (c.stage == 0 || c.stage == 3) /* check ran: the metrics are its */
-		memcpy(o->metric, c.metric, sizeof o->metric);
-	cb_copy(o->msg, c.note, sizeof o->msg);
-}
-
+ * gives it: configure, build, clock, run, clock, check. */
 static struct sh_out sh_run(const char *wname, const char *kv, const struct runner *rn,
 			    int ntasks, int workers)
 {
-	struct sh_out o = {.wl = workload_find(wname)};
-	struct cb_err err = {0};
-	struct params p;
-	void *cfg = NULL;
+	struct sh_out o = {.wl = workload_find(wname), .stage = 1};
 	cr_assert(o.wl, "workload %s is not registered", wname);
 	for (int k = 0; k < WL_METRICS_MAX; k++)
 		o.metric[k] = NAN;
-	if ((o.rc = sh_params(&p, o.wl, kv, &err)) == CB_OK) {
-		o.stage = 1;
-		o.rc = o.wl->configure(&p, &cfg, &err);
+	char buf[512];
+	const char *pairs[2 * PARAMS_MAX + 1];
+	sh_pairs(kv, buf, sizeof buf, pairs);
+	struct cb_err err = {0};
+	struct testcell tc;
+	if ((o.rc = testcell_open(&tc, wname, pairs, rn, NULL, &err))) {
+		cb_copy(o.msg, err.msg, sizeof o.msg);
+		return o;
 	}
-	params_free(&p);
-	cb_copy(o.msg, err.msg, sizeof o.msg);
-	if (o.rc == CB_OK) {
-		sh_trial(o.wl, cfg, rn, ntasks, workers, &o);
-		o.wl->config_free(cfg);
-	}
+	struct cellrun_out c;
+	o.rc = testcell_run(&tc, ntasks, workers, &c);
+	testcell_close(&tc);
+	o.stage = c.stage ? c.stage + 1 : 4; /* build, run, check come after configure */
+	o.ok = c.tasks_ok;
+	o.failed = c.tasks_failed;
+	memcpy(o.fail, c.fail, sizeof o.fail);
+	if (c.stage == 0 || c.stage == 3) /* check ran: the metrics are its */
+		memcpy(o.metric, c.metric, sizeof o.metric);
+	cb_copy(o.msg, c.note, sizeof o.msg);
 	return o;
 }
 
@@ -386,17 +371,15 @@ Test(queue, unlocked_staff_find_an_empty_list, .timeout = 60)
 
 Test(queue, ideal_is_rounds_of_think_and_cook)
 {
-	const struct workload *wl = workload_find("queue");
-	struct params p;
+	static const char *const kv[] = {"think_ms", "10", "cook_ms", "5000", NULL};
+	struct testcell tc;
 	struct cb_err err = {0};
-	void *cfg;
-	cr_assert_eq(sh_params(&p, wl, "think_ms=10;cook_ms=5000", &err), CB_OK);
-	cr_assert_eq(wl->configure(&p, &cfg, &err), CB_OK);
-	cr_expect_float_eq(wl->ideal_s(cfg, 2, 0), 10.02, 1e-9, "3 burgers, 2 staff");
-	cr_expect_float_eq(wl->ideal_s(cfg, 3, 0), 5.01, 1e-9, "3 burgers, 3 staff");
-	cr_expect_float_eq(wl->ideal_s(cfg, 2, 1), 15.03, 1e-9, "one at a time");
-	wl->config_free(cfg);
-	params_free(&p);
+	cr_assert_eq(testcell_open(&tc, "queue", kv, runner_find("serial"), NULL, &err), CB_OK,
+		     "%s", err.msg);
+	cr_expect_float_eq(tc.wl->ideal_s(tc.cfg, 2, 0), 10.02, 1e-9, "3 burgers, 2 staff");
+	cr_expect_float_eq(tc.wl->ideal_s(tc.cfg, 3, 0), 5.01, 1e-9, "3 burgers, 3 staff");
+	cr_expect_float_eq(tc.wl->ideal_s(tc.cfg, 2, 1), 15.03, 1e-9, "one at a time");
+	testcell_close(&tc);
 }
 
 /* ---- pingpong ---- */

@@ -1,9 +1,11 @@
-/* One trial through the driver's own trial_run: whatever becomes of it (ok, crashed,
+/* A trial child as such (its record whole, or why none came), and one cell's trial
+ * through the driver's own trialcell_run: whatever becomes of it (ok, crashed,
  * killed by its timeout), nothing it started lives on when its row is written, not
  * even a process in a session of its own; the same for a peer's grandchild; and a
  * trial the OOM killer took says so. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +15,84 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "plan.h"
 #include "trial.h"
+#include "trialcell.h"
+
+/* ---- a trial child as such ---- */
+
+enum body_end { BODY_REPORTS, BODY_EXITS, BODY_CRASHES, BODY_HANGS };
+
+/* A record of nearly PIPE_BUF bytes, so that it may come in more than one read. */
+struct body_rec {
+	char bytes[PIPE_BUF - 16];
+};
+
+static void body_of(void *arg, void *rec)
+{
+	struct body_rec *r = rec;
+	switch (*(const enum body_end *)arg) {
+	case BODY_REPORTS:
+		for (size_t i = 0; i < sizeof r->bytes; i++)
+			r->bytes[i] = (char)(i % 251);
+		return;
+	case BODY_EXITS:
+		_exit(3);
+	case BODY_CRASHES:
+		raise(SIGSEGV);
+		return;
+	case BODY_HANGS:
+		sleep(30);
+		return;
+	}
+}
+
+/* Whatever the body does, trial_spawn comes back, says whether its record came, and
+ * why not; a record too big for one pipe write is refused before any fork. */
+Test(trial, a_child_reports_or_its_end_is_named)
+{
+	static const struct {
+		enum body_end end;
+		bool got, timed_out;
+		const char *note;
+	} cases[] = {
+		{BODY_REPORTS, true, false, ""},
+		{BODY_EXITS, false, false, "trial child exited with status 3 before reporting"},
+		{BODY_CRASHES, false, false, "trial child killed by signal 11 (Segmentation fault)"},
+		{BODY_HANGS, false, true, ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct body_rec rec;
+		struct trial_seen s;
+		struct cb_err err = {0};
+		double t0 = clock_now();
+		cr_assert_eq(trial_spawn(body_of, (void *)&cases[i].end, &rec, sizeof rec, 0.5, &s,
+					 &err), CB_OK, "case %zu: %s", i, err.msg);
+		cr_expect_eq(s.got, cases[i].got, "case %zu", i);
+		cr_expect_eq(s.timed_out, cases[i].timed_out, "case %zu", i);
+		cr_expect_lt(clock_now() - t0, 5.0, "case %zu: the timeout was 0.5 s", i);
+		char note[128] = "";
+		if (!s.got && !s.timed_out)
+			trial_exit_note(&s, note, sizeof note);
+		cr_expect_str_eq(note, cases[i].note, "case %zu", i);
+		int wrong = 0;
+		for (size_t k = 0; s.got && k < sizeof rec.bytes; k++)
+			wrong += rec.bytes[k] != (char)(k % 251);
+		cr_expect_eq(wrong, 0, "case %zu: %d bytes of the record wrong", i, wrong);
+	}
+	static char big[PIPE_BUF + 1];
+	struct trial_seen s;
+	struct cb_err err = {0};
+	enum body_end end = BODY_REPORTS;
+	cr_expect_eq(trial_spawn(body_of, &end, big, sizeof big, 1.0, &s, &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "at most"), "%s", err.msg);
+}
 
 /* ---- running one trial ---- */
 
 /* Runs a cell of one task of wl (configured as cfg) under the runner named; returns
- * trial_run's code, the row filled. No Criterion assertion: it also runs in helpers. */
+ * trialcell_run's code, the row filled. No Criterion assertion: it also runs in helpers. */
 static int trial_once(const struct workload *wl, void *cfg, const char *runner, double timeout_s,
 		      struct trial_row *row, struct cb_err *err)
 {
@@ -33,7 +106,7 @@ static int trial_once(const struct workload *wl, void *cfg, const char *runner, 
 	struct cell c = {.wi = &wi, .ri = &ri, .tasks = 1, .workers = 1, .repeat = 1,
 			 .timeout_s = timeout_s};
 	*row = (struct trial_row){0};
-	rc = trial_run(&c, timeout_s, row, err);
+	rc = trialcell_run(&c, timeout_s, row, err);
 	params_free(&ri.params);
 	return rc;
 }

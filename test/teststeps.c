@@ -1,8 +1,10 @@
-/* What the runner tests share: compute steps, a count of the tasks that ended ok, and
- * hand-built tasks run as the driver runs a cell. */
+/* What the runner tests share: compute steps, a count of the tasks that ended ok,
+ * hand-built tasks run as the driver runs a cell, and cells run the way the driver
+ * runs one. */
 #include "teststeps.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 
 enum step_status mx_read(void *state, const void *arg)
 {
@@ -93,4 +95,56 @@ double handmade_wall(const char *runner, const char *const *kv, struct task *tas
 	for (int i = 0; i < n; i++)
 		cr_assert(res[i].done, "%s %s: task %d not done", runner, how, i);
 	return o.wall_s;
+}
+
+int test_params(struct params *p, const char *module, const struct param_spec *spec,
+		const char *const *kv, struct cb_err *err)
+{
+	int rc = params_init(p, module, spec, err);
+	for (int i = 0; kv && kv[i] && rc == CB_OK; i += 2)
+		rc = params_set(p, kv[i], kv[i + 1], err);
+	if (rc)
+		params_free(p);
+	return rc;
+}
+
+int testcell_open(struct testcell *tc, const char *wl_name, const char *const *wkv,
+		  const struct runner *rn, const char *const *rkv, struct cb_err *err)
+{
+	*tc = (struct testcell){.wl = workload_find(wl_name), .rn = rn};
+	if (!tc->wl)
+		return cb_fail(err, CB_EINVAL, "no workload %s", wl_name);
+	int rc = test_params(&tc->wp, tc->wl->name, tc->wl->params, wkv, err);
+	if (rc == CB_OK)
+		rc = test_params(&tc->rp, rn->name, rn->params, rkv, err);
+	if (rc == CB_OK && !(tc->wparams = params_format(&tc->wp)))
+		rc = cb_fail(err, CB_ESYS, "no memory for the parameters");
+	if (rc == CB_OK)
+		rc = tc->wl->configure(&tc->wp, &tc->cfg, err);
+	if (rc == CB_OK && tc->wl->start)
+		rc = tc->wl->start(tc->cfg, err);
+	if (rc)
+		testcell_close(tc);
+	return rc;
+}
+
+int testcell_run(const struct testcell *tc, int ntasks, int workers, struct cellrun_out *out)
+{
+	struct cellrun_in in = {.wl = tc->wl, .cfg = tc->cfg, .wparams = tc->wparams,
+				.rn = tc->rn, .rparams = &tc->rp, .ntasks = ntasks,
+				.workers = tc->rn->one_at_a_time ? 1 : workers};
+	return cellrun_once(&in, out);
+}
+
+void testcell_close(struct testcell *tc)
+{
+	if (tc->cfg) {
+		if (tc->wl->finish)
+			tc->wl->finish(tc->cfg);
+		tc->wl->config_free(tc->cfg);
+	}
+	params_free(&tc->wp);
+	params_free(&tc->rp);
+	free(tc->wparams);
+	*tc = (struct testcell){0};
 }

@@ -1,7 +1,8 @@
 /* What the runner tests share: compute steps (a counter read and written around
  * a yield, which only a lock keeps apart; a step that fails, one that counts), a
- * count of the tasks that ended ok, hand-built tasks run the way the driver runs a
- * cell, and the bounds of a run of sleeps in rounds. */
+ * count of the tasks that ended ok, a cell of a registered workload and hand-built
+ * tasks, each run the way the driver runs a cell (cellrun_once), and the bounds of a
+ * run of sleeps in rounds. None asserts: they also run in the tests' children. */
 #ifndef CB_TESTSTEPS_H
 #define CB_TESTSTEPS_H
 
@@ -20,6 +21,31 @@ enum step_status step_fail(void *state, const void *arg);
 enum step_status step_mark(void *state, const void *arg); /* ++*(int *)state, done */
 /* How many of n results ended ok. */
 int tasks_ok(const struct task_result *res, int n);
+
+/* Sets the pairs kv ("key", "value", ..., NULL; or NULL for none) on a fresh p of a
+ * module's table; CB_OK or the first error (p is freed then). */
+int test_params(struct params *p, const char *module, const struct param_spec *spec,
+		const char *const *kv, struct cb_err *err);
+
+/* A cell as the driver sets it up: a workload configured and started, and a runner,
+ * each with the parameters a test gave. */
+struct testcell {
+	const struct workload *wl;
+	const struct runner *rn;
+	struct params wp, rp;
+	void *cfg;
+	char *wparams; /* "k=v;k=v", as the driver hands them to a peer */
+};
+
+/* The workload named, configured from wkv and started, under rn with rkv (pairs as
+ * for test_params). CB_OK, or the first error, and then tc holds nothing. */
+int testcell_open(struct testcell *tc, const char *wl_name, const char *const *wkv,
+		  const struct runner *rn, const char *const *rkv, struct cb_err *err);
+/* Runs ntasks of the cell once through cellrun_once, W as the driver gives it (1 to a
+ * runner that runs one task at a time); returns out->code. */
+int testcell_run(const struct testcell *tc, int ntasks, int workers, struct cellrun_out *out);
+/* Finishes the workload and frees what open made. */
+void testcell_close(struct testcell *tc);
 
 /* Runs a taskset the test built by hand through cellrun_once, as a cell of a
  * workload whose build hands over exactly those tasks: the test then times what
