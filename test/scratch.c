@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 char scratch[64];
 
@@ -57,4 +59,25 @@ void scratch_remove(void)
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
 	cr_expect_eq(system(cmd), 0);
+}
+
+bool scratch_make_kind(const char *name, const char *kind, const char *text, int mode)
+{
+	char path[256];
+	scratch_path(path, sizeof path, name);
+	if (strcmp(kind, "fifo") == 0)
+		return mkfifo(path, 0644) == 0;
+	if (strcmp(kind, "chardev") == 0)
+		return mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0;
+	if (strcmp(kind, "symlink") == 0) {
+		scratch_file("ours.csv", "workload,params\n");
+		return symlink("ours.csv", path) == 0;
+	}
+	if (strcmp(kind, "dir") == 0)
+		return mkdir(path, 0755) == 0;
+	if (strcmp(kind, "file") == 0) {
+		scratch_file(name, text);
+		return chmod(path, (mode_t)mode) == 0;
+	}
+	return true;
 }

@@ -17,5 +17,9 @@ void scratch_file(const char *name, const char *text);
  * says whether a temporary file (".tmp.") is among them. */
 void scratch_list(char *buf, size_t len, bool *tmp_left);
 void scratch_remove(void);
+/* Makes name in the folder as kind says: "fifo", "chardev" (/dev/null's numbers: root
+ * only), "symlink" (to a results file ours.csv beside it), "dir", "file" (text, then
+ * mode), or "none" (nothing). false when it could not. */
+bool scratch_make_kind(const char *name, const char *kind, const char *text, int mode);
 
 #endif

@@ -506,29 +506,12 @@ static const struct target_case target_cases[] = {
 	{"-", "none", NULL, "-", CB_OK, ""}, /* stdout: nothing to check */
 };
 
-static bool make_target(const struct target_case *t)
-{
-	char path[256];
-	scratch_path(path, sizeof path, t->name);
-	if (strcmp(t->kind, "fifo") == 0)
-		return mkfifo(path, 0644) == 0;
-	if (strcmp(t->kind, "chardev") == 0) /* /dev/null's numbers: root only */
-		return mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0;
-	if (strcmp(t->kind, "symlink") == 0) {
-		scratch_file("ours.csv", "workload,params\n");
-		return symlink("ours.csv", path) == 0;
-	}
-	if (strcmp(t->kind, "file") == 0)
-		scratch_file(t->name, t->text);
-	return true;
-}
-
 Test(csv, check_refuses_what_is_not_ours)
 {
 	for (size_t i = 0; i < sizeof target_cases / sizeof target_cases[0]; i++) {
 		const struct target_case *t = &target_cases[i];
 		scratch_make("csv");
-		if (!make_target(t)) {
+		if (!scratch_make_kind(t->name, t->kind, t->text, 0644)) {
 			cr_log_warn("%s: cannot make a %s here, skipped", t->name, t->kind);
 			scratch_remove();
 			continue;

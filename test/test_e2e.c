@@ -578,24 +578,6 @@ static const struct refuse_case refuse_cases[] = {
 	{"prog", "file", "prog", "prog' is not a results file of ours"}, /* a program */
 };
 
-static bool make_kind(const struct refuse_case *t)
-{
-	char path[256];
-	scratch_path(path, sizeof path, t->name);
-	if (strcmp(t->kind, "fifo") == 0)
-		return mkfifo(path, 0644) == 0;
-	if (strcmp(t->kind, "chardev") == 0) /* /dev/null's numbers: root only */
-		return mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0;
-	if (strcmp(t->kind, "symlink") == 0) {
-		scratch_file("ours.csv", "workload,params\n");
-		return symlink("ours.csv", path) == 0;
-	}
-	if (strcmp(t->kind, "dir") == 0)
-		return mkdir(path, 0755) == 0;
-	scratch_file(t->name, strcmp(t->name, "prog") == 0 ? "\177ELF\2\1\1" : "my notes\n");
-	return chmod(path, strcmp(t->name, "prog") == 0 ? 0755 : 0644) == 0;
-}
-
 /* A path that is not a regular file of ours, any of the three: refused before any
  * trial runs (a run would take 3 s), and left as it was. */
 Test(e2e, output_refuses_what_is_not_ours)
@@ -603,7 +585,9 @@ Test(e2e, output_refuses_what_is_not_ours)
 	for (size_t i = 0; i < sizeof refuse_cases / sizeof refuse_cases[0]; i++) {
 		const struct refuse_case *t = &refuse_cases[i];
 		scratch_make("e2e");
-		if (!make_kind(t)) {
+		bool prog = strcmp(t->name, "prog") == 0;
+		if (!scratch_make_kind(t->name, t->kind, prog ? "\177ELF\2\1\1" : "my notes\n",
+				       prog ? 0755 : 0644)) {
 			cr_log_warn("%s: cannot make a %s here, skipped", t->name, t->kind);
 			scratch_remove();
 			continue;
