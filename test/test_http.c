@@ -54,9 +54,8 @@ static struct outcome run_http(const struct runner *rn, const char *const *kv, i
 	struct task_result *res = calloc((size_t)n, sizeof *res);
 	struct params rp;
 	params_init(&rp, rn->name, rn->params, &err);
-	struct run_args a = {.workload = "http", .wparams = "", .ts = &ts,
-			     .workers = rn->one_at_a_time ? 1 : w, .params = &rp, .res = res,
-			     .inner_wall_s = -1, .t0 = clock_now()};
+	struct run_args a = {.ts = &ts, .workers = rn->one_at_a_time ? 1 : w, .params = &rp,
+			     .res = res, .t0 = clock_now()};
 	cr_assert_eq(rn->run(&a, &err), CB_OK, "%s: %s", rn->name, err.msg);
 	struct outcome o = {.wall_s = clock_now() - a.t0};
 	for (int i = 0; i < n; i++) {
@@ -73,7 +72,7 @@ static struct outcome run_http(const struct runner *rn, const char *const *kv, i
 
 #define FOR_EACH_C_RUNNER(rn)                                                             \
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
-		if (!(rn)->available)
+		if ((rn)->run)
 
 Test(http, twenty_tasks_on_every_runner, .init = setup)
 {
