@@ -13,7 +13,7 @@
 struct cellrun_in {
 	const struct workload *wl;
 	const void *cfg;              /* from wl->configure */
-	const char *wparams;          /* "k=v;k=v", for peers; may be NULL */
+	const char *wparams;          /* "k=v;k=v", for an external runner; may be NULL */
 	const struct runner *rn;
 	const struct params *rparams; /* the runner's, validated */
 	int ntasks, workers;          /* workers as the runner gets them */

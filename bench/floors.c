@@ -382,7 +382,7 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 		const struct cell *cell = &p->cells[c];
 		if ((rc = measure_floor(f, cell, timeout_s, err)))
 			return rc;
-		if (cell->ri->rn->own_runtime && (rc = measure_base(f, cell, err)))
+		if (cell->ri->rn->external && (rc = measure_base(f, cell, err)))
 			return rc;
 	}
 	return CB_OK;
@@ -408,7 +408,7 @@ double floors_of(const struct floors *f, const struct cell *c)
 
 long floors_base_rss(const struct floors *f, const struct cell *c)
 {
-	if (!c->ri->rn->own_runtime)
+	if (!c->ri->rn->external) /* no runtime of its own: above an empty trial child */
 		return f->base_rss_kib;
 	for (int i = 0; i < f->nb; i++)
 		if (f->b[i].wi == c->wi && f->b[i].ri == c->ri)

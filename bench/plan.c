@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "external.h"
+
 /* The modules one command line names, before they join the plan. */
 struct picked {
 	struct wl_inst *wls[CLI_LIST_MAX];
@@ -63,7 +65,7 @@ static int pick_runner(struct plan *p, struct picked *k, const char *name, struc
 		if (k->rns[i]->rn == rn)
 			return CB_OK;
 	struct cb_err why = {0};
-	if (rn->available && rn->available(&why) != CB_OK) {
+	if (rn->external && external_available(rn->external, &why) != CB_OK) {
 		size_t off = strlen(p->skipped);
 		if (!strstr(p->skipped, name))
 			snprintf(p->skipped + off, sizeof p->skipped - off,
@@ -225,8 +227,10 @@ static int add_cells(struct plan *p, const struct picked *k, const struct cli *c
 	p->cells = cells;
 	for (int w = 0; w < k->nwls; w++)
 		for (int r = 0; r < k->nrns; r++) {
+			/* A peer runs the workloads its program declares. */
 			const struct runner *rn = k->rns[r]->rn;
-			if (rn->check_workload && rn->check_workload(k->wls[w]->wl->name, err)) {
+			if (rn->external &&
+			    external_check_workload(rn->external, k->wls[w]->wl->name, err)) {
 				char why[sizeof err->msg];
 				cb_copy(why, err->msg, sizeof why);
 				return cb_fail(err, CB_EINVAL, "runner %s: %s", rn->name, why);

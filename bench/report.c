@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "external.h"
 #include "sysinfo.h"
 
 void report_duration(char *buf, size_t len, double s)
@@ -56,7 +57,7 @@ void report_list(FILE *f)
 	for (int i = 0; runner_table[i]; i++) {
 		const struct runner *rn = runner_table[i];
 		struct cb_err why = {0};
-		bool ok = !rn->available || rn->available(&why) == CB_OK;
+		bool ok = !rn->external || external_available(rn->external, &why) == CB_OK;
 		fprintf(f, "  %-10s %s%s%s\n", rn->name, rn->summary, ok ? "" : " — unavailable: ",
 			ok ? "" : why.msg);
 		if (rn->floor_what)

@@ -86,9 +86,10 @@ static void summarise_cell(struct summary *s, const struct trial_row *const *r, 
 	for (int k = 0; k < WL_METRICS_MAX; k++)
 		s->metric[k] = median_of(use, m, offsetof(struct trial_row, metric) +
 						     sizeof(double) * (size_t)k, false);
-	/* Above a run of one task, a runtime of its own counts the tasks after the first. */
+	/* Above a run of one task, a runtime of its own (an external runner's) counts the
+	 * tasks after the first. */
 	long base = floors_base_rss(f, c);
-	int counted = c->ri->rn->own_runtime ? c->tasks - 1 : c->tasks;
+	int counted = c->ri->rn->external ? c->tasks - 1 : c->tasks;
 	s->rss_per_task_b = base < 0 || counted < 1 ? NAN
 			  : (s->maxrss_kib - (double)base) * 1024.0 / counted;
 	s->minflt_per_task = s->minflt / c->tasks;

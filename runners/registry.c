@@ -1,24 +1,30 @@
-/* The one list of runners. Adding one is a file and a line here. */
+/* The registry: the table runners/list.h fills. */
 #include <string.h>
 
+#include "external.h"
 #include "runner.h"
 
-extern const struct runner serial_runner;
-extern const struct runner threads_runner;
-extern const struct runner procs_runner;
-extern const struct runner evloop_runner;
-extern const struct runner green_runner;
-extern const struct runner py_serial_runner, py_threads_runner, py_procs_runner,
-	py_asyncio_runner, py_gevent_runner, go_runner, node_runner;
+#define RUNNER(x) extern const struct runner x##_runner;
+#define PEER(...)
+#include "list.h"
+#undef RUNNER
+#undef PEER
 
+/* A peer's row makes its runner and its program's description in place. */
 const struct runner *const runner_table[] = {
-	&serial_runner,
-	&threads_runner,
-	&procs_runner,
-	&evloop_runner,
-	&green_runner,
-	&py_serial_runner, &py_threads_runner, &py_procs_runner, &py_asyncio_runner,
-	&py_gevent_runner, &go_runner, &node_runner,
+#define RUNNER(x) &x##_runner,
+#define PEER(name_, family_, serial_, interpreter_, program_, module_, install_, summary_)  \
+	&(const struct runner){                                                             \
+		.name = name_, .family = family_, .one_at_a_time = serial_,                 \
+		.summary = summary_,                                                        \
+		.external = &(const struct external){.name = name_,                         \
+						     .interpreter = interpreter_,           \
+						     .program = program_,                   \
+						     .module = module_, .install = install_}, \
+	},
+#include "list.h"
+#undef RUNNER
+#undef PEER
 	NULL,
 };
 

@@ -1,10 +1,15 @@
-/* The runner interface: a concurrency model that carries out a taskset.
+/* The runner interface: a concurrency model, as the driver sees it. A runner has one
+ * engine of two:
  *
- * A runner gets N tasks and a worker limit W (0: all at once; W > N means the
- * same) and carries out every step of every task in its own model (see the
- * table in core/task.h). It runs inside a fresh trial child, so it may
- * fork, spawn threads or set up a loop freely, but it must release all of it
- * before returning: the harness measures the child's whole life. */
+ * - a step runner (`run`) gets N tasks and a worker limit W (0: all at once; W > N
+ *   means the same) and carries out every step of every task in its own model (see
+ *   the table in core/task.h). It runs inside a fresh trial child, so it may fork,
+ *   spawn threads or set up a loop freely, but it must release all of it before
+ *   returning: the harness measures the child's whole life.
+ * - an external runner (`external`, runners/external.h) is a program of its own, a
+ *   peer, that re-implements the workloads it declares and reports its own figures.
+ *
+ * Adding one is a line in runners/list.h. */
 #ifndef CB_RUNNER_H
 #define CB_RUNNER_H
 
@@ -14,15 +19,14 @@
 #include "params.h"
 #include "task.h"
 
+struct external;
+
 struct run_args {
-	const char *workload;         /* its name and "k=v;k=v" parameters, for peers */
-	const char *wparams;
 	const struct taskset *ts;
 	int workers;                  /* 0: one worker per task */
 	const struct params *params;  /* the runner's own -p values, validated */
 	struct task_result *res;      /* ts->ntasks entries, zeroed by the caller */
 	double t0;                    /* clock_now() when the run began */
-	double inner_wall_s;          /* out: a peer's own timing; < 0 (preset) if none */
 };
 
 struct runner {
@@ -38,22 +42,20 @@ struct runner {
 	/* Runs one task at a time whatever W says (serial): its W is 1, and it is the
 	 * baseline of its family. At most one per family. */
 	bool one_at_a_time;
-	/* Starts a runtime of its own (an interpreter, a VM): its memory per task is
-	 * counted above a run of one task, not above an empty trial child. */
-	bool own_runtime;
 
-	/* Whether it can run on this machine (a peer's toolchain); the message says
-	 * what to install. Optional: NULL means always. */
-	int (*available)(struct cb_err *err);
 	/* At plan time: cross-field checks of params. Optional. */
 	int (*configure)(const struct params *p, struct cb_err *err);
-	/* At plan time: whether it runs the workload so named (a peer re-implements only
-	 * some). Optional: NULL runs every one. */
-	int (*check_workload)(const char *workload, struct cb_err *err);
+
+	/* The engine: exactly one of run and external. */
 	/* Carries out every task; fills a->res. Returns CB_OK whenever results were
 	 * recorded, even if tasks failed: a failed task is a result, not an error.
 	 * err->msg may carry a note with CB_OK (e.g. "pthread_create refused at 32001"). */
 	int (*run)(struct run_args *a, struct cb_err *err);
+	/* A program of its own. It starts a runtime of its own too (an interpreter, a VM):
+	 * its memory per task is counted above a run of one task, not above an empty trial
+	 * child. */
+	const struct external *external;
+
 	/* The floor: the tasks' work (fw) for ntasks with `workers`, written by hand in
 	 * the model without the harness's tasks and steps; the caller times it in a
 	 * trial child. CB_EINVAL for a kind of work it has no floor for. Optional. */

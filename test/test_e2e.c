@@ -1012,10 +1012,14 @@ Test(e2e, sigint_writes_finished_trials)
 
 /* ---- kill -9 of the driver ---- */
 
-/* A stand-in py-serial for the run below: a grandchild in a session of its own, then
- * the peer sleeps, so the trial is under way when the driver is killed. */
+/* A stand-in py-serial for the run below: it declares the sleep workload (asked at plan
+ * time); run, it makes a grandchild in a session of its own, then sleeps, so the trial
+ * is under way when the driver is killed. */
 static const char sleeping_peer[] =
-	"import os, time\n"
+	"import os, sys, time\n"
+	"if sys.argv[1:] == ['--list']:\n"
+	"    print('concbench-peer workloads=sleep')\n"
+	"    sys.exit(0)\n"
 	"if os.fork() == 0:\n"
 	"    os.setsid()\n"
 	"    if os.fork() == 0:\n"

@@ -1,6 +1,7 @@
-/* The peers (Python, Go, Node programs run as runners): every available peer on
- * countdown, power and sleep through the runner interface; broken peer programs
- * that exit, crash or print garbage; and the concbench binary running peers. */
+/* The peers (Python, Go, Node programs run as external runners): every available peer
+ * on countdown, power and sleep through the driver's own cell body; the workloads each
+ * program declares, asked at plan time; broken peer programs that exit, crash or print
+ * garbage; and the concbench binary running peers. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 
 #include "cellrun.h"
+#include "external.h"
 #include "runner.h"
 #include "workload.h"
 
@@ -70,15 +72,15 @@ static struct peer_outcome peer_try(const struct runner *rn, const char *wl_name
 	return o;
 }
 
-/* Peers are the runners with an availability check. */
+/* Peers are the external runners. */
 #define FOR_EACH_PEER(rn)                                                                \
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
-		if ((rn)->available)
+		if ((rn)->external)
 
 static bool peer_ready(const struct runner *rn)
 {
 	struct cb_err err = {0};
-	if (rn->available(&err) == CB_OK)
+	if (external_available(rn->external, &err) == CB_OK)
 		return true;
 	cr_expect(strstr(err.msg, "apt-get install") || strstr(err.msg, "CONCBENCH_PEERS_DIR"),
 		  "%s: '%s' says nothing to do about it", rn->name, err.msg);
@@ -93,7 +95,7 @@ Test(peers, every_peer_is_registered)
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		const struct runner *rn = runner_find(names[i]);
 		cr_assert_not_null(rn, "%s is not in the registry", names[i]);
-		cr_expect_not_null(rn->available, "%s needs an availability check", names[i]);
+		cr_expect_not_null(rn->external, "%s is not an external runner", names[i]);
 	}
 }
 
@@ -165,32 +167,135 @@ Test(peers, http_fetches_are_checked)
 	}
 }
 
-Test(peers, other_workloads_are_refused_at_once)
+/* Each program answers --list with the workloads it runs; one it lacks is refused with
+ * that list. */
+Test(peers, every_peer_declares_its_workloads)
 {
-	static const char *const kv[] = {"ms", "50", NULL};
-	const struct runner *rn = runner_find("node");
-	cr_assert_not_null(rn);
-	/* The taskset is a sleep one; the name is what the peer goes by. */
-	const struct workload *wl = workload_find("sleep");
+	static const char *const runs[] = {"countdown", "power", "sleep", "http"};
+	const struct runner *rn;
+	FOR_EACH_PEER(rn)
+	{
+		if (!peer_ready(rn))
+			continue;
+		struct cb_err err = {0};
+		for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+			cr_expect_eq(external_check_workload(rn->external, runs[i], &err), CB_OK,
+				     "%s %s: %s", rn->name, runs[i], err.msg);
+		cr_expect_eq(external_check_workload(rn->external, "bank", &err), CB_EINVAL,
+			     "%s runs bank", rn->name);
+		cr_expect(strstr(err.msg, "not 'bank' (allowed: countdown, power, sleep, http)"),
+			  "%s: %s", rn->name, err.msg);
+	}
+}
+
+/* A stand-in py-serial below a fresh CONCBENCH_PEERS_DIR (dir, at least 64 bytes). */
+static void standin_write(char *dir, const char *script)
+{
+	strcpy(dir, "/tmp/concbench-peers-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char path[512];
+	snprintf(path, sizeof path, "%s/python", dir);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/python/peer_serial.py", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "cannot write %s", path);
+	fputs(script, f);
+	fclose(f);
+	setenv("CONCBENCH_PEERS_DIR", dir, 1);
+}
+
+static void standin_remove(const char *dir)
+{
+	char path[512];
+	static const char *const files[] = {"python/peer_serial.py", "asked", "python", ""};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		if (unlink(path) != 0)
+			rmdir(path);
+	}
+	unsetenv("CONCBENCH_PEERS_DIR");
+}
+
+/* The list is the program's own, not one of ours, and it is asked once per process. */
+Test(peers, the_list_is_the_programs_own_asked_once)
+{
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("no /usr/bin/python3");
+	static const char script[] =
+		"import os, sys\n"
+		"here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n"
+		"open(os.path.join(here, 'asked'), 'a').write('x')\n"
+		"if sys.argv[1:] == ['--list']:\n"
+		"    print('hello')\n"
+		"    print('concbench-peer workloads=sleep,stall')\n";
+	char dir[64], asked[128];
+	standin_write(dir, script);
+	const struct external *x = runner_find("py-serial")->external;
 	struct cb_err err = {0};
-	struct params wp = {0};
-	cr_assert_eq(params_init(&wp, wl->name, wl->params, &err), CB_OK);
-	cr_assert_eq(params_set(&wp, kv[0], kv[1], &err), CB_OK);
-	void *cfg = NULL;
-	struct taskset ts;
-	cr_assert_eq(wl->configure(&wp, &cfg, &err), CB_OK);
-	cr_assert_eq(wl->build(cfg, 3, 0, &ts, &err), CB_OK);
-	struct task_result res[3] = {0};
-	struct params rp;
-	cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK);
-	struct run_args a = {.workload = "bank", .wparams = "", .ts = &ts, .res = res,
-			     .params = &rp, .inner_wall_s = -1};
-	cr_expect_eq(rn->run(&a, &err), CB_EINVAL);
-	cr_expect(strstr(err.msg, "'bank'") && strstr(err.msg, "countdown"), "note: %s", err.msg);
-	params_free(&rp);
-	wl->release(&ts);
-	wl->config_free(cfg);
-	params_free(&wp);
+	cr_expect_eq(external_check_workload(x, "sleep", &err), CB_OK, "%s", err.msg);
+	cr_expect_eq(external_check_workload(x, "stall", &err), CB_OK, "%s", err.msg);
+	cr_expect_eq(external_check_workload(x, "countdown", &err), CB_EINVAL);
+	cr_expect(strstr(err.msg, "not 'countdown' (allowed: sleep, stall)"), "%s", err.msg);
+	snprintf(asked, sizeof asked, "%s/asked", dir);
+	struct stat st;
+	cr_expect(stat(asked, &st) == 0 && st.st_size == 1, "asked %ld times",
+		  (long)(stat(asked, &st) == 0 ? st.st_size : 0));
+	standin_remove(dir);
+}
+
+/* A program that gives no list: refused at plan time, saying why. */
+Test(peers, a_program_without_a_list_is_refused_saying_why)
+{
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("no /usr/bin/python3");
+	static const struct {
+		const char *script, *why;
+	} cases[] = {
+		{"import sys\nsys.stderr.write('boom\\n')\nsys.exit(1)\n",
+		 "python/peer_serial.py --list exited with status 1: boom"},
+		{"import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+		 "python/peer_serial.py --list was killed by signal 9"},
+		{"print('countdown')\n", "python/peer_serial.py --list printed no line "
+		 "'concbench-peer workloads=<name>,<name>...'"},
+		{"print('concbench-peer workloads=')\n", "printed no line"},
+		{"print('concbench-peer workloads=a,,b')\n", "printed no line"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char dir[64];
+		standin_write(dir, cases[i].script);
+		struct cb_err err = {0};
+		cr_expect_eq(external_check_workload(runner_find("py-serial")->external, "sleep",
+						     &err), CB_EINVAL, "case %zu", i);
+		cr_expect(strstr(err.msg, cases[i].why), "case %zu: '%s' lacks '%s'", i, err.msg,
+			  cases[i].why);
+		standin_remove(dir);
+	}
+}
+
+/* The driver asks the program at plan time: exit 2, the program's own list. */
+Test(peers, concbench_refuses_what_the_peer_does_not_declare)
+{
+	const char *bin = getenv("CONCBENCH");
+	cr_assert(bin && *bin, "CONCBENCH is not set");
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("no /usr/bin/python3");
+	char dir[64], cmd[1024];
+	standin_write(dir, "print('concbench-peer workloads=sleep')\n");
+	snprintf(cmd, sizeof cmd, "'%s' -w countdown -r py-serial -o %s/x.csv 2>%s/asked",
+		 bin, dir, dir);
+	int st = system(cmd);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", cmd, st);
+	char path[128], msg[1024] = "";
+	snprintf(path, sizeof path, "%s/asked", dir);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_expect_not_null(fgets(msg, sizeof msg, f));
+	fclose(f);
+	cr_expect(strstr(msg, "runner py-serial: the peers run only some workloads, each "
+		  "re-implemented, not 'countdown' (allowed: sleep)"), "%s", msg);
+	snprintf(path, sizeof path, "%s/x.csv", dir);
+	cr_expect_neq(access(path, F_OK), 0, "%s was written", path);
+	standin_remove(dir);
 }
 
 /* A stand-in py-serial program, and what the runner must make of it. */

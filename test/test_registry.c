@@ -60,7 +60,8 @@ Test(registry, every_runner_by_name)
 		for (int j = 0; j < i; j++)
 			cr_expect_str_neq(runner_table[j]->name, rn->name, "%s twice", rn->name);
 		cr_expect(rn->summary && *rn->summary, "%s: no summary", rn->name);
-		cr_expect_not_null(rn->run, "%s: no run", rn->name);
+		cr_expect((rn->run != NULL) != (rn->external != NULL),
+			  "%s: not exactly one engine (run or external)", rn->name);
 		int p = 0;
 		while (rn->params && rn->params[p].name)
 			p++;

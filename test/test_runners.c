@@ -36,10 +36,10 @@ static struct cellrun_out run_workload(const struct runner *rn, const char *wl_n
 	return o;
 }
 
-/* The C runners; peers (which have an availability check) have their own suite. */
+/* The step runners; peers (external runners) have their own suite. */
 #define FOR_EACH_C_RUNNER(rn)                                                             \
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
-		if (!(rn)->available)
+		if ((rn)->run)
 
 /* Each (N, W) is chosen so that a runner off by one worker, or one that ran
  * all-at-once tasks one by one, takes at least a round more than asked: N=3 W=2 is

@@ -88,7 +88,7 @@ static double sh_metric(const struct sh_out *o, const char *name)
 /* The C runners: peers run the shared-state workloads in no shared memory of ours. */
 static bool sh_usable(const struct runner *rn)
 {
-	return !rn->available;
+	return rn->run != NULL;
 }
 
 /* Runners that run tasks side by side, so tasks can race and hand off. */

@@ -46,12 +46,17 @@ func fail(code int, format string, args ...interface{}) {
 func parseArgs() *job {
 	j := &job{params: map[string]string{}}
 	var params string
-	flag.StringVar(&j.workload, "workload", "", "countdown, power, sleep or http")
+	list := flag.Bool("list", false, "print the workloads this peer runs, and exit")
+	flag.StringVar(&j.workload, "workload", "", "one of --list's")
 	flag.StringVar(&params, "params", "", "the workload's parameters, k=v;k=v")
 	flag.IntVar(&j.tasks, "tasks", -1, "N, tasks in the run")
 	flag.IntVar(&j.workers, "workers", 0, "W, tasks at once (0: all)")
 	flag.Var(&j.urls, "url", "the http workload's URLs, one per fetch, in order")
 	flag.Parse()
+	if *list {
+		fmt.Printf("concbench-peer workloads=%s\n", strings.Join(workloadNames(), ","))
+		os.Exit(0)
+	}
 	if j.workload == "" || j.tasks < 0 || flag.NArg() > 0 {
 		fail(exitUsage, "--workload and --tasks are required (see peers/README.md)")
 	}
@@ -143,29 +148,56 @@ func httpTask(j *job) func() bool {
 	}
 }
 
+func countdownTask(j *job) func() bool {
+	n := j.integer("n", 100000000)
+	return func() bool { return countdown(n) == 0 }
+}
+
+func powerTask(j *job) func() bool {
+	base, exp := j.integer("base", 7777), j.integer("exp", 200000)
+	return func() bool { return power(base, exp) }
+}
+
+func sleepTask(j *job) func() bool {
+	d := time.Duration(j.num("ms", 100) * float64(time.Millisecond))
+	steps := j.integer("steps", 1)
+	return func() bool {
+		for i := int64(0); i < steps; i++ {
+			time.Sleep(d)
+		}
+		return true
+	}
+}
+
+// The workloads this peer runs, in the order --list declares them: each makes one task
+// of a job, as a function.
+var workloads = []struct {
+	name string
+	task func(*job) func() bool
+}{
+	{"countdown", countdownTask},
+	{"power", powerTask},
+	{"sleep", sleepTask},
+	{"http", httpTask},
+}
+
+func workloadNames() []string {
+	names := make([]string, len(workloads))
+	for i, w := range workloads {
+		names[i] = w.name
+	}
+	return names
+}
+
 // task returns one task of the job as a function.
 func task(j *job) func() bool {
-	switch j.workload {
-	case "countdown":
-		n := j.integer("n", 100000000)
-		return func() bool { return countdown(n) == 0 }
-	case "power":
-		base, exp := j.integer("base", 7777), j.integer("exp", 200000)
-		return func() bool { return power(base, exp) }
-	case "sleep":
-		d := time.Duration(j.num("ms", 100) * float64(time.Millisecond))
-		steps := j.integer("steps", 1)
-		return func() bool {
-			for i := int64(0); i < steps; i++ {
-				time.Sleep(d)
-			}
-			return true
+	for _, w := range workloads {
+		if w.name == j.workload {
+			return w.task(j)
 		}
-	case "http":
-		return httpTask(j)
 	}
-	fail(exitUnknownWorkload, "unknown workload '%s' (this peer runs: countdown, power, sleep, http)",
-		j.workload)
+	fail(exitUnknownWorkload, "unknown workload '%s' (this peer runs: %s)", j.workload,
+		strings.Join(workloadNames(), ", "))
 	return nil
 }
 

@@ -16,6 +16,10 @@ function fail(code, msg) {
 }
 
 function parseArgs(argv) {
+  if (argv.length === 1 && argv[0] === '--list') {
+    process.stdout.write(`concbench-peer workloads=${Object.keys(WORKLOADS).join(',')}\n`);
+    process.exit(0);
+  }
   const job = { workload: null, params: {}, tasks: -1, workers: 0, urls: [] };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
@@ -86,37 +90,29 @@ function fetch(url, agents, size, timeoutMs) {
   });
 }
 
-// One task of the job as an async function, and what to close after the run.
-function makeTask(job) {
-  switch (job.workload) {
-    case 'countdown': {
-      const n = num(job, 'n', 100000000);
-      // Above 2^53 a double's n-- stops changing n: the loop would never end.
-      if (!Number.isSafeInteger(n)) fail(EXIT_USAGE, `countdown n=${job.params.n} is above 2^53`);
-      return { task: async () => countdown(n), close: () => {} };
-    }
-    case 'power': {
-      const base = BigInt(job.params.base ?? 7777);
-      const exp = BigInt(job.params.exp ?? 200000);
-      return { task: async () => power(base, exp), close: () => {} };
-    }
-    case 'sleep': {
-      const ms = num(job, 'ms', 100);
-      const steps = num(job, 'steps', 1);
-      return {
-        task: async () => {
-          for (let i = 0; i < steps; i++) await delay(ms);
-          return true;
-        },
-        close: () => {},
-      };
-    }
-    case 'http':
-      return makeHttpTask(job);
-    default:
-      return fail(EXIT_UNKNOWN_WORKLOAD,
-        `unknown workload '${job.workload}' (this peer runs: countdown, power, sleep, http)`);
-  }
+function makeCountdownTask(job) {
+  const n = num(job, 'n', 100000000);
+  // Above 2^53 a double's n-- stops changing n: the loop would never end.
+  if (!Number.isSafeInteger(n)) fail(EXIT_USAGE, `countdown n=${job.params.n} is above 2^53`);
+  return { task: async () => countdown(n), close: () => {} };
+}
+
+function makePowerTask(job) {
+  const base = BigInt(job.params.base ?? 7777);
+  const exp = BigInt(job.params.exp ?? 200000);
+  return { task: async () => power(base, exp), close: () => {} };
+}
+
+function makeSleepTask(job) {
+  const ms = num(job, 'ms', 100);
+  const steps = num(job, 'steps', 1);
+  return {
+    task: async () => {
+      for (let i = 0; i < steps; i++) await delay(ms);
+      return true;
+    },
+    close: () => {},
+  };
 }
 
 function makeHttpTask(job) {
@@ -133,6 +129,23 @@ function makeHttpTask(job) {
     // Idle keep-alive sockets would keep the process alive after the run.
     close: () => { agents.http.destroy(); agents.https.destroy(); },
   };
+}
+
+// The workloads this peer runs, in the order --list declares them: each makes one task
+// of the job as an async function, and what to close after the run.
+const WORKLOADS = {
+  countdown: makeCountdownTask,
+  power: makePowerTask,
+  sleep: makeSleepTask,
+  http: makeHttpTask,
+};
+
+function makeTask(job) {
+  if (!Object.hasOwn(WORKLOADS, job.workload)) {
+    fail(EXIT_UNKNOWN_WORKLOAD, `unknown workload '${job.workload}' (this peer runs: `
+      + `${Object.keys(WORKLOADS).join(', ')})`);
+  }
+  return WORKLOADS[job.workload](job);
 }
 
 // W workers, each taking the next task until none is left.

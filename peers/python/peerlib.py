@@ -1,5 +1,5 @@
 """What every Python peer shares: the command line of the peer protocol, the
-workloads (countdown, power, sleep, http), and the result line.
+workloads (WORKLOADS, which --list declares), and the result line.
 
 A model file calls peerlib.main(run) where run(job) carries out job.tasks tasks
 with at most job.workers at once and returns how many succeeded."""
@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 MOD = (1 << 61) - 1  # the power check: base^exp mod 2^61-1, as the C workload
+# The workloads every Python peer runs: --list declares them, the harness asks.
 WORKLOADS = ("countdown", "power", "sleep", "http")
 EXIT_USAGE = 2
 EXIT_UNKNOWN_WORKLOAD = 3
@@ -172,6 +173,11 @@ def blocking_task(job, pool=None):
     return lambda i: all(fetch_one(pool, u, size) for u in urls)
 
 
+def declare():
+    sys.stdout.write(f"concbench-peer workloads={','.join(WORKLOADS)}\n")
+    sys.stdout.flush()
+
+
 def report(wall, ok, failed):
     sys.stdout.write(f"concbench-peer wall_s={wall:.6f} ok={ok} failed={failed}\n")
     sys.stdout.flush()
@@ -179,7 +185,10 @@ def report(wall, ok, failed):
 
 def main(run):
     """Parses argv, times run(job) (interpreter start-up and imports excluded),
-    prints the result line."""
+    prints the result line; or, given --list alone, the workloads it runs."""
+    if sys.argv[1:] == ["--list"]:
+        declare()
+        return
     job = parse_args(sys.argv[1:])
     t0 = time.monotonic()
     ok = run(job)
