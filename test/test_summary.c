@@ -356,6 +356,11 @@ Test(summary, below_its_floor_is_flagged)
 	expect_near(r.sums[c].overhead_vs_floor, 0.5, "overhead_vs_floor", 0);
 	cr_expect_str_eq(flags, "below-floor");
 	cr_expect(!(r.sums[d].flags & FLAG_BELOW_FLOOR), "5x its floor flagged");
+	/* Under the floor's median but not under its fastest run: noise, not flagged. */
+	r.fe[0].fastest_s = 0.045;
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+	cr_expect(!(r.sums[c].flags & FLAG_BELOW_FLOOR), "under the median only, flagged");
+	expect_near(r.sums[c].overhead_vs_floor, 0.5, "overhead_vs_floor (the median's)", 0);
 	r.wi.wl->config_free(r.wi.cfg);
 	params_free(&r.wi.params);
 }
