@@ -161,15 +161,7 @@ Test(peers, http_fetches_are_checked)
 		cr_expect(o.own_wall, "%s: no inner wall time", rn->name);
 		cr_expect_geq(o.wall_s, ideal - 0.002, "%s: %.3f s < ideal %.3f", rn->name,
 			      o.wall_s, ideal);
-		/* gevent (Debian's, not ours) has been seen to die of SIGSEGV here, once in
-		 * a CI run with a core busy: a crash of the runtime is retried, twice at most;
-		 * a miscount, what this guards against, fails every time. */
-		for (int attempt = 0; attempt < 3; attempt++) {
-			o = peer_try(rn, "http", closed_kv, 3, 0);
-			if (!strstr(o.err.msg, "was killed by signal"))
-				break;
-			cr_log_warn("%s: %s; again", rn->name, o.err.msg);
-		}
+		o = peer_try(rn, "http", closed_kv, 3, 0);
 		cr_expect_eq(o.fail[FAIL_FETCH], 3, "%s: %d of 3 failed fetching (%s)", rn->name,
 			     o.fail[FAIL_FETCH], o.err.msg);
 	}
