@@ -141,7 +141,7 @@ static void derive(struct summary *s, const struct summary *serial, double capac
 	 * noise: one trial may beat it, the floor's runs spread as the trials do (thread
 	 * creation ±15% here from run to run), and a wait may end a timer tick early or late
 	 * whoever waits. */
-	double floor = s->floor_fastest_s > 0 ? s->floor_fastest_s : s->floor_s;
+	double floor = s->floor_fastest_s;
 	double beaten = floor - (s->wall.max - s->ideal_s);
 	if (floor > 0 && beaten > (1 - SUMMARY_BELOW_FLOOR) * floor && beaten > SUMMARY_TICK_S)
 		s->flags |= FLAG_BELOW_FLOOR;

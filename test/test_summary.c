@@ -345,8 +345,10 @@ Test(summary, below_its_floor_is_flagged)
 	cr_assert_eq(params_init(&r.wi.params, "sleep", r.wi.wl->params, &err), CB_OK);
 	cr_assert_eq(r.wi.wl->configure(&r.wi.params, &r.wi.cfg, &err), CB_OK, "%s", err.msg);
 	int c = add_cell(&r, false, 4, 0), d = add_cell(&r, false, 8, 0);
-	r.fe[0] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 4, .seconds = 0.1};
-	r.fe[1] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 8, .seconds = 0.01};
+	r.fe[0] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 4, .seconds = 0.1,
+				       .fastest_s = 0.1};
+	r.fe[1] = (struct floor_entry){.wi = &r.wi, .ri = &r.threads, .tasks = 8, .seconds = 0.01,
+				       .fastest_s = 0.01};
 	r.fl.n = 2;
 	add_rows(&r, c, 0.15, 3);
 	add_rows(&r, d, 0.15, 3);
