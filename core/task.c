@@ -63,6 +63,17 @@ int taskset_alloc(struct taskset *ts, int ntasks, const struct step *steps, int 
 	return CB_OK;
 }
 
+int taskset_alloc_alike(struct taskset *ts, int ntasks, const struct step *steps, int nsteps,
+			struct cb_err *err)
+{
+	int rc = taskset_alloc(ts, 1, steps, nsteps, err);
+	if (rc == CB_OK) {
+		ts->ntasks = ntasks;
+		ts->alike = true;
+	}
+	return rc;
+}
+
 void taskset_free(struct taskset *ts)
 {
 	free(ts->tasks);

@@ -106,8 +106,9 @@ struct sem_decl {
 };
 
 struct taskset {
-	struct task *tasks;
+	struct task *tasks; /* ntasks of them, or one for all when alike */
 	int ntasks;
+	bool alike;         /* every task is tasks[0]: same steps, no state of its own */
 	const struct sem_decl *sems;
 	int nsems;
 	void *priv; /* the workload's; freed by its release */
@@ -129,9 +130,19 @@ struct floor_work {
 	int64_t sleep_ns;
 };
 
-/* Helpers for workloads that give every task the same steps and no state. */
+/* Helpers for workloads that give every task the same steps: a task each, for the
+ * workload to give states or other steps to; or, alike, one task for all, so a
+ * million of them cost the harness no memory per task. */
 int taskset_alloc(struct taskset *ts, int ntasks, const struct step *steps, int nsteps,
 		  struct cb_err *err);
+int taskset_alloc_alike(struct taskset *ts, int ntasks, const struct step *steps, int nsteps,
+			struct cb_err *err);
+
+/* Task i of ts; every runner reads its tasks through this. */
+static inline const struct task *taskset_task(const struct taskset *ts, int i)
+{
+	return &ts->tasks[ts->alike ? 0 : i];
+}
 void taskset_free(struct taskset *ts);
 
 /* How many workers a run really uses: W, or N when W is 0 or above N. */

@@ -1,7 +1,9 @@
 /* Coroutines on fcontext, with a shared copied stack or a separate pooled stack each.
- * A saved stack goes to a buffer of its size class, carved from big arena chunks and
- * kept on a free list when the coroutine resumes: no malloc/free per switch. Once
- * the arena outgrows its first chunks, new ones are huge pages (hugemem.h). */
+ * A saved stack goes to a buffer of its size class (its length rounded up to 16
+ * bytes, for the small ones that every waiting task has), carved from arena chunks
+ * and kept on a free list when the coroutine resumes: no malloc/free per switch, no
+ * header per save. The chunks come from the run's heap (hugemem.h: huge pages only
+ * when the run's --heap is huge, for every model alike). */
 #include "coro.h"
 
 #include <stdio.h>
@@ -40,9 +42,8 @@ struct coro_free {
 };
 
 struct coro_host {
+	struct coro_switch sw; /* first: what a running coroutine switches through */
 	struct coro_conf conf;
-	fcontext_t main_ctx;   /* where the running coroutine yields to */
-	struct coro *current;  /* the running coroutine; NULL on the host */
 	/* CORO_COPY */
 	char *map;             /* the shared stack with its guard under it */
 	size_t map_len;
@@ -54,10 +55,6 @@ struct coro_host {
 	/* CORO_SEPARATE */
 	struct stackpool *pool;
 	struct coro_stats stats;
-	/* ASan's view of the host's stack while a coroutine runs (unused without ASan) */
-	void *main_fake;
-	const void *main_bottom;
-	size_t main_size;
 };
 
 static unsigned coro_class(size_t len)
@@ -89,12 +86,11 @@ static char *coro_chunk_new(struct coro_host *h, size_t size)
 	return (char *)(k + 1);
 }
 
-static void *coro_buf_get(struct coro_host *h, size_t len, uint8_t *cls)
+static void *coro_buf_get(struct coro_host *h, size_t len)
 {
 	unsigned c = coro_class(len);
 	size_t size = coro_class_size(c);
 	char *b;
-	*cls = (uint8_t)c;
 	if (h->free[c]) {
 		b = (char *)h->free[c];
 		h->free[c] = h->free[c]->next;
@@ -120,8 +116,10 @@ static void *coro_buf_get(struct coro_host *h, size_t len, uint8_t *cls)
 	return b;
 }
 
-static void coro_buf_put(struct coro_host *h, void *b, uint8_t cls)
+/* b holds at least len bytes: a buffer goes back to the class of what it held. */
+static void coro_buf_put(struct coro_host *h, void *b, size_t len)
 {
+	unsigned cls = coro_class(len);
 	struct coro_free *f = b;
 	f->next = h->free[cls];
 	h->free[cls] = f;
@@ -155,6 +153,7 @@ int coro_host_new(struct coro_host **hp, const struct coro_conf *conf, struct cb
 	if (!h)
 		return cb_fail(err, CB_ELIMIT, "no memory for a coroutine host");
 	h->conf = *conf;
+	h->sw.ud = conf->ud;
 	int rc = conf->stack == CORO_COPY
 			 ? coro_shared_stack(h, err)
 			 : stackpool_new(&h->pool, conf->stack_size, conf->max_guards, err);
@@ -197,60 +196,76 @@ static char *coro_stack_base(const struct coro_host *h, const struct coro *c, si
 		return h->top - h->conf.stack_size;
 	}
 	*size = stackpool_size(h->pool);
-	return c->mem;
+	return coro_mem(c);
+}
+
+static void coro_set(struct coro *c, void *mem, uintptr_t tag, enum coro_state st)
+{
+	c->word = (uintptr_t)mem | tag | (uintptr_t)st;
+}
+
+static void coro_set_state(struct coro *c, enum coro_state st)
+{
+	c->word = (c->word & ~(uintptr_t)CORO_STATE_BITS) | (uintptr_t)st;
+}
+
+/* Copy: the bytes c's frames use on the shared stack, from its last switch. */
+static size_t coro_used(const struct coro_host *h, const struct coro *c)
+{
+	return (size_t)(h->top - (char *)c->ctx);
 }
 
 int coro_open(struct coro_host *h, struct coro *c, struct cb_err *err)
 {
-	*c = (struct coro){.state = CORO_READY};
-	if (h->conf.stack == CORO_COPY)
+	*c = (struct coro){0};
+	if (h->conf.stack == CORO_COPY) {
+		coro_set(c, NULL, 0, CORO_READY);
 		return CB_OK;
+	}
 	bool guarded;
-	if (!(c->mem = stackpool_get(h->pool, &guarded))) {
-		c->state = CORO_CLOSED;
+	void *stack = stackpool_get(h->pool, &guarded);
+	if (!stack)
 		return cb_fail_errno(err, CB_ELIMIT, "no memory for another %zu KiB stack",
 				     stackpool_size(h->pool) / 1024);
-	}
-	c->tag = guarded;
+	coro_set(c, stack, guarded ? CORO_GUARDED : 0, CORO_READY);
 #ifdef CORO_ASAN
-	ASAN_UNPOISON_MEMORY_REGION(c->mem, stackpool_size(h->pool));
+	ASAN_UNPOISON_MEMORY_REGION(stack, stackpool_size(h->pool));
 #endif
 	return CB_OK;
 }
 
 void coro_close(struct coro_host *h, struct coro *c)
 {
-	if (c->state == CORO_CLOSED)
+	if (coro_state(c) == CORO_CLOSED)
 		return;
 	if (h->conf.stack == CORO_SEPARATE) {
-		stackpool_put(h->pool, c->mem, c->tag);
+		stackpool_put(h->pool, coro_mem(c), (c->word & CORO_GUARDED) != 0);
 	} else {
-		if (c->mem)
-			coro_buf_put(h, c->mem, c->tag);
+		if (coro_mem(c))
+			coro_buf_put(h, coro_mem(c), coro_used(h, c));
 		if (h->owner == c)
 			h->owner = NULL;
 	}
-	*c = (struct coro){.state = CORO_CLOSED};
+	*c = (struct coro){0};
 }
 
 /* Copies the frames of the shared stack's owner out to the heap. */
 static bool coro_save(struct coro_host *h, struct coro *c)
 {
-	size_t len = (size_t)(h->top - (char *)c->ctx);
-	uint8_t cls;
-	void *b = coro_buf_get(h, len, &cls);
+	size_t len = coro_used(h, c);
+	void *b = coro_buf_get(h, len);
 	if (!b)
 		return false;
 #ifdef CORO_ASAN
 	ASAN_UNPOISON_MEMORY_REGION(c->ctx, len);
 #endif
 	memcpy(b, c->ctx, len);
-	c->mem = b;
-	c->len = (uint32_t)len;
-	c->tag = cls;
+	coro_set(c, b, 0, coro_state(c));
 	h->stats.saves++;
 	if (len > h->stats.saved_max)
 		h->stats.saved_max = len;
+	if (len < h->stats.saved_min || !h->stats.saved_min)
+		h->stats.saved_min = len;
 	return true;
 }
 
@@ -261,17 +276,17 @@ static bool coro_save(struct coro_host *h, struct coro *c)
 __attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struct coro *c)
 {
 	struct coro *o = h->owner;
-	size_t len = (size_t)(h->top - (char *)o->ctx);
-	if (!c->mem || len > coro_class_size(c->tag) || len > CORO_BOUNCE)
+	size_t len = coro_used(h, o), clen = coro_used(h, c);
+	char *b = coro_mem(c);
+	/* Its buffer goes back to the class of o's length, which it fits. */
+	if (!b || len > coro_class_size(coro_class(clen)) || len > CORO_BOUNCE)
 		return false;
 	char bounce[len];
 	memcpy(bounce, o->ctx, len);
-	memcpy(h->top - c->len, c->mem, c->len);
-	memcpy(c->mem, bounce, len);
-	o->mem = c->mem;
-	o->len = (uint32_t)len;
-	o->tag = c->tag;
-	c->mem = NULL;
+	memcpy(h->top - clen, b, clen);
+	memcpy(b, bounce, len);
+	coro_set(o, b, 0, coro_state(o));
+	coro_set(c, NULL, 0, coro_state(c));
 	h->stats.saves++;
 	return true;
 }
@@ -286,15 +301,17 @@ static bool coro_take_stack(struct coro_host *h, struct coro *c)
 	if (h->owner && !coro_save(h, h->owner) && !coro_swap_saved(h, c))
 		return false;
 	h->owner = c;
-	if (c->mem) {
-		memcpy(h->top - c->len, c->mem, c->len);
-		coro_buf_put(h, c->mem, c->tag);
-		c->mem = NULL;
+	char *b = coro_mem(c);
+	if (b) {
+		size_t len = coro_used(h, c);
+		memcpy(h->top - len, b, len);
+		coro_buf_put(h, b, len);
+		coro_set(c, NULL, 0, coro_state(c));
 	}
 	return true;
 }
 
-static void coro_asan_start(void **fake, const void *bottom, size_t size)
+void coro_asan_start(void **fake, const void *bottom, size_t size)
 {
 #ifdef CORO_ASAN
 	__sanitizer_start_switch_fiber(fake, bottom, size);
@@ -303,7 +320,7 @@ static void coro_asan_start(void **fake, const void *bottom, size_t size)
 #endif
 }
 
-static void coro_asan_finish(void *fake, const void **bottom, size_t *size)
+void coro_asan_finish(void *fake, const void **bottom, size_t *size)
 {
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(fake, bottom, size);
@@ -312,23 +329,30 @@ static void coro_asan_finish(void *fake, const void **bottom, size_t *size)
 #endif
 }
 
-/* The first frame of every coroutine. Its jump back carries the host as data,
- * which tells the host the body returned (a yield carries NULL). */
+/* The first frame of a coroutine run through a call (conf.fn). */
 static void coro_entry(transfer_t t)
 {
-	struct coro_host *h = t.data;
-	h->main_ctx = t.fctx;
-	coro_asan_finish(NULL, &h->main_bottom, &h->main_size);
-	h->conf.fn(h->current, h->conf.ud);
-	coro_asan_start(NULL, h->main_bottom, h->main_size); /* NULL: its fake frames die */
-	jump_fcontext(h->main_ctx, h);
+	struct coro_host *h = coro_begin(t);
+	h->conf.fn(h->sw.current, h->conf.ud);
+	coro_exit(h);
+}
+
+/* Its jump back carries the host as data, which tells the host the body ended (a
+ * yield carries NULL). */
+void coro_exit(struct coro_host *h)
+{
+#ifdef CORO_ASAN
+	coro_asan_start(NULL, h->sw.main_bottom, h->sw.main_size); /* NULL: its fake frames die */
+#endif
+	jump_fcontext(h->sw.main_ctx, h);
+	abort(); /* a finished coroutine is never resumed */
 }
 
 static void coro_overflowed(const struct coro_host *h, const struct coro *c)
 {
 	fprintf(stderr, "green: a coroutine overflowed its %zu KiB stack at %p "
 		"(no guard left under the map count); raise green.stack_kib\n",
-		stackpool_size(h->pool) / 1024, c->mem);
+		stackpool_size(h->pool) / 1024, coro_mem(c));
 	abort();
 }
 
@@ -336,37 +360,30 @@ bool coro_resume(struct coro_host *h, struct coro *c)
 {
 	if (h->conf.stack == CORO_COPY && h->owner != c && !coro_take_stack(h, c))
 		return false;
+	if (!c->ctx) {
+		size_t size;
+		char *base = coro_stack_base(h, c, &size);
+		c->ctx = make_fcontext(base + size, size, h->conf.body ? h->conf.body : coro_entry);
+	}
+	h->sw.current = c;
+	coro_set_state(c, CORO_RUNNING);
+#ifdef CORO_ASAN
 	size_t size;
 	char *base = coro_stack_base(h, c, &size);
-	if (!c->ctx)
-		c->ctx = make_fcontext(base + size, size, coro_entry);
-	h->current = c;
-	c->state = CORO_RUNNING;
-	coro_asan_start(&h->main_fake, base, size);
+	coro_asan_start(&h->sw.main_fake, base, size);
+#endif
 	transfer_t t = jump_fcontext(c->ctx, h);
-	coro_asan_finish(h->main_fake, NULL, NULL);
-	h->current = NULL;
+#ifdef CORO_ASAN
+	coro_asan_finish(h->sw.main_fake, NULL, NULL);
+#endif
+	h->sw.current = NULL;
 	h->stats.resumes++;
 	c->ctx = t.fctx;
-	c->state = t.data ? CORO_FINISHED : CORO_SUSPENDED;
-	if (h->conf.stack == CORO_SEPARATE && !c->tag && !stackpool_intact(c->mem))
+	coro_set_state(c, t.data ? CORO_FINISHED : CORO_SUSPENDED);
+	if (h->conf.stack == CORO_SEPARATE && !(c->word & CORO_GUARDED) &&
+	    !stackpool_intact(coro_mem(c)))
 		coro_overflowed(h, c);
-	if (c->state == CORO_FINISHED && h->owner == c)
+	if (t.data && h->owner == c)
 		h->owner = NULL;
 	return true;
-}
-
-void coro_yield(struct coro_host *h)
-{
-	struct coro *c = h->current;
-#ifdef CORO_ASAN
-	coro_asan_start(&c->fake_stack, h->main_bottom, h->main_size);
-#endif
-	transfer_t t = jump_fcontext(h->main_ctx, NULL);
-	h->main_ctx = t.fctx;
-#ifdef CORO_ASAN
-	coro_asan_finish(c->fake_stack, &h->main_bottom, &h->main_size);
-#else
-	(void)c;
-#endif
 }

@@ -3,6 +3,7 @@
  * sleep waits on a timer, fetch goes through curl_ev, wait/post through loopsem. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <ev.h>
@@ -11,54 +12,47 @@
 #include "loopmodel.h"
 #include "runner.h"
 
-/* Sleep durations that get a shared timer list (a power of two), and how far a
- * duration may probe for a free list before its sleeps fall back to a timer each. */
-#define EVLOOP_LISTS 256
-#define EVLOOP_PROBES 8
-
 struct evloop_run;
-struct evloop_slot;
-
-/* Sleeps of one duration end in the order they began, so a FIFO with one timer on
- * its head replaces a heap entry per task (libev's manual: "be smart about timeouts"). */
-struct evloop_sleeps {
-	int64_t ns; /* the duration; -1: unused */
-	struct evloop_slot *head, *tail;
-	ev_timer timer; /* armed for head's deadline whenever the list is not empty */
-};
 
 /* One task in flight; with W limited a slot runs task after task. Small on purpose:
- * at W=0 there is one per task, and every fresh page costs microseconds. */
+ * at W=0 there is one per task, and every fresh page costs microseconds. So it holds
+ * no task index: at W=0 slot i runs task i alone, and only W < N keeps the task each
+ * runs in a side array (task_of). */
 struct evloop_slot {
-	struct evloop_slot *next; /* in its sleep list */
-	double deadline;          /* clock_now() when its sleep ends */
-	struct loopmodel_extra *extra; /* made on its first fetch or wait */
-	int task; /* the task it runs; -1: none */
-	int pc;   /* the step that task is at */
+	struct loopsleeper sl; /* its sleep's deadline and link */
+	int32_t pc;            /* the step its task is at; EVLOOP_IDLE, EVLOOP_FRESH: none */
 };
 
+enum { EVLOOP_IDLE = -1, EVLOOP_FRESH = -2 /* has not taken a task yet */ };
+
 struct evloop_run {
-	struct loopmodel m; /* the loop, semaphores, curl, the run's args, the next task */
+	struct loopmodel m; /* the loop, semaphores, curl, the run's args, the next task, the clock */
+	struct loopsleep *sleeps;
 	struct evloop_slot *slots;
+	int32_t *task_of; /* W < N: the task slot i runs; NULL at W=0 */
 	int nslots;
-	double now; /* clock_now() at the latest event or task start: sleeps count from it */
-	struct evloop_sleeps lists[EVLOOP_LISTS];
 };
+
+static int evloop_task(const struct evloop_run *run, const struct evloop_slot *s)
+{
+	int i = (int)(s - run->slots);
+	return run->task_of ? run->task_of[i] : i;
+}
 
 static void evloop_go(struct evloop_run *run, struct evloop_slot *s);
 
-/* Gives s the next task; false when none is left. */
+/* Gives s its next task (at W=0 its own, once); false when none is left. */
 static bool evloop_take(struct evloop_run *run, struct evloop_slot *s)
 {
-	if (run->m.next >= run->m.a->ts->ntasks) {
-		s->task = -1;
+	if (run->m.next >= run->m.a->ts->ntasks || (!run->task_of && s->pc != EVLOOP_FRESH)) {
+		s->pc = EVLOOP_IDLE;
 		return false;
 	}
-	s->task = run->m.next++;
+	int task = run->m.next++;
+	if (run->task_of)
+		run->task_of[s - run->slots] = task;
 	s->pc = 0;
-	/* A fresh time per task: sleeps armed in a long batch must not count from its start. */
-	run->now = clock_now();
-	run->m.a->res[s->task].start_s = (float)(run->now - run->m.a->t0);
+	run->m.a->res[task].start_s = (float)(loopclock_stamp(&run->m.clock) - run->m.a->t0);
 	return true;
 }
 
@@ -67,129 +61,62 @@ static bool evloop_take(struct evloop_run *run, struct evloop_slot *s)
 static bool evloop_after(struct evloop_run *run, struct evloop_slot *s, enum step_status st,
 			 enum task_fail why)
 {
-	s->pc = task_next(&run->m.a->ts->tasks[s->task], s->pc, st);
-	if (s->pc >= 0)
+	int task = evloop_task(run, s), next = task_next(taskset_task(run->m.a->ts, task), s->pc, st);
+	if (next >= 0) {
+		s->pc = next;
 		return true;
-	loopmodel_end(&run->m, s->task, s->pc == TASK_FAILED ? why : FAIL_NONE, run->now);
+	}
+	s->pc = EVLOOP_IDLE;
+	loopmodel_end(&run->m, task, next == TASK_FAILED ? why : FAIL_NONE,
+		      loopclock_stamp(&run->m.clock));
 	return evloop_take(run, s);
 }
 
-/* Where an event hands a slot back: its step ended with st at time now. */
-static void evloop_resume(struct evloop_run *run, struct evloop_slot *s, double now,
-			  enum step_status st, enum task_fail why)
+/* Where an event hands a slot back: its step ended with st. */
+static void evloop_resume(struct evloop_run *run, struct evloop_slot *s, enum step_status st,
+			  enum task_fail why)
 {
-	run->now = now;
 	if (evloop_after(run, s, st, why))
 		evloop_go(run, s);
 }
 
-static struct loopmodel_extra *evloop_extra(struct evloop_slot *s)
+static void evloop_slept(void *ud, int32_t who, double now)
 {
-	if (!s->extra)
-		s->extra = loopmodel_extra_new(s);
-	return s->extra;
-}
-
-/* Ends every sleep of the list that is due, oldest first; sleeps begun meanwhile
- * wait for the next turn, so a task sleeping 0 in a loop cannot hold the loop. */
-static void evloop_sleeps_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)revents;
-	struct evloop_run *run = ev_userdata(loop);
-	struct evloop_sleeps *l = t->data;
-	struct evloop_slot *last = l->tail, *s;
-	do {
-		if (!(s = l->head))
-			break;
-		double now = clock_now();
-		if (s->deadline > now)
-			break;
-		if (!(l->head = s->next))
-			l->tail = NULL;
-		evloop_resume(run, s, now, STEP_OK, FAIL_NONE);
-	} while (s != last);
-	if (l->head && !ev_is_active(t))
-		loopmodel_arm(run->m.loop, t, l->head->deadline);
-}
-
-static void evloop_alone_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	(void)revents;
-	struct evloop_run *run = ev_userdata(loop);
-	struct evloop_slot *s = t->data;
-	double now = clock_now();
-	if (now < s->deadline)
-		loopmodel_arm(run->m.loop, t, s->deadline);
-	else
-		evloop_resume(run, s, now, STEP_OK, FAIL_NONE);
-}
-
-/* The list of sleeps of ns (open addressing on a multiplicative hash), or NULL. */
-static struct evloop_sleeps *evloop_list(struct evloop_run *run, int64_t ns)
-{
-	uint64_t h = ((uint64_t)ns * 0x9e3779b97f4a7c15u) >> 56;
-	for (unsigned i = 0; i < EVLOOP_PROBES; i++) {
-		struct evloop_sleeps *l = &run->lists[(h + i) & (EVLOOP_LISTS - 1)];
-		if (l->ns == ns)
-			return l;
-		if (l->ns < 0) {
-			l->ns = ns;
-			return l;
-		}
-	}
-	return NULL;
-}
-
-/* Returns false when the step ended at once (no memory for a lone timer). */
-static bool evloop_sleep(struct evloop_run *run, struct evloop_slot *s, int64_t ns)
-{
-	s->deadline = run->now + (double)ns * 1e-9;
-	struct evloop_sleeps *l = evloop_list(run, ns);
-	if (l) {
-		s->next = NULL;
-		if (l->tail)
-			l->tail->next = s;
-		else
-			l->head = s;
-		l->tail = s;
-		if (!ev_is_active(&l->timer))
-			loopmodel_arm(run->m.loop, &l->timer, s->deadline);
-		return true;
-	}
-	struct loopmodel_extra *e = evloop_extra(s);
-	if (!e)
-		return false;
-	ev_timer_init(&e->w.timeout, evloop_alone_cb, 0, 0);
-	e->w.timeout.data = s;
-	loopmodel_arm(run->m.loop, &e->w.timeout, s->deadline);
-	return true;
+	(void)now;
+	struct evloop_run *run = ud;
+	evloop_resume(run, &run->slots[who], STEP_OK, FAIL_NONE);
 }
 
 static void evloop_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 {
+	struct evloop_run *run = ud;
 	enum task_fail why = FAIL_NONE;
 	enum step_status st = fetch_verdict(x, rc, &why);
-	evloop_resume(ud, x->owner, clock_now(), st, why);
+	loopclock_stale(&run->m.clock); /* curl's work since the last read is not bookkeeping */
+	evloop_resume(run, x->owner, st, why);
 }
 
 /* Starts the transfer; false when it could not (the task fails as FAIL_SPAWN). */
 static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s)
 {
-	struct loopmodel_extra *e = evloop_extra(s);
-	return e && loopmodel_fetch(&run->m, &e->x, &run->m.a->ts->tasks[s->task], s->pc);
+	struct loopmodel_extra *e = loopmodel_extra(&run->m, (int)(s - run->slots), s);
+	bool ok = e && loopmodel_fetch(&run->m, &e->x, taskset_task(run->m.a->ts, evloop_task(run, s)),
+				       s->pc);
+	loopclock_stale(&run->m.clock);
+	return ok;
 }
 
 static void evloop_wake(struct loopsem_waiter *w, enum step_status st, void *ud)
 {
 	struct loopmodel_extra *e =
 		(struct loopmodel_extra *)((char *)w - offsetof(struct loopmodel_extra, w));
-	evloop_resume(ud, e->x.owner, clock_now(), st, FAIL_NONE);
+	evloop_resume(ud, e->x.owner, st, FAIL_NONE);
 }
 
 /* -1: the slot waits; otherwise the status its wait ended with at once. */
 static int evloop_wait(struct evloop_run *run, struct evloop_slot *s, const struct step *step)
 {
-	struct loopmodel_extra *e = evloop_extra(s);
+	struct loopmodel_extra *e = loopmodel_extra(&run->m, (int)(s - run->slots), s);
 	if (!e)
 		return STEP_FAIL;
 	e->w.wake = evloop_wake;
@@ -201,7 +128,7 @@ static int evloop_wait(struct evloop_run *run, struct evloop_slot *s, const stru
 static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 {
 	for (;;) {
-		const struct task *t = &run->m.a->ts->tasks[s->task];
+		const struct task *t = taskset_task(run->m.a->ts, evloop_task(run, s));
 		const struct step *step = &t->steps[s->pc];
 		enum task_fail why = FAIL_SPAWN;
 		enum step_status st = STEP_FAIL;
@@ -209,11 +136,12 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 		switch (step->kind) {
 		case STEP_COMPUTE:
 			st = step->compute.fn(t->state, step->compute.arg);
-			run->now = clock_now();
+			loopclock_stale(&run->m.clock);
 			why = FAIL_CHECK;
 			break;
 		case STEP_SLEEP:
-			if (evloop_sleep(run, s, step->sleep.ns))
+			if (loopsleep_add(run->sleeps, (int32_t)(s - run->slots), step->sleep.ns,
+					  loopclock_stamp(&run->m.clock)) == CB_OK)
 				return;
 			break;
 		case STEP_FETCH:
@@ -242,22 +170,19 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
  * tasks no slot could take never started. */
 static void evloop_fail_blocked(struct evloop_run *run)
 {
-	run->now = clock_now();
+	double now = clock_now();
 	for (int i = 0; i < run->nslots; i++)
-		if (run->slots[i].task >= 0)
-			loopmodel_end(&run->m, run->slots[i].task, FAIL_BLOCKED, run->now);
-	loopmodel_fail_untaken(&run->m, FAIL_BLOCKED, run->now);
+		if (run->slots[i].pc >= 0)
+			loopmodel_end(&run->m, evloop_task(run, &run->slots[i]), FAIL_BLOCKED, now);
+	loopmodel_fail_untaken(&run->m, FAIL_BLOCKED, now);
 }
 
 static void evloop_release(struct evloop_run *run)
 {
 	loopmodel_cancel(&run->m);
-	for (int i = 0; i < run->nslots; i++)
-		loopmodel_extra_free(&run->m, run->slots[i].extra);
-	if (run->m.loop)
-		for (int i = 0; i < EVLOOP_LISTS; i++)
-			ev_timer_stop(run->m.loop, &run->lists[i].timer);
+	loopsleep_close(run->sleeps);
 	free(run->slots);
+	free(run->task_of);
 	loopmodel_close(&run->m);
 	free(run);
 }
@@ -267,16 +192,22 @@ static int evloop_run(struct run_args *a, struct cb_err *err)
 	struct evloop_run *run = calloc(1, sizeof *run);
 	if (!run)
 		return cb_fail(err, CB_ELIMIT, "no memory for the loop's state");
-	for (int i = 0; i < EVLOOP_LISTS; i++) {
-		run->lists[i].ns = -1;
-		ev_timer_init(&run->lists[i].timer, evloop_sleeps_cb, 0, 0);
-		run->lists[i].timer.data = &run->lists[i];
-	}
 	int rc = loopmodel_open(&run->m, a, evloop_fetched, run, err), nw = run->m.workers;
 	if (rc == CB_OK && !(run->slots = calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->slots)))
 		rc = cb_fail(err, CB_ELIMIT, "no memory for %d task slots", nw);
+	if (rc == CB_OK && nw < a->ts->ntasks &&
+	    !(run->task_of = malloc(sizeof *run->task_of * (size_t)nw)))
+		rc = cb_fail(err, CB_ELIMIT, "no memory for %d task slots", nw);
+	struct loopsleep_conf sc = {.loop = run->m.loop, .clock = &run->m.clock,
+				    .base = run->slots, .stride = sizeof *run->slots,
+				    .off = offsetof(struct evloop_slot, sl), .due = evloop_slept,
+				    .ud = run};
+	if (rc == CB_OK)
+		rc = loopsleep_open(&run->sleeps, &sc, err);
 	if (rc == CB_OK) {
 		run->nslots = nw;
+		for (int i = 0; i < nw; i++)
+			run->slots[i].pc = EVLOOP_FRESH;
 		for (int i = 0; i < nw; i++)
 			if (evloop_take(run, &run->slots[i]))
 				evloop_go(run, &run->slots[i]);
@@ -322,7 +253,7 @@ static void evloop_bare_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		}
 	}
 	if (b->len)
-		loopmodel_arm(loop, t, b->due[b->head]);
+		loopclock_arm(loop, t, b->due[b->head]);
 }
 
 static int evloop_floor(const struct params *p, const struct floor_work *fw, int ntasks,

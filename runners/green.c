@@ -22,52 +22,43 @@
 #define GREEN_STACK_DEFAULT_KIB 64
 
 /* One worker. Small on purpose: at W=0 there is one per task, and on a machine
- * where a fresh page costs microseconds every byte per task shows in the wall time;
- * so the task index rides in the timer's data word (see green_task_of). */
+ * where a fresh page costs microseconds every byte per task shows in the wall time.
+ * So it holds no task index: at W=0 coroutine i runs task i alone, and only W < N
+ * keeps the task each runs in a side array (task_of). */
 struct green_co {
-	struct coro co; /* first: the coroutine body finds its green_co from it */
-	ev_timer timer; /* its sleeps; data: the task it runs, -1: none */
+	struct coro co;        /* its switch and saved bytes: two words */
+	struct loopsleeper sl; /* its sleep's deadline and link in the sleep lists */
+	int32_t pc;            /* the step its task is at; GREEN_IDLE, GREEN_FRESH: none */
 };
 
-/* How a step ended, and why if it failed. */
+enum { GREEN_IDLE = -1, GREEN_FRESH = -2 /* has not taken a task yet */ };
+
+/* How a step ended, and why if it failed; st < 0: the coroutine waits for the hub. */
 struct green_end {
-	enum step_status st;
+	int st;
 	enum task_fail why;
 };
 
 struct green_run {
-	struct loopmodel m; /* the hub's loop, semaphores, curl, the run's args, the next task */
+	struct loopmodel m; /* the hub's loop, semaphores, curl, the run's args, the clock */
+	struct loopsleep *sleeps;
 	struct coro_host *host;
 	struct green_co *cos;
-	struct loopmodel_extra **extras; /* per worker, made on the first fetch or wait */
+	int32_t *task_of;     /* W < N: the task coroutine i runs; NULL at W=0 */
 	int ncos;
 	int started;          /* coroutines made and run to their first switch */
 	struct cb_err *note;  /* why coroutines were refused, beside the results */
 };
 
-static int green_task_of(const struct green_co *g)
-{
-	return (int)(intptr_t)g->timer.data;
-}
+/* The run the coroutines belong to: the body finds it here rather than in a register
+ * it would save at every switch (a thread-local costs one too, for its offset). One
+ * green run per process at a time, as in a trial child. */
+static struct green_run *green_here;
 
-static void green_set_task(struct green_co *g, int task)
+static int green_task(const struct green_run *run, const struct green_co *g)
 {
-	g->timer.data = (void *)(intptr_t)task;
-}
-
-static struct green_co *green_of_timer(ev_timer *t)
-{
-	return (struct green_co *)((char *)t - offsetof(struct green_co, timer));
-}
-
-static struct loopmodel_extra *green_extra(struct green_run *run, struct green_co *g)
-{
-	if (!run->extras && !(run->extras = calloc((size_t)run->ncos, sizeof *run->extras)))
-		return NULL;
-	struct loopmodel_extra **e = &run->extras[g - run->cos];
-	if (!*e)
-		*e = loopmodel_extra_new(g);
-	return *e;
+	int i = (int)(g - run->cos);
+	return run->task_of ? run->task_of[i] : i;
 }
 
 /* A coroutine could not be started (fresh) or switched back in, for want of memory
@@ -93,9 +84,9 @@ static void green_refuse(struct green_run *run, bool fresh, const char *why)
 static bool green_resume(struct green_run *run, struct green_co *g)
 {
 	if (!coro_resume(run->host, &g->co)) {
-		bool fresh = green_task_of(g) < 0;
-		if (!fresh)
-			loopmodel_end(&run->m, green_task_of(g), FAIL_SPAWN, clock_now());
+		bool fresh = g->pc == GREEN_FRESH;
+		if (g->pc >= 0)
+			loopmodel_end(&run->m, green_task(run, g), FAIL_SPAWN, clock_now());
 		coro_close(run->host, &g->co);
 		green_refuse(run, fresh, "no memory to save a waiting coroutine's stack");
 		return false;
@@ -105,42 +96,20 @@ static bool green_resume(struct green_run *run, struct green_co *g)
 	return true;
 }
 
-static void green_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+static void green_slept(void *ud, int32_t who, double now)
 {
-	(void)revents;
-	green_resume(ev_userdata(loop), green_of_timer(t));
-}
-
-static enum step_status green_sleep(struct green_run *run, struct green_co *g, int64_t ns)
-{
-	/* libev counts from its cached time, which a compute step leaves stale. */
-	ev_now_update(run->m.loop);
-	ev_timer_set(&g->timer, (double)ns * 1e-9, 0);
-	ev_timer_start(run->m.loop, &g->timer);
-	coro_yield(run->host);
-	return STEP_OK;
+	(void)now;
+	struct green_run *run = ud;
+	green_resume(run, &run->cos[who]);
 }
 
 static void green_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 {
 	struct green_run *run = ud;
 	struct green_co *g = x->owner;
-	run->extras[g - run->cos]->rc = rc;
+	run->m.extras[g - run->cos]->rc = rc;
+	loopclock_stale(&run->m.clock); /* curl's work since the last read is not bookkeeping */
 	green_resume(run, g);
-}
-
-/* Out of line, as is green_wait: their locals would sit in the task loop's frame,
- * which the copy design copies at every switch. */
-__attribute__((noinline)) static struct green_end
-green_fetch(struct green_run *run, struct green_co *g, const struct task *t, int pc)
-{
-	struct loopmodel_extra *e = green_extra(run, g);
-	struct green_end end = {STEP_FAIL, FAIL_SPAWN};
-	if (!e || !loopmodel_fetch(&run->m, &e->x, t, pc))
-		return end;
-	coro_yield(run->host);
-	end.st = fetch_verdict(&e->x, e->rc, &end.why);
-	return end;
 }
 
 static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
@@ -151,87 +120,119 @@ static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
 	green_resume(ud, e->x.owner);
 }
 
-__attribute__((noinline)) static struct green_end
-green_wait(struct green_run *run, struct green_co *g, const struct step *s)
+/* Gives g its next task (at W=0 its own, once); false when none is left. */
+static bool green_take(struct green_run *run, struct green_co *g)
 {
-	struct loopmodel_extra *e = green_extra(run, g);
-	if (!e)
-		return (struct green_end){STEP_FAIL, FAIL_SPAWN};
-	e->w.wake = green_woken;
-	e->w.ud = run;
-	int st = loopsem_wait(run->m.sems, s->wait.sem, s->wait.timeout_ns, &e->w);
-	if (st < 0) {
-		coro_yield(run->host);
-		st = e->st;
+	if (run->m.next >= run->m.a->ts->ntasks || (!run->task_of && g->pc != GREEN_FRESH)) {
+		g->pc = GREEN_IDLE;
+		return false;
 	}
-	return (struct green_end){(enum step_status)st, FAIL_NONE};
+	int task = run->m.next++;
+	if (run->task_of)
+		run->task_of[g - run->cos] = task;
+	g->pc = 0;
+	run->m.a->res[task].start_s = (float)(loopclock_stamp(&run->m.clock) - run->m.a->t0);
+	return true;
 }
 
-/* Seconds since the run began; out of line too, or its timespec joins the frame. */
-__attribute__((noinline)) static float green_since(const struct green_run *run)
+/* Begins step s of g's task t: how it ended, or st < 0 when g must wait for the hub. */
+static struct green_end green_begin(struct green_run *run, struct green_co *g,
+				    const struct task *t, const struct step *s)
 {
-	return (float)(clock_now() - run->m.a->t0);
+	struct loopmodel_extra *e;
+	int i = (int)(g - run->cos), w;
+	switch (s->kind) {
+	case STEP_COMPUTE:
+		w = s->compute.fn(t->state, s->compute.arg);
+		loopclock_stale(&run->m.clock);
+		return (struct green_end){w, FAIL_CHECK};
+	case STEP_SLEEP:
+		if (loopsleep_add(run->sleeps, i, s->sleep.ns, loopclock_stamp(&run->m.clock)) != CB_OK)
+			break;
+		return (struct green_end){-1, FAIL_NONE};
+	case STEP_FETCH:
+		if (!(e = loopmodel_extra(&run->m, i, g)) || !loopmodel_fetch(&run->m, &e->x, t, g->pc))
+			break;
+		loopclock_stale(&run->m.clock);
+		return (struct green_end){-1, FAIL_NONE};
+	case STEP_WAIT:
+		if (!(e = loopmodel_extra(&run->m, i, g)))
+			break;
+		e->w.wake = green_woken;
+		e->w.ud = run;
+		return (struct green_end){loopsem_wait(run->m.sems, s->wait.sem, s->wait.timeout_ns,
+						       &e->w), FAIL_SPAWN};
+	case STEP_POST:
+		loopsem_post(run->m.sems, s->post.sem);
+		return (struct green_end){STEP_OK, FAIL_NONE};
+	case STEP_KINDS:
+		return (struct green_end){STEP_FAIL, FAIL_CHECK};
+	}
+	return (struct green_end){STEP_FAIL, FAIL_SPAWN};
 }
 
-/* One task, straight through; where a step waits, the coroutine sleeps inside it. */
-static void green_task(struct green_run *run, struct green_co *g)
+/* How the wait of step s ended, once the hub switched g back in. */
+static struct green_end green_outcome(struct green_run *run, struct green_co *g,
+				      const struct step *s)
 {
-	const struct task *t = &run->m.a->ts->tasks[green_task_of(g)];
-	struct task_result *r = &run->m.a->res[green_task_of(g)];
-	struct green_end end = {STEP_FAIL, FAIL_CHECK};
-	r->start_s = green_since(run);
-	int pc = 0;
-	while (pc >= 0) {
-		const struct step *s = &t->steps[pc];
-		switch (s->kind) {
-		case STEP_COMPUTE:
-			end = (struct green_end){s->compute.fn(t->state, s->compute.arg), FAIL_CHECK};
-			break;
-		case STEP_SLEEP:
-			end.st = green_sleep(run, g, s->sleep.ns);
-			break;
-		case STEP_FETCH:
-			end = green_fetch(run, g, t, pc);
-			break;
-		case STEP_WAIT:
-			end = green_wait(run, g, s);
-			break;
-		case STEP_POST:
-			loopsem_post(run->m.sems, s->post.sem);
-			end.st = STEP_OK;
-			break;
-		case STEP_KINDS:
-			end = (struct green_end){STEP_FAIL, FAIL_CHECK};
-			break;
+	struct loopmodel_extra *e = s->kind == STEP_SLEEP ? NULL : run->m.extras[g - run->cos];
+	struct green_end end = {STEP_OK, FAIL_NONE};
+	if (s->kind == STEP_FETCH)
+		end.st = fetch_verdict(&e->x, e->rc, &end.why);
+	else if (s->kind == STEP_WAIT)
+		end.st = e->st;
+	return end;
+}
+
+/* Carries g on: the outcome of the wait it was woken from (woken), then its steps and
+ * tasks until one must wait (true) or no task is left for it (false). Out of line, and
+ * returned from before every switch: its frame is never saved. */
+__attribute__((noinline)) static bool green_steps(struct green_co *g, bool woken)
+{
+	struct green_run *run = green_here;
+	if (!woken && !green_take(run, g))
+		return false;
+	for (;;) {
+		int task = green_task(run, g);
+		const struct task *t = taskset_task(run->m.a->ts, task);
+		const struct step *s = &t->steps[g->pc];
+		struct green_end end = woken ? green_outcome(run, g, s) : green_begin(run, g, t, s);
+		woken = false;
+		if (end.st < 0)
+			return true;
+		int next = task_next(t, g->pc, (enum step_status)end.st);
+		if (next >= 0) {
+			g->pc = next;
+			continue;
 		}
-		pc = task_next(t, pc, end.st);
+		g->pc = GREEN_IDLE;
+		loopmodel_end(&run->m, task, next == TASK_FAILED ? end.why : FAIL_NONE,
+			      loopclock_stamp(&run->m.clock));
+		if (!green_take(run, g))
+			return false;
 	}
-	r->end_s = green_since(run);
-	r->fail = pc == TASK_FAILED ? (uint8_t)end.why : FAIL_NONE;
-	r->done = 1;
 }
 
-/* A worker: tasks from the shared counter until none is left. */
-static void green_body(struct coro *self, void *ud)
+/* Every coroutine's body. It switches here, in this one frame that holds g alone, so
+ * a waiting coroutine saves that and the switch's registers (80 bytes on x86-64). */
+__attribute__((noreturn)) static void green_body(transfer_t tr)
 {
-	struct green_run *run = ud;
-	struct green_co *g = (struct green_co *)self;
-	while (run->m.next < run->m.a->ts->ntasks) {
-		green_set_task(g, run->m.next++);
-		green_task(run, g);
-	}
-	green_set_task(g, -1);
+	struct green_co *g = (struct green_co *)coro_self(coro_begin(tr));
+	if (green_steps(g, false))
+		do
+			coro_yield(green_here->host);
+		while (green_steps(g, true));
+	coro_exit(green_here->host);
 }
 
 /* Starts workers until every task is taken; when one cannot be made, the tasks
  * not yet taken fail (green_refuse). */
 static void green_start(struct green_run *run)
 {
+	struct cb_err why = {0}; /* zeroed once: at a million coroutines, it shows */
 	for (int i = 0; i < run->ncos && run->m.next < run->m.a->ts->ntasks; i++) {
 		struct green_co *g = &run->cos[i];
-		struct cb_err why = {0};
-		ev_timer_init(&g->timer, green_timer_cb, 0, 0);
-		green_set_task(g, -1);
+		g->pc = GREEN_FRESH;
 		if (coro_open(run->host, &g->co, &why) != CB_OK) {
 			green_refuse(run, true, why.msg);
 			return;
@@ -249,8 +250,8 @@ static void green_fail_rest(struct green_run *run)
 	double now = clock_now();
 	for (int i = 0; i < run->ncos; i++) {
 		struct green_co *g = &run->cos[i];
-		if (g->co.state != CORO_CLOSED && green_task_of(g) >= 0)
-			loopmodel_end(&run->m, green_task_of(g), FAIL_BLOCKED, now);
+		if (coro_state(&g->co) != CORO_CLOSED && g->pc >= 0)
+			loopmodel_end(&run->m, green_task(run, g), FAIL_BLOCKED, now);
 	}
 	loopmodel_fail_untaken(&run->m, FAIL_BLOCKED, now);
 }
@@ -258,14 +259,11 @@ static void green_fail_rest(struct green_run *run)
 static void green_release(struct green_run *run)
 {
 	loopmodel_cancel(&run->m);
-	for (int i = 0; i < run->ncos; i++) {
-		struct green_co *g = &run->cos[i];
-		ev_timer_stop(run->m.loop, &g->timer);
-		loopmodel_extra_free(&run->m, run->extras ? run->extras[i] : NULL);
-		coro_close(run->host, &g->co);
-	}
-	free(run->extras);
+	loopsleep_close(run->sleeps);
+	for (int i = 0; i < run->ncos; i++)
+		coro_close(run->host, &run->cos[i].co);
 	hugemem_free(run->cos, (size_t)(run->ncos > 0 ? run->ncos : 1), sizeof *run->cos);
+	free(run->task_of);
 	coro_host_free(run->host);
 	loopmodel_close(&run->m);
 }
@@ -305,11 +303,19 @@ static int green_open(struct green_run *run, const struct run_args *a, struct cb
 	if (rc != CB_OK)
 		return rc;
 	int nw = run->m.workers;
-	conf.fn = green_body;
+	conf.body = green_body;
 	conf.ud = run;
 	if (!(run->cos = hugemem_calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
 		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	run->ncos = nw;
+	if (nw < a->ts->ntasks && !(run->task_of = malloc(sizeof *run->task_of * (size_t)nw)))
+		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
+	struct loopsleep_conf sc = {.loop = run->m.loop, .clock = &run->m.clock,
+				    .base = run->cos, .stride = sizeof *run->cos,
+				    .off = offsetof(struct green_co, sl), .due = green_slept,
+				    .ud = run};
+	if ((rc = loopsleep_open(&run->sleeps, &sc, err)) != CB_OK)
+		return rc;
 	return coro_host_new(&run->host, &conf, err);
 }
 
@@ -317,23 +323,29 @@ static int green_run(struct run_args *a, struct cb_err *err)
 {
 	struct green_run run = {.note = err};
 	int rc = green_open(&run, a, err);
+	green_here = &run;
 	if (rc == CB_OK) {
 		green_start(&run);
 		ev_run(run.m.loop, 0);
 		green_fail_rest(&run);
 	}
 	green_release(&run);
+	green_here = NULL;
 	return rc;
 }
 
-/* The floor by hand: W coroutines on the runner's own switch and stacks, each taking
- * tasks and, for every sleep, queueing itself in a ring of deadlines and switching to
- * the hub; the hub's one ev_timer on the oldest deadline resumes whoever is due. */
+/* The floor by hand: W coroutines on the runner's own switch and stacks, waiting in
+ * as shallow a frame, each taking tasks and, for every sleep, queueing itself in a
+ * ring of deadlines and switching to the hub; the hub's one ev_timer on the oldest
+ * deadline resumes whoever is due. */
 struct green_bare {
 	const struct floor_work *fw;
 	struct ev_loop *loop;
 	struct coro_host *host;
+	struct loopclock clock;
 	ev_timer timer;
+	struct coro *cos;
+	int *steps;        /* per coroutine: the sleeps its task has left */
 	struct coro **who; /* the ring: who sleeps, oldest first */
 	double *due;       /* and until when */
 	int cap, head, len;
@@ -341,27 +353,35 @@ struct green_bare {
 	int slept;         /* sleeps that ended */
 };
 
-static void green_bare_arm(struct green_bare *b)
+static struct green_bare *green_bare_here; /* as green_here */
+
+/* Queues self for its next sleep, taking a task when its own is done; false when no
+ * task is left. */
+__attribute__((noinline)) static bool green_bare_next(struct coro *self)
 {
-	loopmodel_arm(b->loop, &b->timer, b->due[b->head]);
+	struct green_bare *b = green_bare_here;
+	int me = (int)(self - b->cos);
+	if (!b->steps[me]) {
+		if (!b->left)
+			return false;
+		b->left--;
+		b->steps[me] = b->fw->steps;
+	}
+	b->steps[me]--;
+	int i = (b->head + b->len++) % b->cap;
+	b->who[i] = self;
+	b->due[i] = loopclock_stamp(&b->clock) + (double)b->fw->sleep_ns * 1e-9;
+	if (!ev_is_active(&b->timer))
+		loopclock_arm(b->loop, &b->timer, b->due[b->head]);
+	return true;
 }
 
-static void green_bare_body(struct coro *self, void *ud)
+__attribute__((noreturn)) static void green_bare_body(transfer_t tr)
 {
-	struct green_bare *b = ud;
-	double d = (double)b->fw->sleep_ns * 1e-9;
-	while (b->left > 0) {
-		b->left--;
-		for (int k = 0; k < b->fw->steps; k++) {
-			int i = (b->head + b->len++) % b->cap;
-			b->who[i] = self;
-			b->due[i] = clock_now() + d;
-			if (!ev_is_active(&b->timer))
-				green_bare_arm(b);
-			coro_yield(b->host);
-			b->slept++;
-		}
-	}
+	struct coro *self = coro_self(coro_begin(tr));
+	while (green_bare_next(self))
+		coro_yield(green_bare_here->host);
+	coro_exit(green_bare_here->host);
 }
 
 static void green_bare_resume(struct green_bare *b, struct coro *c)
@@ -375,16 +395,17 @@ static void green_bare_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)t;
 	(void)revents;
 	struct green_bare *b = ev_userdata(loop);
-	double now = clock_now();
+	double now = loopclock_read(&b->clock);
 	/* Only those due now: a coroutine that queues itself again waits for the next turn. */
 	for (int n = b->len; n > 0 && b->due[b->head] <= now; n--) {
 		struct coro *c = b->who[b->head];
 		b->head = (b->head + 1) % b->cap;
 		b->len--;
+		b->slept++;
 		green_bare_resume(b, c);
 	}
 	if (b->len && !ev_is_active(&b->timer))
-		green_bare_arm(b);
+		loopclock_arm(b->loop, &b->timer, b->due[b->head]);
 }
 
 static int green_floor(const struct params *p, const struct floor_work *fw, int ntasks,
@@ -398,12 +419,12 @@ static int green_floor(const struct params *p, const struct floor_work *fw, int 
 	if ((rc = green_conf(p, &conf, err)) != CB_OK)
 		return rc;
 	struct green_bare b = {.fw = fw, .cap = nw > 0 ? nw : 1, .left = ntasks};
-	conf.fn = green_bare_body;
-	conf.ud = &b;
-	struct coro *cos = calloc((size_t)b.cap, sizeof *cos);
+	conf.body = green_bare_body;
+	b.cos = calloc((size_t)b.cap, sizeof *b.cos);
+	b.steps = calloc((size_t)b.cap, sizeof *b.steps);
 	b.who = malloc(sizeof *b.who * (size_t)b.cap);
 	b.due = malloc(sizeof *b.due * (size_t)b.cap);
-	if (!cos || !b.who || !b.due) {
+	if (!b.cos || !b.steps || !b.who || !b.due) {
 		rc = cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 		goto out;
 	}
@@ -413,12 +434,13 @@ static int green_floor(const struct params *p, const struct floor_work *fw, int 
 	}
 	ev_set_userdata(b.loop, &b);
 	ev_timer_init(&b.timer, green_bare_cb, 0, 0);
+	green_bare_here = &b;
 	if ((rc = coro_host_new(&b.host, &conf, err)) == CB_OK) {
 		int opened = 0;
 		struct cb_err why = {0};
 		for (; opened < nw && rc == CB_OK; opened++)
-			if ((rc = coro_open(b.host, &cos[opened], &why)) == CB_OK)
-				green_bare_resume(&b, &cos[opened]);
+			if ((rc = coro_open(b.host, &b.cos[opened], &why)) == CB_OK)
+				green_bare_resume(&b, &b.cos[opened]);
 		if (rc != CB_OK) {
 			char lim[96];
 			syslimits_memory(lim, sizeof lim);
@@ -428,14 +450,16 @@ static int green_floor(const struct params *p, const struct floor_work *fw, int 
 		ev_run(b.loop, 0);
 		ev_timer_stop(b.loop, &b.timer);
 		for (int i = 0; i < opened; i++)
-			coro_close(b.host, &cos[i]);
+			coro_close(b.host, &b.cos[i]);
 		coro_host_free(b.host);
 	}
+	green_bare_here = NULL;
 	ev_loop_destroy(b.loop);
 	if (rc == CB_OK && b.slept != ntasks * fw->steps)
 		rc = cb_fail(err, CB_EFAIL, "%d of %d sleeps ended", b.slept, ntasks * fw->steps);
 out:
-	free(cos);
+	free(b.cos);
+	free(b.steps);
 	free(b.who);
 	free(b.due);
 	return rc;

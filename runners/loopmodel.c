@@ -4,6 +4,13 @@
 
 #include <stdlib.h>
 
+static void loopmodel_stale_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	loopclock_stale(w->data);
+}
+
 int loopmodel_open(struct loopmodel *m, const struct run_args *a, curl_ev_done_fn fetched,
 		   void *ud, struct cb_err *err)
 {
@@ -12,6 +19,10 @@ int loopmodel_open(struct loopmodel *m, const struct run_args *a, curl_ev_done_f
 	if (!(m->loop = ev_loop_new(EVFLAG_AUTO)))
 		return cb_fail(err, CB_ESYS, "ev_loop_new failed");
 	ev_set_userdata(m->loop, ud);
+	ev_prepare_init(&m->stale, loopmodel_stale_cb);
+	m->stale.data = &m->clock;
+	ev_prepare_start(m->loop, &m->stale);
+	ev_unref(m->loop); /* the watcher alone must not keep the loop running */
 	return loopsem_open(&m->sems, m->loop, a->ts->sems, a->ts->nsems, err);
 }
 
@@ -46,26 +57,33 @@ void loopmodel_cancel(struct loopmodel *m)
 	m->sems = NULL;
 }
 
-struct loopmodel_extra *loopmodel_extra_new(void *owner)
+struct loopmodel_extra *loopmodel_extra(struct loopmodel *m, int i, void *owner)
 {
-	struct loopmodel_extra *e = calloc(1, sizeof *e);
-	if (e)
+	if (!m->extras && !(m->extras = calloc((size_t)(m->workers > 0 ? m->workers : 1),
+					       sizeof *m->extras)))
+		return NULL;
+	struct loopmodel_extra *e = m->extras[i];
+	if (!e && (e = m->extras[i] = calloc(1, sizeof *e)))
 		e->x.owner = owner;
 	return e;
 }
 
-void loopmodel_extra_free(struct loopmodel *m, struct loopmodel_extra *e)
-{
-	if (!e)
-		return;
-	ev_timer_stop(m->loop, &e->w.timeout);
-	fetch_easy_free(e->x.easy);
-	free(e);
-}
-
 void loopmodel_close(struct loopmodel *m)
 {
-	if (m->loop)
+	for (int i = 0; m->extras && i < m->workers; i++) {
+		struct loopmodel_extra *e = m->extras[i];
+		if (e) {
+			ev_timer_stop(m->loop, &e->w.timeout);
+			fetch_easy_free(e->x.easy);
+			free(e);
+		}
+	}
+	free(m->extras);
+	m->extras = NULL;
+	if (m->loop) {
+		ev_ref(m->loop);
+		ev_prepare_stop(m->loop, &m->stale);
 		ev_loop_destroy(m->loop);
+	}
 	m->loop = NULL;
 }

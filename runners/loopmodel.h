@@ -11,9 +11,11 @@
 #include <ev.h>
 
 #include "clock.h"
+#include "loopclock.h"
 #include "curl_ev.h"
 #include "fetch.h"
 #include "loopsem.h"
+#include "loopsleep.h"
 #include "runner.h"
 
 struct loopmodel {
@@ -25,11 +27,14 @@ struct loopmodel {
 	void *ud;                /* the model's run, for fetched and ev_userdata */
 	int workers;             /* W as the run has it (runner_workers) */
 	int next;                /* the first task no worker has taken */
+	struct loopclock clock;  /* the stamps' time */
+	ev_prepare stale;        /* before the loop polls: the clock's time is old after */
+	struct loopmodel_extra **extras; /* per worker, made on its first fetch or wait */
 };
 
 /* What only a worker that fetches or waits needs, made on its first fetch or wait. */
 struct loopmodel_extra {
-	struct loopsem_waiter w; /* evloop: its timer also serves a sleep no list takes */
+	struct loopsem_waiter w;
 	struct fetch_xfer x;     /* the easy handle stays, so its connection is reused */
 	CURLcode rc;             /* green: how its transfer ended */
 	enum step_status st;     /* green: how its wait ended */
@@ -48,23 +53,11 @@ void loopmodel_fail_untaken(struct loopmodel *m, enum task_fail why, double now)
 /* Drops what still waits, unreported: the transfers in flight and the semaphores'
  * waiters. After it the workers' extras may be freed. */
 void loopmodel_cancel(struct loopmodel *m);
-/* A worker's extra, x.owner set; NULL without memory. */
-struct loopmodel_extra *loopmodel_extra_new(void *owner);
-/* Stops its timer and frees it with its handle; after loopmodel_cancel. NULL is fine. */
-void loopmodel_extra_free(struct loopmodel *m, struct loopmodel_extra *e);
-/* Destroys the loop; after every worker's watchers are stopped. */
+/* Worker i's extra, made on first use with x.owner set to owner; NULL without memory. */
+struct loopmodel_extra *loopmodel_extra(struct loopmodel *m, int i, void *owner);
+/* Frees the extras (their timers stopped, their handles cleaned up) and destroys the
+ * loop; after loopmodel_cancel, and after the model stopped its own watchers. */
 void loopmodel_close(struct loopmodel *m);
-
-/* Arms the one-shot t for a deadline (clock_now()). libev counts a timer from its
- * cached time, which a compute step leaves stale: without the update, timers armed
- * after a long step fire early. Inline: evloop arms its sleeps here. */
-static inline void loopmodel_arm(struct ev_loop *loop, ev_timer *t, double deadline)
-{
-	ev_now_update(loop);
-	double after = deadline - clock_now();
-	ev_timer_set(t, after > 0 ? after : 0, 0);
-	ev_timer_start(loop, t);
-}
 
 /* Task `task` ends at now (clock_now()), failed by why (FAIL_NONE: it did not). Inline:
  * evloop ends every task here. */

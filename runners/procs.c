@@ -40,7 +40,7 @@ static void procs_worker(const struct run_args *a, struct semset *sems, atomic_i
 		if (i >= a->ts->ntasks)
 			break;
 		struct task_result r = {0};
-		blocking_run_task(&w, &a->ts->tasks[i], &r, a->t0);
+		blocking_run_task(&w, taskset_task(a->ts, i), &r, a->t0);
 		struct procs_record rec = {.task = i, .fail = r.fail, .start_s = r.start_s,
 					   .end_s = r.end_s};
 		if (write(fd, &rec, sizeof rec) != sizeof rec)

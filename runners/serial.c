@@ -15,7 +15,7 @@ static int serial_run(struct run_args *a, struct cb_err *err)
 		return rc;
 	for (int i = 0; i < a->ts->ntasks; i++) {
 		atomic_store_explicit(&next, i + 1, memory_order_relaxed);
-		blocking_run_task(&w, &a->ts->tasks[i], &a->res[i], a->t0);
+		blocking_run_task(&w, taskset_task(a->ts, i), &a->res[i], a->t0);
 	}
 	blocking_worker_close(&w);
 	semset_close(w.sems);

@@ -30,11 +30,11 @@ static void *threads_main(void *arg)
 	struct blocking_worker w = {.sems = run->sems, .ntasks = ts->ntasks, .next = &run->next,
 				    .workers = runner_workers(ts->ntasks, run->a->workers)};
 	if (run->one_each) {
-		blocking_run_task(&w, &ts->tasks[me->index], &run->a->res[me->index], run->a->t0);
+		blocking_run_task(&w, taskset_task(ts, me->index), &run->a->res[me->index], run->a->t0);
 	} else {
 		int i;
 		while ((i = atomic_fetch_add(&run->next, 1)) < ts->ntasks)
-			blocking_run_task(&w, &ts->tasks[i], &run->a->res[i], run->a->t0);
+			blocking_run_task(&w, taskset_task(ts, i), &run->a->res[i], run->a->t0);
 	}
 	blocking_worker_close(&w);
 	return NULL;

@@ -52,7 +52,7 @@ static int co_run_all(struct coro_host *h, struct co_t *ts, int n)
 	int left = n, resumes = 0;
 	while (left > 0) {
 		for (int i = 0; i < n; i++) {
-			if (ts[i].co.state == CORO_CLOSED)
+			if (coro_state(&ts[i].co) == CORO_CLOSED)
 				continue;
 			cr_assert(coro_resume(h, &ts[i].co));
 			resumes++;
@@ -269,12 +269,12 @@ static int co_overflow(uintptr_t floor)
 /* Recurses until a frame starts within 256 bytes of its stack's bottom, so the last
  * frame runs past it, whatever the frames weigh (ASan's are larger): into the
  * guard page, or (unguarded) into the slot's slack page, where only the canary tells.
- * (A separate stack's base is its lowest address: self->mem.) */
+ * (A separate stack's base is its lowest address: coro_mem(self).) */
 static void co_overflow_body(struct coro *self, void *ud)
 {
 	struct co_t *t = (struct co_t *)self;
 	struct co_env *env = ud;
-	t->sum = (uint64_t)co_overflow((uintptr_t)self->mem + 256);
+	t->sum = (uint64_t)co_overflow((uintptr_t)coro_mem(self) + 256);
 	coro_yield(env->h);
 }
 
@@ -468,12 +468,12 @@ static int co_frame_child(enum coro_stack kind, int (*frame)(void), long *change
 				_exit(3);
 		/* Separate: the last stack carved is the highest; the others lie below it. */
 		for (int i = 0; i + 1 < n; i++) {
-			if ((char *)t[i].co.mem >= (char *)t[i + 1].co.mem)
+			if ((char *)coro_mem(&t[i].co) >= (char *)coro_mem(&t[i + 1].co))
 				_exit(7);
-			co_nb_add(t[i].co.mem, 64 * 1024);
+			co_nb_add(coro_mem(&t[i].co), 64 * 1024);
 		}
 		coro_resume(env.h, &t[n - 1].co);
-		co_nb.base = (uintptr_t)t[n - 1].co.mem;
+		co_nb.base = (uintptr_t)coro_mem(&t[n - 1].co);
 		if (kind == CORO_COPY) {
 			co_nb.base = (((uintptr_t)t[0].sum | 4095) + 1) - 64 * 1024;
 			co_nb_map_below(co_nb.base, 512 * 1024);

@@ -39,7 +39,7 @@ static int countdown_build(const void *cfg, int ntasks, int workers, struct task
 {
 	(void)workers;
 	const struct countdown_cfg *c = cfg;
-	return taskset_alloc(ts, ntasks, &c->step, 1, err);
+	return taskset_alloc_alike(ts, ntasks, &c->step, 1, err);
 }
 
 const struct workload countdown_workload = {

@@ -64,7 +64,7 @@ static int power_build(const void *cfg, int ntasks, int workers, struct taskset 
 {
 	(void)workers;
 	const struct power_cfg *c = cfg;
-	return taskset_alloc(ts, ntasks, &c->step, 1, err);
+	return taskset_alloc_alike(ts, ntasks, &c->step, 1, err);
 }
 
 const struct workload power_workload = {

@@ -38,7 +38,7 @@ static int sleep_build(const void *cfg, int ntasks, int workers, struct taskset 
 {
 	(void)workers;
 	const struct sleep_cfg *c = cfg;
-	return taskset_alloc(ts, ntasks, c->steps, c->nsteps, err);
+	return taskset_alloc_alike(ts, ntasks, c->steps, c->nsteps, err);
 }
 
 static double sleep_ideal(const void *cfg, int ntasks, int workers)
