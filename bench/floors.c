@@ -311,7 +311,8 @@ static int measure_entry(struct floor_entry *e, const struct cell *c, double tim
 }
 
 /* Which floor a cell has, if any: the workload's own, or its runner doing the
- * workload's steps by hand. */
+ * workload's steps by hand. The latter's figure is its wall over the ideal, as the
+ * cell's overhead is: a workload that knows no ideal for the cell gives none. */
 static const char *floor_source(const struct cell *c)
 {
 	const struct workload *wl = c->wi->wl;
@@ -319,6 +320,7 @@ static const char *floor_source(const struct cell *c)
 	if (wl->floor)
 		return wl->floor_what;
 	if (wl->floor_work && wl->ideal_s && c->ri->rn->floor &&
+	    wl->ideal_s(c->wi->cfg, c->tasks, c->workers) >= 0 &&
 	    wl->floor_work(c->wi->cfg, &fw))
 		return c->ri->rn->floor_what;
 	return NULL;

@@ -122,12 +122,17 @@ struct task_result {
 	float start_s, end_s;
 };
 
-/* A workload's tasks as the runners' floors do them by hand: every task the same
- * `steps` steps of one kind (only STEP_SLEEP so far), for the cell's N and W. */
+/* A workload's tasks as the runners' floors do them by hand, for the cell's N and W.
+ * The kind names the steps the work is made of:
+ * - STEP_SLEEP: every task `steps` sleeps of sleep_ns in a row;
+ * - STEP_WAIT: a ping-pong (waits and posts): tasks 2k and 2k+1 are a pair handing a
+ *   token back and forth through two semaphores, 2k's starting with it, each task
+ *   receiving it `rounds` times and checking it came in turn. */
 struct floor_work {
 	enum step_kind kind;
 	int steps;
 	int64_t sleep_ns;
+	int rounds;
 };
 
 /* Helpers for workloads that give every task the same steps: a task each, for the

@@ -19,7 +19,8 @@ static inline void bare_sleeps(const struct floor_work *fw)
 	}
 }
 
-/* The floors do sleeps only, so far: anything else has no floor. */
+/* Whether the sleeps above are fw's work: anything else has no such floor (threads and
+ * procs do a ping-pong too, runners/bare_pingpong.h). */
 static inline int bare_supported(const struct floor_work *fw, const char *runner,
 				 struct cb_err *err)
 {

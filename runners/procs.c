@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bare.h"
+#include "bare_pingpong.h"
 #include "blocking.h"
 #include "syslimits.h"
 #include "runner.h"
@@ -156,37 +157,88 @@ out:
 	return rc;
 }
 
-/* By hand: W forked children pulling tasks from one counter in shared memory, each
- * task its sleeps in a row; then every child reaped. */
-static int procs_floor(const struct params *p, const struct floor_work *fw, int ntasks,
-		       int workers, struct cb_err *err)
+struct procs_bare {
+	const struct floor_work *fw;
+	atomic_int *next; /* in a shared mapping */
+	int ntasks;
+};
+
+static void procs_bare_sleeps(void *arg)
 {
-	(void)p;
-	int nw = runner_workers(ntasks, workers), forked = 0, rc;
-	if ((rc = bare_supported(fw, "procs", err)))
-		return rc;
-	atomic_int *next = mmap(NULL, sizeof *next, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (next == MAP_FAILED)
-		return cb_fail_errno(err, CB_ESYS, "mmap");
-	atomic_init(next, 0);
+	struct procs_bare *b = arg;
+	while (atomic_fetch_add(b->next, 1) < b->ntasks)
+		bare_sleeps(b->fw);
+}
+
+static void procs_bare_pingpong(void *arg)
+{
+	bare_pingpong_worker(arg);
+}
+
+static void procs_bare_abandon(void *arg)
+{
+	bare_pingpong_abandon(arg);
+}
+
+/* W forked children, each running fn(arg) and exiting (bound to the parent's life as
+ * the runner's workers are), then every one reaped. When a fork is refused,
+ * abandon(arg) (if any) first lets those forked end: a side whose partner never
+ * starts would wait for ever. */
+static int procs_bare_all(int nw, void (*fn)(void *), void *arg, void (*abandon)(void *),
+			  struct cb_err *err)
+{
+	int forked = 0, rc = CB_OK;
 	fflush(NULL);
 	for (; forked < nw; forked++) {
 		pid_t pid = fork();
 		if (pid < 0) {
 			rc = syslimits_refused(err, CB_ELIMIT, errno, "fork", forked + 1, nw);
+			if (abandon)
+				abandon(arg);
 			break;
 		}
 		if (pid == 0) {
-			while (atomic_fetch_add(next, 1) < ntasks)
-				bare_sleeps(fw);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			fn(arg);
 			_exit(0);
 		}
 	}
 	for (int i = 0; i < forked; i++)
 		while (wait(NULL) < 0 && errno == EINTR)
 			;
-	munmap(next, sizeof *next);
+	return rc;
+}
+
+/* By hand: W forked children pulling tasks from one counter in shared memory, each
+ * task its sleeps in a row, or its side of a ping-pong (runners/bare_pingpong.h, on
+ * process-shared sem_t in a shared mapping, as the runner's semaphores are); then every
+ * child reaped. */
+static int procs_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+		       int workers, struct cb_err *err)
+{
+	(void)p;
+	int nw = runner_workers(ntasks, workers), rc;
+	if (fw->kind == STEP_WAIT) {
+		struct bare_pingpong *bp;
+		if ((rc = bare_pingpong_check(fw, ntasks, workers, "procs", err)) ||
+		    (rc = bare_pingpong_open(&bp, fw, ntasks, err)))
+			return rc;
+		rc = procs_bare_all(nw, procs_bare_pingpong, bp, procs_bare_abandon, err);
+		if (rc == CB_OK)
+			rc = bare_pingpong_verdict(bp, "procs", err);
+		bare_pingpong_close(bp);
+		return rc;
+	}
+	if ((rc = bare_supported(fw, "procs", err)))
+		return rc;
+	struct procs_bare b = {.fw = fw, .ntasks = ntasks,
+			       .next = mmap(NULL, sizeof *b.next, PROT_READ | PROT_WRITE,
+					    MAP_SHARED | MAP_ANONYMOUS, -1, 0)};
+	if (b.next == MAP_FAILED)
+		return cb_fail_errno(err, CB_ESYS, "mmap");
+	atomic_init(b.next, 0);
+	rc = procs_bare_all(nw, procs_bare_sleeps, &b, NULL, err);
+	munmap(b.next, sizeof *b.next);
 	return rc;
 }
 
@@ -195,7 +247,8 @@ const struct runner procs_runner = {
 	.in_default = true,
 	.summary = "W forked processes, results over a pipe (W=0: one per task)",
 	.family = "C",
-	.floor_what = "W bare forked children taking the tasks from one shared counter, sleeping by hand",
+	.floor_what = "W bare forked children taking the tasks from one shared counter: sleeping by "
+		      "hand, or ping-ponging through two process-shared sem_t a pair",
 	.run = procs_run,
 	.floor = procs_floor,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bare.h"
+#include "bare_pingpong.h"
 #include "blocking.h"
 #include "syslimits.h"
 #include "runner.h"
@@ -103,24 +104,30 @@ static void *threads_bare_main(void *arg)
 	return NULL;
 }
 
-/* By hand: W threads (as the runner makes them: its stack size) pulling tasks from
- * one counter, each task its sleeps in a row; then every thread joined. */
-static int threads_floor(const struct params *p, const struct floor_work *fw, int ntasks,
-			 int workers, struct cb_err *err)
+static void *threads_pingpong_main(void *arg)
 {
-	int nw = runner_workers(ntasks, workers), made = 0, rc;
-	if ((rc = bare_supported(fw, "threads", err)))
-		return rc;
-	struct threads_bare b = {.fw = fw, .ntasks = ntasks};
+	bare_pingpong_worker(arg);
+	return NULL;
+}
+
+/* W threads as the runner makes them (its stack size), each running fn(arg), then
+ * every one joined. When one is refused, abandon(arg) (if any) first lets those made
+ * end: a side whose partner never starts would wait for ever. */
+static int threads_bare_all(const struct params *p, int nw, void *(*fn)(void *), void *arg,
+			    void (*abandon)(void *), struct cb_err *err)
+{
+	int made = 0, rc;
 	pthread_t *tids = malloc(sizeof *tids * (size_t)(nw > 0 ? nw : 1));
 	pthread_attr_t attr;
 	if (!tids)
 		return cb_fail(err, CB_ELIMIT, "no memory for %d threads", nw);
 	if ((rc = threads_attr(&attr, p, err)) == CB_OK) {
 		for (; made < nw; made++) {
-			int e = pthread_create(&tids[made], &attr, threads_bare_main, &b);
+			int e = pthread_create(&tids[made], &attr, fn, arg);
 			if (e) {
 				rc = syslimits_refused(err, CB_ELIMIT, e, "pthread_create", made + 1, nw);
+				if (abandon)
+					abandon(arg);
 				break;
 			}
 		}
@@ -130,6 +137,35 @@ static int threads_floor(const struct params *p, const struct floor_work *fw, in
 	}
 	free(tids);
 	return rc;
+}
+
+static void threads_pingpong_abandon(void *arg)
+{
+	bare_pingpong_abandon(arg);
+}
+
+/* By hand: W threads (as the runner makes them) pulling tasks from one counter, each
+ * task its sleeps in a row, or its side of a ping-pong (runners/bare_pingpong.h). */
+static int threads_floor(const struct params *p, const struct floor_work *fw, int ntasks,
+			 int workers, struct cb_err *err)
+{
+	int nw = runner_workers(ntasks, workers), rc;
+	if (fw->kind == STEP_WAIT) {
+		struct bare_pingpong *bp;
+		if ((rc = bare_pingpong_check(fw, ntasks, workers, "threads", err)) ||
+		    (rc = bare_pingpong_open(&bp, fw, ntasks, err)))
+			return rc;
+		rc = threads_bare_all(p, nw, threads_pingpong_main, bp, threads_pingpong_abandon,
+				      err);
+		if (rc == CB_OK)
+			rc = bare_pingpong_verdict(bp, "threads", err);
+		bare_pingpong_close(bp);
+		return rc;
+	}
+	if ((rc = bare_supported(fw, "threads", err)))
+		return rc;
+	struct threads_bare b = {.fw = fw, .ntasks = ntasks};
+	return threads_bare_all(p, nw, threads_bare_main, &b, NULL, err);
 }
 
 static const struct param_spec threads_params[] = {
@@ -144,7 +180,8 @@ const struct runner threads_runner = {
 	.summary = "W pthreads pulling tasks from a shared counter (W=0: one per task)",
 	.params = threads_params,
 	.family = "C",
-	.floor_what = "W bare pthreads taking the tasks from one counter, sleeping by hand",
+	.floor_what = "W bare pthreads taking the tasks from one counter: sleeping by hand, or "
+		      "ping-ponging through two sem_t a pair",
 	.run = threads_run,
 	.floor = threads_floor,
 };

@@ -436,6 +436,38 @@ Test(e2e, floors_match_the_work)
 	scratch_remove();
 }
 
+/* A hand-off has a floor where a bare program of the model does it: threads and procs
+ * ping-pong through two semaphores by hand, the loop models have none yet (an empty
+ * field, and the reason among the floors). With no time a perfect scheduler needs, the
+ * whole wall is overhead, and the floor's is its wall. */
+Test(e2e, hand_offs_have_a_floor_in_threads_and_procs)
+{
+	scratch_make("e2e");
+	struct proc *p = run("-w pingpong -p pingpong.rounds=2000 -n 2 -r threads,procs,evloop,green "
+			     "--repeat 3 -o @/pp.csv");
+	cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+	struct doc *d = doc_of("pp.summary.csv");
+	int seen = 0;
+	for (int r = 1; r < d->n; r++) {
+		const char *rn = cell(d, r, "runner");
+		bool has = strcmp(rn, "threads") == 0 || strcmp(rn, "procs") == 0;
+		seen++;
+		cr_expect_eq(cell(d, r, "floor_s")[0] != '\0', has, "%s: floor_s '%s'", rn,
+			     cell(d, r, "floor_s"));
+		cr_expect_eq(cell(d, r, "overhead_vs_floor")[0] != '\0', has,
+			     "%s: overhead_vs_floor '%s'", rn, cell(d, r, "overhead_vs_floor"));
+		cr_expect_eq(atof(cell(d, r, "ideal_s")), 0, "%s: ideal_s %s", rn, cell(d, r, "ideal_s"));
+		cr_expect_eq(atof(cell(d, r, "overhead_s")), atof(cell(d, r, "median_s")), "%s", rn);
+		if (has)
+			cr_expect_gt(atof(cell(d, r, "overhead_vs_floor")), 0, "%s", rn);
+	}
+	cr_expect_eq(seen, 4);
+	cr_expect(strstr(p->out, "evloop: no floor for wait steps"), "%s", p->out);
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
 /* Floors no model can beat: where the model's own cost is well above noise, no cell is
  * flagged below-floor (its slowest trial clearly under the floor's fastest run), and no
  * median is under half its floor: a floor of more work than the model's, twice the

@@ -400,6 +400,29 @@ Test(pingpong, hands_the_token_exactly, .timeout = 60)
 	}
 }
 
+/* The same hand-offs in every concurrent model, named so none can drop out unseen: each
+ * pair's 2 x rounds - 1 switches, every task ok, from one round (no wait blocks) up. */
+Test(pingpong, the_same_result_in_every_runner, .timeout = 60)
+{
+	static const char *const names[] = {"threads", "procs", "evloop", "green"};
+	static const int rounds[] = {1, 2, 1000}, sizes[] = {2, 4};
+	for (size_t r = 0; r < sizeof names / sizeof names[0]; r++) {
+		const struct runner *rn = runner_find(names[r]);
+		cr_assert(rn, "%s is not registered", names[r]);
+		for (size_t k = 0; k < 3; k++)
+			for (size_t n = 0; n < 2; n++) {
+				char kv[32];
+				snprintf(kv, sizeof kv, "rounds=%d", rounds[k]);
+				struct sh_out o = sh_run("pingpong", kv, rn, sizes[n], 0);
+				sh_expect_ok(&o, kv, rn);
+				cr_expect_eq(o.ok, sizes[n], "%s %s N=%d", rn->name, kv, sizes[n]);
+				cr_expect_eq(sh_metric(&o, "switches"), (2 * rounds[k] - 1) * sizes[n] / 2,
+					     "%s %s N=%d: %g switches", rn->name, kv, sizes[n],
+					     sh_metric(&o, "switches"));
+			}
+	}
+}
+
 Test(pingpong, serial_cannot_wait_for_the_other)
 {
 	const struct runner *rn = runner_find("serial");

@@ -179,6 +179,23 @@ static int pingpong_check(const void *cfg, struct taskset *ts, const struct task
 	return CB_OK;
 }
 
+/* A perfect scheduler hands the token over in no time: the whole wall is overhead,
+ * the harness's and the model's, and the floor's wall the model's alone. */
+static double pingpong_ideal(const void *cfg, int ntasks, int workers)
+{
+	(void)cfg;
+	(void)ntasks;
+	(void)workers;
+	return 0;
+}
+
+static bool pingpong_floor_work(const void *cfg, struct floor_work *fw)
+{
+	const struct pingpong_cfg *c = cfg;
+	*fw = (struct floor_work){.kind = STEP_WAIT, .rounds = c->rounds};
+	return true;
+}
+
 const struct workload pingpong_workload = {
 	.name = "pingpong",
 	.summary = "two tasks hand a token back and forth: the cost of one switch",
@@ -190,4 +207,6 @@ const struct workload pingpong_workload = {
 	.build = pingpong_build,
 	.check = pingpong_check,
 	.release = pingpong_release,
+	.ideal_s = pingpong_ideal,
+	.floor_work = pingpong_floor_work,
 };
