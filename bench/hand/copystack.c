@@ -74,7 +74,7 @@ static void hand_arm(double deadline)
 /* Out of line: its locals stay out of the frame that is copied at every switch. */
 __attribute__((noinline)) static void hand_queue(struct hand_co *self)
 {
-	hub.fifo[hub.len] = (struct hand_sleep){self, hand_now() + hub.d};
+	hub.fifo[hub.len] = (struct hand_sleep){self, hand_stamp() + hub.d};
 	if (!ev_is_active(&hub.timer))
 		hand_arm(hub.fifo[hub.len].due);
 	hub.len++;

@@ -80,3 +80,13 @@ bool hand_report(const char *prog, const char *fmt, ...)
 		fprintf(stderr, "%s: stdout: %s\n", prog, strerror(errno));
 	return ok;
 }
+
+double hand_stamp(void)
+{
+	static double now;
+	static int left;
+	if (left-- > 0)
+		return now;
+	left = HAND_STAMP_EVERY - 1;
+	return now = hand_now();
+}

@@ -27,6 +27,10 @@ int hand_usage(const char *usage);
 bool hand_sem_wait(sem_t *s);
 /* CLOCK_MONOTONIC in seconds. */
 double hand_now(void);
+/* The time a task's sleep counts from, as the loop runners stamp theirs (see
+ * runners/loopclock.h): one reading shared by HAND_STAMP_EVERY stamps. */
+#define HAND_STAMP_EVERY 16
+double hand_stamp(void);
 /* This program's peak resident set so far, in bytes: VmHWM of /proc/self/status, the
  * high-water mark of its own image (getrusage's ru_maxrss would hold the peak of the
  * process that exec'd it, a Python's when a script starts it); -1 when unreadable. */
