@@ -412,7 +412,7 @@ def fake_cases(tmp, plain):
         work = os.path.join(case, 'work')
         os.mkdir(work)
         try:
-            tp.harness_rates(a, 'http://127.0.0.1:1/', work)
+            tp.harness_rate(a, 'http://127.0.0.1:1/', 'serial', work)
         except cr.ResultsError as e:
             note(e)
             want = ['summary.csv:3:', "column 'tasks'", "'three'"]
