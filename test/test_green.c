@@ -176,3 +176,82 @@ Test(green, a_70_kib_frame_dies_on_the_guard)
 			  WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
 }
+
+/* The sleep lists and the one-frame wait, in both loop models: every size and W, five
+ * durations at once (five lists, each its own FIFO and timer), two sleeps per task
+ * with a compute step between (a fresh clock after it) and a semaphore wait that
+ * times out: each task ends ok, no earlier than its sleeps add up to, in order. */
+static const int64_t gr_ns[] = {1000000, 3000000, 2000000, 5000000, 4000000};
+
+Test(green, mixed_sleeps_every_size_and_limit, .timeout = 120)
+{
+	enum { MAXN = 100000, KINDS = 5 };
+	static const struct sem_decl never = {"never", 0};
+	static struct step progs[KINDS][4];
+	static struct task tasks[MAXN];
+	static struct task_result res[MAXN];
+	for (int k = 0; k < KINDS; k++) {
+		progs[k][0] = (struct step){.kind = STEP_SLEEP, .sleep.ns = gr_ns[k]};
+		progs[k][1] = (struct step){.kind = STEP_COMPUTE, .compute.fn = gr_claim};
+		/* Times out (nothing posts "never"), goes on at its alt: the second sleep. */
+		progs[k][2] = (struct step){.kind = STEP_WAIT, .alt = 3,
+					    .wait = {.sem = 0, .timeout_ns = 1000000}};
+		progs[k][3] = (struct step){.kind = STEP_SLEEP, .sleep.ns = gr_ns[KINDS - 1 - k]};
+	}
+	static int ids[MAXN];
+	for (int i = 0; i < MAXN; i++) {
+		ids[i] = i;
+		tasks[i] = (struct task){.steps = progs[i % KINDS], .nsteps = 4, .state = &ids[i]};
+	}
+	static const int sizes[] = {1, 3, 20, MAXN}, limits[] = {0, 1, 2};
+	static const char *const runners[][2] = {{"green", "copy"}, {"green", "separate"},
+						 {"evloop", NULL}};
+	for (size_t r = 0; r < 3; r++)
+		for (size_t z = 0; z < 4; z++)
+			for (size_t l = 0; l < 3; l++) {
+				int n = sizes[z], w = limits[l];
+				/* One or two workers through 100 000 tasks would take minutes. */
+				if (n == MAXN && w)
+					continue;
+				const char *const kv[] = {"stack", runners[r][1], NULL};
+				memset(res, 0, sizeof res[0] * (size_t)n);
+				handmade_wall(runners[r][0], runners[r][1] ? kv : NULL, tasks, n, w,
+					      &never, 1, res);
+				cr_expect_eq(tasks_ok(res, n), n, "%s %s n=%d w=%d", runners[r][0],
+					     runners[r][1] ? runners[r][1] : "", n, w);
+				for (int i = 0; i < n; i++) {
+					int k = i % KINDS;
+					double least = (gr_ns[k] + gr_ns[KINDS - 1 - k] + 1000000) * 1e-9;
+					if (res[i].end_s - res[i].start_s < least - 2e-5) {
+						cr_expect_fail("%s n=%d w=%d: task %d took %.6f s, "
+							       "less than its %.6f s", runners[r][0], n,
+							       w, i, res[i].end_s - res[i].start_s, least);
+						break;
+					}
+				}
+			}
+}
+
+/* 300 durations, one each: the lists' table grows past its first size and their
+ * chunks past the first, and still every sleep ends on time, in both loop models. */
+Test(green, a_list_per_duration_for_hundreds_of_durations)
+{
+	enum { N = 300 };
+	static struct step naps[N];
+	static struct task tasks[N];
+	static struct task_result res[N];
+	for (int i = 0; i < N; i++) {
+		naps[i] = (struct step){.kind = STEP_SLEEP, .sleep.ns = 2000000 + 10000 * i};
+		tasks[i] = (struct task){.steps = &naps[i], .nsteps = 1};
+	}
+	static const char *const runners[] = {"green", "evloop"};
+	for (size_t r = 0; r < 2; r++) {
+		memset(res, 0, sizeof res);
+		handmade_wall(runners[r], NULL, tasks, N, 0, NULL, 0, res);
+		cr_expect_eq(tasks_ok(res, N), N, "%s", runners[r]);
+		for (int i = 0; i < N; i++)
+			cr_expect_geq(res[i].end_s - res[i].start_s, naps[i].sleep.ns * 1e-9 - 2e-5,
+				      "%s: task %d slept %.6f s", runners[r], i,
+				      res[i].end_s - res[i].start_s);
+	}
+}
