@@ -15,45 +15,30 @@
 struct evloop_run;
 
 /* One task in flight; with W limited a slot runs task after task. Small on purpose:
- * at W=0 there is one per task, and every fresh page costs microseconds. So it holds
- * no task index: at W=0 slot i runs task i alone, and only W < N keeps the task each
- * runs in a side array (task_of). */
+ * at W=0 there is one per task, and every fresh page costs microseconds; its task is
+ * loopmodel_task's. */
 struct evloop_slot {
 	struct loopsleeper sl; /* its sleep's deadline and link */
-	int32_t pc;            /* the step its task is at; EVLOOP_IDLE, EVLOOP_FRESH: none */
+	int32_t pc;            /* the step its task is at; LOOPMODEL_IDLE, _FRESH: none */
 };
-
-enum { EVLOOP_IDLE = -1, EVLOOP_FRESH = -2 /* has not taken a task yet */ };
 
 struct evloop_run {
 	struct loopmodel m; /* the loop, semaphores, curl, the run's args, the next task, the clock */
 	struct loopsleep *sleeps;
 	struct evloop_slot *slots;
-	int32_t *task_of; /* W < N: the task slot i runs; NULL at W=0 */
 	int nslots;
 };
 
 static int evloop_task(const struct evloop_run *run, const struct evloop_slot *s)
 {
-	int i = (int)(s - run->slots);
-	return run->task_of ? run->task_of[i] : i;
+	return loopmodel_task(&run->m, (int)(s - run->slots));
 }
 
 static void evloop_go(struct evloop_run *run, struct evloop_slot *s);
 
-/* Gives s its next task (at W=0 its own, once); false when none is left. */
 static bool evloop_take(struct evloop_run *run, struct evloop_slot *s)
 {
-	if (run->m.next >= run->m.a->ts->ntasks || (!run->task_of && s->pc != EVLOOP_FRESH)) {
-		s->pc = EVLOOP_IDLE;
-		return false;
-	}
-	int task = run->m.next++;
-	if (run->task_of)
-		run->task_of[s - run->slots] = task;
-	s->pc = 0;
-	run->m.a->res[task].start_s = (float)(loopclock_stamp(&run->m.clock) - run->m.a->t0);
-	return true;
+	return loopmodel_take(&run->m, (int)(s - run->slots), &s->pc);
 }
 
 /* Moves s past a step that ended with st; a finished task makes room for the next.
@@ -66,7 +51,7 @@ static bool evloop_after(struct evloop_run *run, struct evloop_slot *s, enum ste
 		s->pc = next;
 		return true;
 	}
-	s->pc = EVLOOP_IDLE;
+	s->pc = LOOPMODEL_IDLE;
 	loopmodel_end(&run->m, task, next == TASK_FAILED ? why : FAIL_NONE,
 		      loopclock_stamp(&run->m.clock));
 	return evloop_take(run, s);
@@ -80,9 +65,8 @@ static void evloop_resume(struct evloop_run *run, struct evloop_slot *s, enum st
 		evloop_go(run, s);
 }
 
-static void evloop_slept(void *ud, int32_t who, double now)
+static void evloop_slept(void *ud, int32_t who)
 {
-	(void)now;
 	struct evloop_run *run = ud;
 	evloop_resume(run, &run->slots[who], STEP_OK, FAIL_NONE);
 }
@@ -182,7 +166,6 @@ static void evloop_release(struct evloop_run *run)
 	loopmodel_cancel(&run->m);
 	loopsleep_close(run->sleeps);
 	free(run->slots);
-	free(run->task_of);
 	loopmodel_close(&run->m);
 	free(run);
 }
@@ -195,9 +178,6 @@ static int evloop_run(struct run_args *a, struct cb_err *err)
 	int rc = loopmodel_open(&run->m, a, evloop_fetched, run, err), nw = run->m.workers;
 	if (rc == CB_OK && !(run->slots = calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->slots)))
 		rc = cb_fail(err, CB_ELIMIT, "no memory for %d task slots", nw);
-	if (rc == CB_OK && nw < a->ts->ntasks &&
-	    !(run->task_of = malloc(sizeof *run->task_of * (size_t)nw)))
-		rc = cb_fail(err, CB_ELIMIT, "no memory for %d task slots", nw);
 	struct loopsleep_conf sc = {.loop = run->m.loop, .clock = &run->m.clock,
 				    .base = run->slots, .stride = sizeof *run->slots,
 				    .off = offsetof(struct evloop_slot, sl), .due = evloop_slept,
@@ -207,7 +187,7 @@ static int evloop_run(struct run_args *a, struct cb_err *err)
 	if (rc == CB_OK) {
 		run->nslots = nw;
 		for (int i = 0; i < nw; i++)
-			run->slots[i].pc = EVLOOP_FRESH;
+			run->slots[i].pc = LOOPMODEL_FRESH;
 		for (int i = 0; i < nw; i++)
 			if (evloop_take(run, &run->slots[i]))
 				evloop_go(run, &run->slots[i]);

@@ -22,16 +22,13 @@
 #define GREEN_STACK_DEFAULT_KIB 64
 
 /* One worker. Small on purpose: at W=0 there is one per task, and on a machine
- * where a fresh page costs microseconds every byte per task shows in the wall time.
- * So it holds no task index: at W=0 coroutine i runs task i alone, and only W < N
- * keeps the task each runs in a side array (task_of). */
+ * where a fresh page costs microseconds every byte per task shows in the wall time;
+ * its task is loopmodel_task's. */
 struct green_co {
 	struct coro co;        /* its switch and saved bytes: two words */
 	struct loopsleeper sl; /* its sleep's deadline and link in the sleep lists */
-	int32_t pc;            /* the step its task is at; GREEN_IDLE, GREEN_FRESH: none */
+	int32_t pc;            /* the step its task is at; LOOPMODEL_IDLE, _FRESH: none */
 };
-
-enum { GREEN_IDLE = -1, GREEN_FRESH = -2 /* has not taken a task yet */ };
 
 /* How a step ended, and why if it failed; st < 0: the coroutine waits for the hub. */
 struct green_end {
@@ -44,7 +41,6 @@ struct green_run {
 	struct loopsleep *sleeps;
 	struct coro_host *host;
 	struct green_co *cos;
-	int32_t *task_of;     /* W < N: the task coroutine i runs; NULL at W=0 */
 	int ncos;
 	int started;          /* coroutines made and run to their first switch */
 	struct cb_err *note;  /* why coroutines were refused, beside the results */
@@ -57,8 +53,7 @@ static struct green_run *green_here;
 
 static int green_task(const struct green_run *run, const struct green_co *g)
 {
-	int i = (int)(g - run->cos);
-	return run->task_of ? run->task_of[i] : i;
+	return loopmodel_task(&run->m, (int)(g - run->cos));
 }
 
 /* A coroutine could not be started (fresh) or switched back in, for want of memory
@@ -84,7 +79,7 @@ static void green_refuse(struct green_run *run, bool fresh, const char *why)
 static bool green_resume(struct green_run *run, struct green_co *g)
 {
 	if (!coro_resume(run->host, &g->co)) {
-		bool fresh = g->pc == GREEN_FRESH;
+		bool fresh = g->pc == LOOPMODEL_FRESH;
 		if (g->pc >= 0)
 			loopmodel_end(&run->m, green_task(run, g), FAIL_SPAWN, clock_now());
 		coro_close(run->host, &g->co);
@@ -96,9 +91,8 @@ static bool green_resume(struct green_run *run, struct green_co *g)
 	return true;
 }
 
-static void green_slept(void *ud, int32_t who, double now)
+static void green_slept(void *ud, int32_t who)
 {
-	(void)now;
 	struct green_run *run = ud;
 	green_resume(run, &run->cos[who]);
 }
@@ -120,19 +114,9 @@ static void green_woken(struct loopsem_waiter *w, enum step_status st, void *ud)
 	green_resume(ud, e->x.owner);
 }
 
-/* Gives g its next task (at W=0 its own, once); false when none is left. */
 static bool green_take(struct green_run *run, struct green_co *g)
 {
-	if (run->m.next >= run->m.a->ts->ntasks || (!run->task_of && g->pc != GREEN_FRESH)) {
-		g->pc = GREEN_IDLE;
-		return false;
-	}
-	int task = run->m.next++;
-	if (run->task_of)
-		run->task_of[g - run->cos] = task;
-	g->pc = 0;
-	run->m.a->res[task].start_s = (float)(loopclock_stamp(&run->m.clock) - run->m.a->t0);
-	return true;
+	return loopmodel_take(&run->m, (int)(g - run->cos), &g->pc);
 }
 
 /* Begins step s of g's task t: how it ended, or st < 0 when g must wait for the hub. */
@@ -205,7 +189,7 @@ __attribute__((noinline)) static bool green_steps(struct green_co *g, bool woken
 			g->pc = next;
 			continue;
 		}
-		g->pc = GREEN_IDLE;
+		g->pc = LOOPMODEL_IDLE;
 		loopmodel_end(&run->m, task, next == TASK_FAILED ? end.why : FAIL_NONE,
 			      loopclock_stamp(&run->m.clock));
 		if (!green_take(run, g))
@@ -232,7 +216,7 @@ static void green_start(struct green_run *run)
 	struct cb_err why = {0}; /* zeroed once: at a million coroutines, it shows */
 	for (int i = 0; i < run->ncos && run->m.next < run->m.a->ts->ntasks; i++) {
 		struct green_co *g = &run->cos[i];
-		g->pc = GREEN_FRESH;
+		g->pc = LOOPMODEL_FRESH;
 		if (coro_open(run->host, &g->co, &why) != CB_OK) {
 			green_refuse(run, true, why.msg);
 			return;
@@ -263,7 +247,6 @@ static void green_release(struct green_run *run)
 	for (int i = 0; i < run->ncos; i++)
 		coro_close(run->host, &run->cos[i].co);
 	hugemem_free(run->cos, (size_t)(run->ncos > 0 ? run->ncos : 1), sizeof *run->cos);
-	free(run->task_of);
 	coro_host_free(run->host);
 	loopmodel_close(&run->m);
 }
@@ -308,8 +291,6 @@ static int green_open(struct green_run *run, const struct run_args *a, struct cb
 	if (!(run->cos = hugemem_calloc((size_t)(nw > 0 ? nw : 1), sizeof *run->cos)))
 		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	run->ncos = nw;
-	if (nw < a->ts->ntasks && !(run->task_of = malloc(sizeof *run->task_of * (size_t)nw)))
-		return cb_fail(err, CB_ELIMIT, "no memory for %d coroutines", nw);
 	struct loopsleep_conf sc = {.loop = run->m.loop, .clock = &run->m.clock,
 				    .base = run->cos, .stride = sizeof *run->cos,
 				    .off = offsetof(struct green_co, sl), .due = green_slept,

@@ -23,7 +23,24 @@ int loopmodel_open(struct loopmodel *m, const struct run_args *a, curl_ev_done_f
 	m->stale.data = &m->clock;
 	ev_prepare_start(m->loop, &m->stale);
 	ev_unref(m->loop); /* the watcher alone must not keep the loop running */
+	if (m->workers < a->ts->ntasks &&
+	    !(m->task_of = malloc(sizeof *m->task_of * (size_t)m->workers)))
+		return cb_fail(err, CB_ELIMIT, "no memory for %d workers", m->workers);
 	return loopsem_open(&m->sems, m->loop, a->ts->sems, a->ts->nsems, err);
+}
+
+bool loopmodel_take(struct loopmodel *m, int worker, int32_t *pc)
+{
+	if (m->next >= m->a->ts->ntasks || (!m->task_of && *pc != LOOPMODEL_FRESH)) {
+		*pc = LOOPMODEL_IDLE;
+		return false;
+	}
+	int task = m->next++;
+	if (m->task_of)
+		m->task_of[worker] = task;
+	*pc = 0;
+	m->a->res[task].start_s = (float)(loopclock_stamp(&m->clock) - m->a->t0);
+	return true;
 }
 
 bool loopmodel_fetch(struct loopmodel *m, struct fetch_xfer *x, const struct task *t, int pc)
@@ -80,6 +97,8 @@ void loopmodel_close(struct loopmodel *m)
 	}
 	free(m->extras);
 	m->extras = NULL;
+	free(m->task_of);
+	m->task_of = NULL;
 	if (m->loop) {
 		ev_ref(m->loop);
 		ev_prepare_stop(m->loop, &m->stale);

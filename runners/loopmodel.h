@@ -30,7 +30,21 @@ struct loopmodel {
 	struct loopclock clock;  /* the stamps' time */
 	ev_prepare stale;        /* before the loop polls: the clock's time is old after */
 	struct loopmodel_extra **extras; /* per worker, made on its first fetch or wait */
+	int32_t *task_of;        /* W < N: the task worker i runs; NULL at W=0, where it is i */
 };
+
+/* A worker's step while it has no task. At W=0 worker i runs task i alone, so the
+ * models' worker records hold no task index (at a million workers, 4 MB). */
+enum { LOOPMODEL_IDLE = -1, LOOPMODEL_FRESH = -2 /* has not taken a task yet */ };
+
+static inline int loopmodel_task(const struct loopmodel *m, int worker)
+{
+	return m->task_of ? m->task_of[worker] : worker;
+}
+
+/* Gives worker its next task (at W=0 its own, once), *pc set to its first step and
+ * the task's start stamped; false when none is left (*pc LOOPMODEL_IDLE). */
+bool loopmodel_take(struct loopmodel *m, int worker, int32_t *pc);
 
 /* What only a worker that fetches or waits needs, made on its first fetch or wait. */
 struct loopmodel_extra {

@@ -56,7 +56,7 @@ static void loopsleep_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			break;
 		if ((l->head = s->next) < 0)
 			l->tail = -1;
-		ls->c.due(ls->c.ud, who, now);
+		ls->c.due(ls->c.ud, who);
 		if (who == last)
 			break;
 		now = loopclock_stamp(ls->c.clock);

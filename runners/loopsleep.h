@@ -23,8 +23,8 @@ struct loopsleeper {
 	int32_t next;    /* the next sleeper of its list; -1: none */
 } __attribute__((packed));
 
-/* Sleeper `who` is due; now: the loop clock's time. Called from the loop. */
-typedef void (*loopsleep_due_fn)(void *ud, int32_t who, double now);
+/* Sleeper `who` is due. Called from the loop. */
+typedef void (*loopsleep_due_fn)(void *ud, int32_t who);
 
 struct loopsleep;
 
