@@ -3,21 +3,6 @@
 
 #include "task.h"
 
-int task_next(const struct task *t, int pc, enum step_status s)
-{
-	switch (s) {
-	case STEP_OK:
-		return pc + 1 < t->nsteps ? pc + 1 : TASK_END;
-	case STEP_ALT:
-		return t->steps[pc].alt;
-	case STEP_DONE:
-		return TASK_END;
-	case STEP_FAIL:
-		break;
-	}
-	return TASK_FAILED;
-}
-
 bool task_may_fetch_after(const struct task *t, int pc)
 {
 	for (int i = pc; i < t->nsteps; i++) {

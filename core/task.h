@@ -94,7 +94,20 @@ struct task {
 
 /* Where a task goes after step pc ended with status s: the next pc, or one of these. */
 enum { TASK_END = -1, TASK_FAILED = -2 };
-int task_next(const struct task *t, int pc, enum step_status s);
+static inline int task_next(const struct task *t, int pc, enum step_status s)
+{
+	switch (s) {
+	case STEP_OK:
+		return pc + 1 < t->nsteps ? pc + 1 : TASK_END;
+	case STEP_ALT:
+		return t->steps[pc].alt;
+	case STEP_DONE:
+		return TASK_END;
+	case STEP_FAIL:
+		break;
+	}
+	return TASK_FAILED;
+}
 /* Whether the task may fetch again after step pc: a fetch later in the program, or a
  * step at or after pc that may jump back (compute and wait steps carry an alt). */
 bool task_may_fetch_after(const struct task *t, int pc);

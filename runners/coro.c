@@ -344,7 +344,7 @@ void coro_exit(struct coro_host *h)
 #ifdef CORO_ASAN
 	coro_asan_start(NULL, h->sw.main_bottom, h->sw.main_size); /* NULL: its fake frames die */
 #endif
-	jump_fcontext(h->sw.main_ctx, h);
+	fcontext_jump(h->sw.main_ctx, h);
 	abort(); /* a finished coroutine is never resumed */
 }
 
@@ -356,7 +356,7 @@ static void coro_overflowed(const struct coro_host *h, const struct coro *c)
 	abort();
 }
 
-bool coro_resume(struct coro_host *h, struct coro *c)
+bool coro_switch_in(struct coro_host *h, struct coro *c)
 {
 	if (h->conf.stack == CORO_COPY && h->owner != c && !coro_take_stack(h, c))
 		return false;
@@ -372,7 +372,11 @@ bool coro_resume(struct coro_host *h, struct coro *c)
 	char *base = coro_stack_base(h, c, &size);
 	coro_asan_start(&h->sw.main_fake, base, size);
 #endif
-	transfer_t t = jump_fcontext(c->ctx, h);
+	return true;
+}
+
+void coro_switched_out(struct coro_host *h, struct coro *c, transfer_t t)
+{
 #ifdef CORO_ASAN
 	coro_asan_finish(h->sw.main_fake, NULL, NULL);
 #endif
@@ -385,5 +389,4 @@ bool coro_resume(struct coro_host *h, struct coro *c)
 		coro_overflowed(h, c);
 	if (t.data && h->owner == c)
 		h->owner = NULL;
-	return true;
 }

@@ -121,7 +121,7 @@ int coro_open(struct coro_host *h, struct coro *c, struct cb_err *err);
 /* Runs c until it yields or finishes; only the host calls it. False (c untouched)
  * when no memory was left to save the shared stack's owner. A separate stack whose
  * canary was overwritten aborts the process with a message: memory is corrupt. */
-bool coro_resume(struct coro_host *h, struct coro *c);
+static inline bool coro_resume(struct coro_host *h, struct coro *c);
 /* Releases c's stack or saved bytes, whether it finished or is suspended for good. */
 void coro_close(struct coro_host *h, struct coro *c);
 
@@ -161,7 +161,7 @@ static inline void coro_yield(struct coro_host *h)
 	struct coro *c = sw->current;
 	coro_asan_start(&c->fake_stack, sw->main_bottom, sw->main_size);
 #endif
-	transfer_t t = jump_fcontext(((struct coro_switch *)h)->main_ctx, NULL);
+	transfer_t t = fcontext_jump(((struct coro_switch *)h)->main_ctx, NULL);
 	((struct coro_switch *)t.data)->main_ctx = t.fctx;
 #ifdef CORO_ASAN
 	coro_asan_finish(c->fake_stack, &sw->main_bottom, &sw->main_size);
@@ -170,5 +170,20 @@ static inline void coro_yield(struct coro_host *h)
 
 /* A body's end: back to the host for good. */
 __attribute__((noreturn)) void coro_exit(struct coro_host *h);
+
+/* coro_resume's halves, around the jump. */
+bool coro_switch_in(struct coro_host *h, struct coro *c);
+void coro_switched_out(struct coro_host *h, struct coro *c, transfer_t t);
+
+/* Inline, so the jump is made from the caller's own frame: the host comes back to
+ * where it jumped from with no return of its own to make, and a hand-off through a
+ * caller that loops (the green runner's wake-ups) pays no mispredicted returns. */
+static inline bool coro_resume(struct coro_host *h, struct coro *c)
+{
+	if (!coro_switch_in(h, c))
+		return false;
+	coro_switched_out(h, c, fcontext_jump(c->ctx, h));
+	return true;
+}
 
 #endif

@@ -41,27 +41,34 @@ static bool evloop_take(struct evloop_run *run, struct evloop_slot *s)
 	return loopmodel_take(&run->m, (int)(s - run->slots), &s->pc);
 }
 
-/* Moves s past a step that ended with st; a finished task makes room for the next.
- * Returns whether s has a step to carry out. */
-static bool evloop_after(struct evloop_run *run, struct evloop_slot *s, enum step_status st,
-			 enum task_fail why)
+/* Moves s past a step of its task (*task, *t) that ended with st; a finished task
+ * makes room for the next, and *task, *t become it. Returns whether s has a step to
+ * carry out. */
+static bool evloop_after(struct evloop_run *run, struct evloop_slot *s, int *task,
+			 const struct task **t, enum step_status st, enum task_fail why)
 {
-	int task = evloop_task(run, s), next = task_next(taskset_task(run->m.a->ts, task), s->pc, st);
+	int next = task_next(*t, s->pc, st);
 	if (next >= 0) {
 		s->pc = next;
 		return true;
 	}
 	s->pc = LOOPMODEL_IDLE;
-	loopmodel_end(&run->m, task, next == TASK_FAILED ? why : FAIL_NONE,
+	loopmodel_end(&run->m, *task, next == TASK_FAILED ? why : FAIL_NONE,
 		      loopclock_stamp(&run->m.clock));
-	return evloop_take(run, s);
+	if (!evloop_take(run, s))
+		return false;
+	*task = evloop_task(run, s);
+	*t = taskset_task(run->m.a->ts, *task);
+	return true;
 }
 
 /* Where an event hands a slot back: its step ended with st. */
 static void evloop_resume(struct evloop_run *run, struct evloop_slot *s, enum step_status st,
 			  enum task_fail why)
 {
-	if (evloop_after(run, s, st, why))
+	int task = evloop_task(run, s);
+	const struct task *t = taskset_task(run->m.a->ts, task);
+	if (evloop_after(run, s, &task, &t, st, why))
 		evloop_go(run, s);
 }
 
@@ -81,11 +88,10 @@ static void evloop_fetched(struct fetch_xfer *x, CURLcode rc, void *ud)
 }
 
 /* Starts the transfer; false when it could not (the task fails as FAIL_SPAWN). */
-static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s)
+static bool evloop_fetch(struct evloop_run *run, struct evloop_slot *s, const struct task *t)
 {
 	struct loopmodel_extra *e = loopmodel_extra(&run->m, (int)(s - run->slots), s);
-	bool ok = e && loopmodel_fetch(&run->m, &e->x, taskset_task(run->m.a->ts, evloop_task(run, s)),
-				       s->pc);
+	bool ok = e && loopmodel_fetch(&run->m, &e->x, t, s->pc);
 	loopclock_stale(&run->m.clock);
 	return ok;
 }
@@ -111,8 +117,11 @@ static int evloop_wait(struct evloop_run *run, struct evloop_slot *s, const stru
 /* Carries out s's steps until one has to wait for the loop (or no task is left). */
 static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 {
+	/* Read once a task, not once a step: a compute step could change what the
+	 * compiler must otherwise reload. */
+	int task = evloop_task(run, s);
+	const struct task *t = taskset_task(run->m.a->ts, task);
 	for (;;) {
-		const struct task *t = taskset_task(run->m.a->ts, evloop_task(run, s));
 		const struct step *step = &t->steps[s->pc];
 		enum task_fail why = FAIL_SPAWN;
 		enum step_status st = STEP_FAIL;
@@ -129,7 +138,7 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 				return;
 			break;
 		case STEP_FETCH:
-			if (evloop_fetch(run, s))
+			if (evloop_fetch(run, s, t))
 				return;
 			break;
 		case STEP_WAIT:
@@ -145,7 +154,7 @@ static void evloop_go(struct evloop_run *run, struct evloop_slot *s)
 			why = FAIL_CHECK;
 			break;
 		}
-		if (!evloop_after(run, s, st, why))
+		if (!evloop_after(run, s, &task, &t, st, why))
 			return;
 	}
 }

@@ -74,7 +74,7 @@ void loopmodel_cancel(struct loopmodel *m)
 	m->sems = NULL;
 }
 
-struct loopmodel_extra *loopmodel_extra(struct loopmodel *m, int i, void *owner)
+struct loopmodel_extra *loopmodel_extra_make(struct loopmodel *m, int i, void *owner)
 {
 	if (!m->extras && !(m->extras = calloc((size_t)(m->workers > 0 ? m->workers : 1),
 					       sizeof *m->extras)))

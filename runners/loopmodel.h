@@ -68,7 +68,11 @@ void loopmodel_fail_untaken(struct loopmodel *m, enum task_fail why, double now)
  * waiters. After it the workers' extras may be freed. */
 void loopmodel_cancel(struct loopmodel *m);
 /* Worker i's extra, made on first use with x.owner set to owner; NULL without memory. */
-struct loopmodel_extra *loopmodel_extra(struct loopmodel *m, int i, void *owner);
+struct loopmodel_extra *loopmodel_extra_make(struct loopmodel *m, int i, void *owner);
+static inline struct loopmodel_extra *loopmodel_extra(struct loopmodel *m, int i, void *owner)
+{
+	return m->extras && m->extras[i] ? m->extras[i] : loopmodel_extra_make(m, i, owner);
+}
 /* Frees the extras (their timers stopped, their handles cleaned up) and destroys the
  * loop; after loopmodel_cancel, and after the model stopped its own watchers. */
 void loopmodel_close(struct loopmodel *m);

@@ -23,6 +23,12 @@ struct loopsem {
 	ev_idle wakeup;             /* active while `ready` holds someone */
 	struct loopsem_queue ready; /* granted a unit, not yet woken */
 	int waiting;                /* queued on some semaphore */
+	loopsem_drain_fn drain;     /* wakes this turn's ready waiters */
+	void *drain_ud;
+	struct loopsem_waiter *turn_last; /* the last granted before this turn began */
+	bool turn_old_done;               /* it has been woken */
+	int turn_woken;
+
 	int nsems;
 	struct loopsem_sem sems[];
 };
@@ -51,6 +57,25 @@ static void loopsem_unlink(struct loopsem_queue *q, struct loopsem_waiter *w)
 	w->next = w->prev = NULL;
 }
 
+struct loopsem_waiter *loopsem_ready(struct loopsem *ls)
+{
+	struct loopsem_waiter *w = ls->ready.head;
+	if (!w || (ls->turn_old_done && ls->turn_woken >= LOOPSEM_BATCH))
+		return NULL;
+	loopsem_unlink(&ls->ready, w);
+	ls->turn_old_done |= w == ls->turn_last;
+	ls->turn_woken++;
+	return w;
+}
+
+static void loopsem_wake_each(struct loopsem *ls, void *ud)
+{
+	(void)ud;
+	struct loopsem_waiter *w;
+	while ((w = loopsem_ready(ls)))
+		w->wake(w, STEP_OK, w->ud);
+}
+
 /* Wakes those granted before this turn began, then those they grant in turn, up to
  * LOOPSEM_BATCH wakes a turn: a hand-off between two tasks costs a switch rather than
  * a trip through the loop's poll, and two tasks handing a unit back and forth still
@@ -59,14 +84,10 @@ static void loopsem_wakeup_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 {
 	(void)revents;
 	struct loopsem *ls = idle->data;
-	struct loopsem_waiter *last = ls->ready.tail;
-	bool old_done = false;
-	for (int n = 0; ls->ready.head && (!old_done || n < LOOPSEM_BATCH); n++) {
-		struct loopsem_waiter *w = ls->ready.head;
-		loopsem_unlink(&ls->ready, w);
-		old_done |= w == last;
-		w->wake(w, STEP_OK, w->ud);
-	}
+	ls->turn_last = ls->ready.tail;
+	ls->turn_old_done = false;
+	ls->turn_woken = 0;
+	ls->drain(ls, ls->drain_ud);
 	if (!ls->ready.head)
 		ev_idle_stop(loop, idle);
 }
@@ -91,6 +112,7 @@ int loopsem_open(struct loopsem **ls, struct ev_loop *loop, const struct sem_dec
 		return cb_fail(err, CB_ELIMIT, "no memory for %d semaphores", n);
 	s->loop = loop;
 	s->nsems = n;
+	s->drain = loopsem_wake_each;
 	for (int i = 0; i < n; i++)
 		s->sems[i].count = decl[i].init;
 	ev_idle_init(&s->wakeup, loopsem_wakeup_cb);
@@ -112,12 +134,13 @@ int loopsem_wait(struct loopsem *ls, int sem, int64_t timeout_ns, struct loopsem
 	w->sem = sem;
 	loopsem_push(&s->waiters, w);
 	ls->waiting++;
-	ev_timer_init(&w->timeout, loopsem_timeout_cb, 0, 0);
-	w->timeout.data = ls;
+	/* An untimed wait leaves the timer as it is, inactive (zeroed, or stopped or fired
+	 * before): a hand-off pays for no watcher it does not use. */
 	if (timeout_ns >= 0) {
+		ev_timer_init(&w->timeout, loopsem_timeout_cb, (double)timeout_ns * 1e-9, 0);
+		w->timeout.data = ls;
 		/* The loop's cached time may be a long compute step old. */
 		ev_now_update(ls->loop);
-		ev_timer_set(&w->timeout, (double)timeout_ns * 1e-9, 0);
 		ev_timer_start(ls->loop, &w->timeout);
 	}
 	return -1;
@@ -133,9 +156,19 @@ void loopsem_post(struct loopsem *ls, int sem)
 	}
 	loopsem_unlink(&s->waiters, w);
 	ls->waiting--;
-	ev_timer_stop(ls->loop, &w->timeout);
+	/* A timeout that fired this turn is pending though no longer active: stopping it
+	 * keeps its callback from running for a waiter already granted. */
+	if (ev_is_active(&w->timeout) || ev_is_pending(&w->timeout))
+		ev_timer_stop(ls->loop, &w->timeout);
 	loopsem_push(&ls->ready, w);
-	ev_idle_start(ls->loop, &ls->wakeup);
+	if (!ev_is_active(&ls->wakeup))
+		ev_idle_start(ls->loop, &ls->wakeup);
+}
+
+void loopsem_set_drain(struct loopsem *ls, loopsem_drain_fn drain, void *ud)
+{
+	ls->drain = drain;
+	ls->drain_ud = ud;
 }
 
 int loopsem_waiting(const struct loopsem *ls)

@@ -43,8 +43,11 @@ static enum step_status pingpong_got_step(void *state, const void *arg)
 {
 	(void)arg;
 	struct pingpong_slot *s = state;
-	int mine = atomic_fetch_add(&s->pair->got[s->side], 1) + 1;
-	int other = atomic_load(&s->pair->got[!s->side]);
+	/* Only this side writes its count, so a load and a store do (no locked add); the
+	 * semaphore's hand-off orders them with the other side's. */
+	int mine = atomic_load_explicit(&s->pair->got[s->side], memory_order_relaxed) + 1;
+	atomic_store_explicit(&s->pair->got[s->side], mine, memory_order_release);
+	int other = atomic_load_explicit(&s->pair->got[!s->side], memory_order_acquire);
 	return other == (s->side == 0 ? mine - 1 : mine) ? STEP_OK : STEP_FAIL;
 }
 

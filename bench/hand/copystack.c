@@ -83,9 +83,9 @@ __attribute__((noinline)) static void hand_queue(struct hand_co *self)
 static void hand_body(transfer_t t)
 {
 	hand_queue(t.data);
-	t = jump_fcontext(t.fctx, NULL); /* asleep until the hub resumes it */
+	t = fcontext_jump(t.fctx, NULL); /* asleep until the hub resumes it */
 	hub.woke++;
-	jump_fcontext(t.fctx, &hub); /* ended: never resumed again */
+	fcontext_jump(t.fctx, &hub); /* ended: never resumed again */
 }
 
 /* Copies the owner's used bytes to a buffer of their size; false: no memory. */
@@ -134,7 +134,7 @@ static bool hand_resume(struct hand_co *c)
 	}
 	if (!c->ctx)
 		c->ctx = make_fcontext(hub.top, STACK, hand_body);
-	transfer_t t = jump_fcontext(c->ctx, c);
+	transfer_t t = fcontext_jump(c->ctx, c);
 	c->ctx = t.data == &hub ? NULL : t.fctx;
 	if (!c->ctx) {
 		hub.owner = NULL; /* its frames are dead: nothing to save */

@@ -1,7 +1,7 @@
 /* hand-switch ROUNDS: the hand-written counterpart of concbench's green and evloop
  * runners on a ping-pong (-w pingpong -n 2 -p pingpong.rounds=ROUNDS). Two fcontext
  * coroutines, each on a stack of its own, hand control straight to each other, ping
- * to pong and back, ROUNDS times: a hand-off is one jump_fcontext, nothing around it.
+ * to pong and back, ROUNDS times: a hand-off is one fcontext_jump (runners/fcontext.h), nothing around it.
  *
  * Each side receives control ROUNDS times, as in the pingpong workload; ns_per_switch
  * is the span from ping's first receipt to its last, after pong's last, over the
@@ -27,7 +27,7 @@ static void hand_pong(transfer_t t)
 {
 	for (;;) {
 		got[1]++;
-		t = jump_fcontext(t.fctx, NULL);
+		t = fcontext_jump(t.fctx, NULL);
 	}
 }
 
@@ -38,13 +38,13 @@ static void hand_ping(transfer_t t)
 	got[0]++;
 	t_first = hand_now();
 	for (long i = 1; i < rounds; i++) {
-		t = jump_fcontext(pong, NULL);
+		t = fcontext_jump(pong, NULL);
 		pong = t.fctx;
 		got[0]++;
 	}
-	jump_fcontext(pong, NULL); /* pong's last receipt, and back */
+	fcontext_jump(pong, NULL); /* pong's last receipt, and back */
 	t_last = hand_now();
-	jump_fcontext(host, NULL);
+	fcontext_jump(host, NULL);
 }
 
 int main(int argc, char **argv)
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	fcontext_t ping = make_fcontext(ping_stack + STACK, STACK, hand_ping);
 	fcontext_t pong = make_fcontext(pong_stack + STACK, STACK, hand_pong);
-	jump_fcontext(ping, pong);
+	fcontext_jump(ping, pong);
 	double t1 = hand_now();
 	free(ping_stack);
 	free(pong_stack);
