@@ -163,7 +163,7 @@ static struct ce_probe ce_fetch(const char *url, int times)
 	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
 	ev_run(loop, 0);
 	curl_ev_free(p.ce);
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	return p;
 }
@@ -206,7 +206,7 @@ Test(curl_ev, free_with_a_transfer_in_flight)
 	ev_run(loop, EVRUN_ONCE);
 	curl_ev_free(p.ce);
 	cr_expect_eq(p.left, 1, "a transfer was reported");
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	close(lfd);
 }
@@ -261,7 +261,7 @@ static struct ce_many ce_many_run(const char *path, long bytes, bool keep, int t
 		ev_run(loop, EVRUN_NOWAIT);
 	curl_ev_free(m.ce);
 	for (int i = 0; i < CE_MANY; i++)
-		fetch_easy_free(x[i].easy);
+		fetch_xfer_close(&x[i]);
 	free(x);
 	ev_loop_destroy(loop);
 	cr_expect_eq(test_server_stop(&srv), 0);
@@ -313,7 +313,7 @@ static bool request_says_close(bool keep)
 		}
 	}
 	curl_ev_free(m.ce);
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	cr_assert(strstr(req, "\r\n\r\n"), "no whole request: '%s'", req);
 	if (c >= 0)
