@@ -70,6 +70,5 @@ void blocking_run_task(struct blocking_worker *w, const struct task *t,
 
 void blocking_worker_close(struct blocking_worker *w)
 {
-	fetch_easy_free(w->xfer.easy);
-	w->xfer.easy = NULL;
+	fetch_xfer_close(&w->xfer);
 }

@@ -124,7 +124,8 @@ static int curl_ev_timer_fn(CURLM *multi, long timeout_ms, void *userp)
 	struct ev_loop *loop = sh->ce->loop;
 	ev_timer_stop(loop, &sh->timer);
 	if (timeout_ms >= 0) {
-		ev_now_update(loop); /* after a compute step the cached time is stale */
+		if (timeout_ms > 0)
+			ev_now_update(loop); /* after a compute step the cached time is stale */
 		ev_timer_set(&sh->timer, (double)timeout_ms * 1e-3, 0);
 		ev_timer_start(loop, &sh->timer);
 	}

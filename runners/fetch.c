@@ -48,18 +48,55 @@ CURL *fetch_easy_new(void)
 	/* Signals would hit whatever thread or coroutine runs; timeouts use the clock. */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_count);
-	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	/* A request is one send, made when the last one's answer has come (so acked):
+	 * Nagle never holds it back, and the setsockopt a connection is saved. */
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 0L);
+	/* A run is short: without this curl walks its DNS cache after every transfer
+	 * to prune it. */
+	curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
 	return h;
 }
 
-void fetch_easy_free(CURL *h)
+void fetch_xfer_close(struct fetch_xfer *x)
 {
-	if (h)
-		curl_easy_cleanup(h);
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	curl_url_cleanup(x->url);
+	x->easy = NULL;
+	x->url = NULL;
+	x->url_of = NULL;
 }
 
-void fetch_prepare(struct fetch_xfer *x, bool keep)
+/* Parses the step's URL when it is not the one x->url holds. curl would otherwise
+ * parse the string and print it back each transfer. A loopback host never goes
+ * through a proxy, which also spares curl's look-ups of the proxy variables in the
+ * environment each transfer; other hosts keep them. */
+static bool fetch_set_url(struct fetch_xfer *x)
+{
+	const char *url = x->step->fetch.url;
+	if (x->url_of == url)
+		return true;
+	char *host = NULL;
+	if ((!x->url && !(x->url = curl_url())) ||
+	    curl_url_set(x->url, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(x->url, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		x->url_of = NULL;
+		curl_easy_setopt(x->easy, CURLOPT_CURLU, NULL);
+		curl_easy_setopt(x->easy, CURLOPT_URL, url); /* curl names what is wrong */
+		return x->url != NULL;
+	}
+	bool loopback = !strcmp(host, "127.0.0.1") || !strcmp(host, "[::1]") ||
+			!strcmp(host, "localhost");
+	curl_free(host);
+	curl_easy_setopt(x->easy, CURLOPT_URL, NULL);
+	curl_easy_setopt(x->easy, CURLOPT_CURLU, x->url);
+	curl_easy_setopt(x->easy, CURLOPT_NOPROXY, loopback ? "*" : NULL);
+	x->url_of = url;
+	return true;
+}
+
+bool fetch_prepare(struct fetch_xfer *x, bool keep)
 {
 	/* Each worker keeps its own connection: a handle's first fetch opens a fresh one
 	 * rather than have curl search its cache for an idle one to borrow. That search
@@ -78,13 +115,13 @@ void fetch_prepare(struct fetch_xfer *x, bool keep)
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, keep ? NULL : &close_hdr);
 	x->body = 0;
 	x->sock_errno = 0;
-	curl_easy_setopt(x->easy, CURLOPT_URL, x->step->fetch.url);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, x->step->fetch.timeout_ms);
 	/* Memory per connection is time at 10,000 connections. */
 	curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, fetch_buffer_bytes(x->step, x->conns));
+	return fetch_set_url(x);
 }
 
 long fetch_buffer_bytes(const struct step *s, int conns)
@@ -164,6 +201,9 @@ enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail
 
 enum step_status fetch_blocking(struct fetch_xfer *x, bool keep, enum task_fail *why)
 {
-	fetch_prepare(x, keep);
+	if (!fetch_prepare(x, keep)) {
+		*why = FAIL_SPAWN;
+		return STEP_FAIL;
+	}
 	return fetch_verdict(x, curl_easy_perform(x->easy), why);
 }

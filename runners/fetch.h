@@ -20,21 +20,23 @@ struct fetch_xfer {
 	int conns; /* the runner's: connections open at once, which size the receive buffer */
 	int shard; /* curl_ev's: 1 + the multi handle that caches its connection; 0: none */
 	int sock_errno; /* why socket() failed in this transfer (EMFILE), which curl drops */
+	CURLU *url; /* url_of parsed once, so the handle's later fetches skip curl's parse */
+	const char *url_of;
 };
 
 /* Makes the handle once per worker; reusing it keeps its connection alive. */
 CURL *fetch_easy_new(void);
-/* Closes a handle fetch_easy_new made (and its connection); NULL is fine. */
-void fetch_easy_free(CURL *h);
+/* Closes x's handle (and its connection) and its parsed URL; x may be reused. */
+void fetch_xfer_close(struct fetch_xfer *x);
 /* The receive buffer for fetch step s with conns connections open at once: the
  * step's own size if it asks for one; else, for up to 256 connections, one that holds
  * the whole response when its size is known (16 KiB at least, curl's default; 512 KiB
  * at most), and 4 KiB for more. */
 long fetch_buffer_bytes(const struct step *s, int conns);
-/* Points x->easy at x->step's URL, with the buffer for x->conns, and resets the
- * counters. keep: the handle may fetch
+/* Points x->easy at x->step's URL (parsed once while the handle fetches the same one),
+ * with the buffer for x->conns, and resets the counters; false: no memory for the URL. keep: the handle may fetch
  * again, so its connection goes back to the cache when done; otherwise it is closed. */
-void fetch_prepare(struct fetch_xfer *x, bool keep);
+bool fetch_prepare(struct fetch_xfer *x, bool keep);
 /* STEP_OK, or STEP_FAIL with *why set, from curl's result and the checks; a failure
  * is noted in words (failnote.h): the status, the URL, the limit that ran out. */
 enum step_status fetch_verdict(struct fetch_xfer *x, CURLcode rc, enum task_fail *why);

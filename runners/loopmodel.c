@@ -51,8 +51,8 @@ bool loopmodel_fetch(struct loopmodel *m, struct fetch_xfer *x, const struct tas
 		return false;
 	x->step = &t->steps[pc];
 	x->conns = m->workers;
-	fetch_prepare(x, fetch_keep(t, pc, m->workers, m->next, m->a->ts->ntasks));
-	return curl_ev_add(m->curl, x) == CB_OK;
+	return fetch_prepare(x, fetch_keep(t, pc, m->workers, m->next, m->a->ts->ntasks)) &&
+	       curl_ev_add(m->curl, x) == CB_OK;
 }
 
 void loopmodel_fail_untaken(struct loopmodel *m, enum task_fail why, double now)
@@ -91,7 +91,7 @@ void loopmodel_close(struct loopmodel *m)
 		struct loopmodel_extra *e = m->extras[i];
 		if (e) {
 			ev_timer_stop(m->loop, &e->w.timeout);
-			fetch_easy_free(e->x.easy);
+			fetch_xfer_close(&e->x);
 			free(e);
 		}
 	}

@@ -163,7 +163,7 @@ static struct ce_probe ce_fetch(const char *url, int times)
 	cr_assert_eq(curl_ev_add(p.ce, &x), CB_OK);
 	ev_run(loop, 0);
 	curl_ev_free(p.ce);
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	return p;
 }
@@ -206,7 +206,7 @@ Test(curl_ev, free_with_a_transfer_in_flight)
 	ev_run(loop, EVRUN_ONCE);
 	curl_ev_free(p.ce);
 	cr_expect_eq(p.left, 1, "a transfer was reported");
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	close(lfd);
 }
@@ -261,7 +261,7 @@ static struct ce_many ce_many_run(const char *path, long bytes, bool keep, int t
 		ev_run(loop, EVRUN_NOWAIT);
 	curl_ev_free(m.ce);
 	for (int i = 0; i < CE_MANY; i++)
-		fetch_easy_free(x[i].easy);
+		fetch_xfer_close(&x[i]);
 	free(x);
 	ev_loop_destroy(loop);
 	cr_expect_eq(test_server_stop(&srv), 0);
@@ -313,7 +313,7 @@ static bool request_says_close(bool keep)
 		}
 	}
 	curl_ev_free(m.ce);
-	fetch_easy_free(x.easy);
+	fetch_xfer_close(&x);
 	ev_loop_destroy(loop);
 	cr_assert(strstr(req, "\r\n\r\n"), "no whole request: '%s'", req);
 	if (c >= 0)
@@ -326,4 +326,59 @@ Test(curl_ev, only_a_connection_no_one_reuses_is_closed_by_the_server)
 {
 	cr_expect(request_says_close(false), "a last GET does not say Connection: close");
 	cr_expect(!request_says_close(true), "a GET whose connection is kept says close");
+}
+
+/* One handle walks URLs in turn: each fetch gets its own URL's body (the parsed URL is
+ * kept only while it is the same), a malformed one fails as a fetch and counts, and the
+ * handle works again after it. */
+Test(fetch, a_handle_follows_its_steps_urls)
+{
+	struct test_server srv = test_server_start();
+	char a[80], b[80], bad[80];
+	snprintf(a, sizeof a, "http://127.0.0.1:%d/delay/0/bytes/100", srv.port);
+	snprintf(b, sizeof b, "http://127.0.0.1:%d/delay/0/bytes/3000", srv.port);
+	snprintf(bad, sizeof bad, "http://127.0.0.1:99999/");
+	const struct step steps[] = {
+		{.kind = STEP_FETCH, .fetch = {a, 200, 100, 5000}},
+		{.kind = STEP_FETCH, .fetch = {b, 200, 3000, 5000}},
+		{.kind = STEP_FETCH, .fetch = {b, 200, 3000, 5000}},
+		{.kind = STEP_FETCH, .fetch = {bad, 200, 5, 5000}},
+		{.kind = STEP_FETCH, .fetch = {a, 200, 100, 5000}},
+	};
+	const enum task_fail want[] = {FAIL_NONE, FAIL_NONE, FAIL_NONE, FAIL_FETCH, FAIL_NONE};
+	struct fetch_xfer x = {.easy = fetch_easy_new()};
+	cr_assert_not_null(x.easy);
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		x.step = &steps[i];
+		enum task_fail why = FAIL_NONE;
+		enum step_status st = fetch_blocking(&x, true, &why);
+		cr_expect_eq(st == STEP_OK ? FAIL_NONE : why, want[i], "fetch %zu: %d", i, why);
+		if (st == STEP_OK)
+			cr_expect_eq(x.body, steps[i].fetch.bytes, "fetch %zu: %ld bytes", i, x.body);
+	}
+	fetch_xfer_close(&x);
+	cr_expect_null(x.easy);
+	cr_expect_eq(test_server_stop(&srv), 0);
+}
+
+/* A loopback URL never goes through a proxy from the environment: the proxy named
+ * here refuses connections, so a fetch through it would fail. */
+Test(fetch, a_loopback_url_ignores_the_proxy_variables)
+{
+	int fd, port = srv_port(&fd, true);
+	char proxy[64];
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", port);
+	setenv("http_proxy", proxy, 1);
+	setenv("all_proxy", proxy, 1);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	struct test_server srv = test_server_start();
+	char url[80];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/0/bytes/10", srv.port);
+	const struct step step = {.kind = STEP_FETCH, .fetch = {url, 200, 10, 5000}};
+	struct fetch_xfer x = {.easy = fetch_easy_new(), .step = &step};
+	enum task_fail why = FAIL_NONE;
+	cr_expect_eq(fetch_blocking(&x, false, &why), STEP_OK, "failed: %d", why);
+	fetch_xfer_close(&x);
+	cr_expect_eq(test_server_stop(&srv), 0);
 }
