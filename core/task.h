@@ -49,7 +49,8 @@ enum task_fail {
 	FAIL_STATUS,  /* fetch: HTTP status other than expected */
 	FAIL_BODY,    /* fetch: body of the wrong size */
 	FAIL_FETCH,   /* fetch: any other transfer error */
-	FAIL_BLOCKED, /* wait: would wait forever where nothing can post (serial) */
+	FAIL_BLOCKED, /* wait: would wait forever where nothing can post (serial; or what
+		       * would post never started, its worker refused) */
 	FAIL_REASONS
 };
 

@@ -2,6 +2,7 @@
 #include "blocking.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "clock.h"
@@ -71,4 +72,25 @@ void blocking_run_task(struct blocking_worker *w, const struct task *t,
 void blocking_worker_close(struct blocking_worker *w)
 {
 	fetch_xfer_close(&w->xfer);
+}
+
+/* From the tasks' steps alone, so nothing the workers do can race it. A semaphore a
+ * started task posts is left alone even once that task has ended: no workload waits
+ * on a task that ended. No memory for the marks: every semaphore is orphaned, which
+ * still lets a wait through on a unit left over, and never hangs. */
+void blocking_orphan_unposted(struct semset *ss, const struct taskset *ts, int taken)
+{
+	if (!ss)
+		return;
+	bool *posted = calloc((size_t)ts->nsems, sizeof *posted);
+	for (int i = 0; posted && i < (ts->alike && taken > 0 ? 1 : taken); i++) {
+		const struct task *t = taskset_task(ts, i);
+		for (int k = 0; k < t->nsteps; k++)
+			if (t->steps[k].kind == STEP_POST)
+				posted[t->steps[k].post.sem] = true;
+	}
+	for (int s = 0; s < ts->nsems; s++)
+		if (!posted || !posted[s])
+			semset_orphan(ss, s);
+	free(posted);
 }

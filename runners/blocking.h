@@ -27,5 +27,9 @@ struct blocking_worker {
 void blocking_run_task(struct blocking_worker *w, const struct task *t,
 		       struct task_result *r, double t0);
 void blocking_worker_close(struct blocking_worker *w);
+/* A run cut short: only tasks [0, taken) ever start (the rest never get a worker).
+ * Orphans each semaphore none of them posts, so that a task waiting on one (a
+ * ping-pong side whose partner never started) fails instead of waiting for ever. */
+void blocking_orphan_unposted(struct semset *ss, const struct taskset *ts, int taken);
 
 #endif

@@ -111,6 +111,8 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 			syslimits_refused(err, CB_OK, errno, "fork", forked + 1, nw);
 			/* The workers made take no more: fewer workers would be another cell. */
 			untaken = nw == n ? forked : atomic_exchange(next, n);
+			untaken = untaken < n ? untaken : n;
+			blocking_orphan_unposted(sems, a->ts, untaken);
 			break;
 		}
 		if (pid == 0) {
@@ -138,7 +140,9 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 			}
 		}
 	}
-	/* Unreported tasks: never given a worker (fork refused), or lost with one. */
+	/* Unreported tasks: never given a worker (fork refused), or lost with one. Those
+	 * that did start and waited for a task never given one failed as blocked
+	 * (blocking_orphan_unposted). */
 	for (int i = 0; i < n; i++)
 		if (!a->res[i].done)
 			a->res[i] = (struct task_result){.done = 1,

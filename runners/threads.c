@@ -72,13 +72,15 @@ static int threads_run(struct run_args *a, struct cb_err *err)
 		if (e) {
 			syslimits_refused(err, CB_OK, e, "pthread_create", started + 1, nw);
 			/* The threads made take no more: fewer workers would be another cell. */
-			atomic_store(&run.next, n);
+			int taken = run.one_each ? started : atomic_exchange(&run.next, n);
+			blocking_orphan_unposted(run.sems, a->ts, taken < n ? taken : n);
 			break;
 		}
 	}
 	for (int i = 0; i < started; i++)
 		pthread_join(ws[i].tid, NULL);
-	/* Tasks no thread took: their threads were never made. */
+	/* Tasks no thread took: their threads were never made. Those that did start and
+	 * waited for one of these failed as blocked (blocking_orphan_unposted). */
 	for (int i = 0; i < n; i++)
 		if (!a->res[i].done)
 			a->res[i] = (struct task_result){.done = 1, .fail = FAIL_SPAWN};

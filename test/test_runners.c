@@ -2,8 +2,12 @@
  * several (N, W), CPU tasks, and tasks that fail or kill their worker. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include "clock.h"
 #include "spin.h"
 #include "runner.h"
+#include "semset.h"
 #include "teststeps.h"
 #include "workload.h"
 
@@ -585,4 +590,189 @@ Test(runners, a_worker_refused_fails_the_tasks_it_did_not_start, .timeout = 60)
 		cr_expect(strstr(o.note, limit), "%s W=%d: the note does not name %s: %s", what,
 			  row->workers, limit, o.note);
 	}
+}
+
+/* ---- a run cut short, in tasks that wait on each other ---- */
+
+/* What a pingpong cell of 8 came to in a child allowed `headroom` workers: the run as
+ * the driver runs it, and what was left of it once it returned. */
+struct short_out {
+	struct cellrun_out o;
+	int threads_left;  /* besides the child's own */
+	bool child_left;   /* some child not reaped */
+};
+
+struct short_row {
+	const char *runner;
+	int workers, headroom;
+};
+
+static int short_threads(void)
+{
+	int n = -1;
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* In a child under RLIMIT_NPROC (refused_limit), its result back over a pipe; a child
+ * that has not answered in 30 s is killed, and the test fails rather than hangs. */
+static struct short_out short_run(const struct short_row *row, double *wall_s)
+{
+	static const char *const wkv[] = {"rounds", "2000", NULL};
+	const struct runner *rn = runner_find(row->runner);
+	cr_assert_not_null(rn, "%s", row->runner);
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	fflush(NULL);
+	double t0 = clock_now();
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		struct short_out s = {.o.code = -1};
+		struct testcell tc;
+		struct cb_err err = {0};
+		if (testcell_open(&tc, "pingpong", wkv, rn, NULL, &err) != CB_OK) {
+			cb_copy(s.o.note, err.msg, sizeof s.o.note);
+			_exit(write(fds[1], &s, sizeof s) == sizeof s ? 0 : 6);
+		}
+		refused_limit(&(struct refused_row){.runner = row->runner, .n = 8,
+						   .workers = row->workers,
+						   .resource = RLIMIT_NPROC,
+						   .headroom = row->headroom});
+		testcell_run(&tc, 8, row->workers, &s.o);
+		testcell_close(&tc);
+		s.threads_left = short_threads();
+		s.child_left = waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD;
+		_exit(write(fds[1], &s, sizeof s) == sizeof s ? 0 : 6);
+	}
+	close(fds[1]);
+	struct short_out s = {0};
+	struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+	ssize_t got = poll(&pfd, 1, 30000) == 1 ? read(fds[0], &s, sizeof s) : -1;
+	*wall_s = clock_now() - t0;
+	if (got < 0)
+		kill(pid, SIGKILL);
+	close(fds[0]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(got, (ssize_t)sizeof s, "%s W=%d: no answer in %.1f s (status %#x)",
+		     row->runner, row->workers, *wall_s, status);
+	cr_assert_neq(s.o.code, -1, "%s: %s", row->runner, s.o.note);
+	return s;
+}
+
+/* Ping-pong sides whose partner's worker was refused: the run ends at once, not at the
+ * trial's timeout. The tasks no worker started fail as `spawn`; a started side whose
+ * partner never started fails as `blocked` (nothing can post its semaphore: the same
+ * rule serial's waits and the loops' dry runs follow); started pairs play out. With a
+ * worker per task the tasks that started are exactly the first ones made; with W < N
+ * a prefix of them, as many as were taken before the refusal, so at most its last
+ * task lacks a partner. Every thread is joined and every child reaped. */
+Test(runners, a_refused_worker_never_leaves_its_partner_waiting, .timeout = 120)
+{
+	static const struct short_row rows[] = {
+		{"threads", 0, 3}, {"procs", 0, 3},
+		{"threads", 2, 3}, {"procs", 2, 3}, /* both workers fit: every pair plays */
+		{"threads", 2, 1}, {"procs", 2, 1},
+		{"threads", 4, 3}, {"procs", 4, 3},
+	};
+	for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+		const struct short_row *row = &rows[k];
+		const struct refused_note *how = refused_notes;
+		while (strcmp(how->runner, row->runner) != 0)
+			how++;
+		double wall;
+		struct short_out s = short_run(row, &wall);
+		const struct cellrun_out *o = &s.o;
+		const char *rn = row->runner;
+		int w = row->workers, nw = runner_workers(8, w), refused = -1, of = -1;
+		int ok = o->tasks_ok, spawn = o->fail[FAIL_SPAWN], blocked = o->fail[FAIL_BLOCKED];
+		cr_expect_lt(wall, 10.0, "%s W=%d: %.1f s", rn, w, wall);
+		cr_expect_eq(o->code, CB_OK, "%s W=%d: %s", rn, w, o->note);
+		cr_expect_eq(ok + spawn + blocked, 8, "%s W=%d: %d ok, %d spawn, %d blocked: %s",
+			     rn, w, ok, spawn, blocked, o->note);
+		cr_expect_eq(s.threads_left, 0, "%s W=%d: %d threads left", rn, w, s.threads_left);
+		cr_expect(!s.child_left, "%s W=%d: a child left unreaped", rn, w);
+		if (nw <= row->headroom || geteuid() != 0) {
+			if (geteuid() == 0)
+				cr_expect_eq(ok, 8, "%s W=%d: %d ok: %s", rn, w, ok, o->note);
+			continue;
+		}
+		cr_expect(sscanf(o->note, how->fmt, &refused, &of) == 2 && of == nw,
+			  "%s W=%d: the note does not say where spawning was refused: %s", rn, w,
+			  o->note);
+		cr_expect(strstr(o->note, "RLIMIT_NPROC"), "%s W=%d: %s", rn, w, o->note);
+		int started = refused + how->add;
+		cr_expect_eq(started, row->headroom, "%s W=%d: %s", rn, w, o->note);
+		if (w == 0) {
+			cr_expect_eq(spawn, 8 - started, "%s W=0: %d spawn", rn, spawn);
+			cr_expect_eq(blocked, started % 2, "%s W=0: %d blocked", rn, blocked);
+			cr_expect_eq(ok, started / 2 * 2, "%s W=0: %d ok", rn, ok);
+		} else {
+			cr_expect_leq(blocked, 1, "%s W=%d: %d blocked", rn, w, blocked);
+			cr_expect_eq(ok % 2, 0, "%s W=%d: %d ok, half a pair", rn, w, ok);
+			cr_expect_geq(spawn, 8 - nw, "%s W=%d: %d spawn", rn, w, spawn);
+		}
+	}
+}
+
+/* ---- an orphaned semaphore ---- */
+
+struct orphan_waiter {
+	struct semset *ss;
+	enum step_status st;
+	enum task_fail why;
+};
+
+static void *orphan_wait(void *arg)
+{
+	struct orphan_waiter *w = arg;
+	w->st = semset_wait(w->ss, 0, -1, false, &w->why);
+	return NULL;
+}
+
+/* Waiters blocked on it when it is orphaned fail, each one; so do later waits once the
+ * units left are gone; a unit left over still goes to a waiter; a timed wait with none
+ * left times out, no sooner than asked. */
+Test(semset, an_orphaned_semaphore_gives_what_is_left_then_fails, .timeout = 30)
+{
+	static const struct sem_decl decl[] = {{"s", 0}, {"t", 2}};
+	struct semset *ss;
+	struct cb_err err = {0};
+	cr_assert_eq(semset_open(&ss, decl, 2, &err), CB_OK, "%s", err.msg);
+	struct orphan_waiter w[3];
+	pthread_t tid[3];
+	for (int i = 0; i < 3; i++) {
+		w[i] = (struct orphan_waiter){.ss = ss, .st = STEP_OK, .why = FAIL_NONE};
+		cr_assert_eq(pthread_create(&tid[i], NULL, orphan_wait, &w[i]), 0);
+	}
+	usleep(50000); /* let them block; one that has not yet is as good */
+	semset_post(ss, 0); /* one unit for one of them */
+	semset_orphan(ss, 0);
+	semset_orphan(ss, 0); /* twice is once */
+	int ok = 0, blocked = 0;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(tid[i], NULL);
+		ok += w[i].st == STEP_OK;
+		blocked += w[i].st == STEP_FAIL && w[i].why == FAIL_BLOCKED;
+	}
+	cr_expect_eq(ok, 1, "%d waiters got the one unit", ok);
+	cr_expect_eq(blocked, 2, "%d waiters failed as blocked", blocked);
+	enum task_fail why = FAIL_NONE;
+	cr_expect_eq(semset_wait(ss, 0, -1, false, &why), STEP_FAIL);
+	cr_expect_eq(why, FAIL_BLOCKED);
+
+	semset_orphan(ss, 1);
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(semset_wait(ss, 1, -1, false, &why), STEP_OK, "unit %d left over", i);
+	cr_expect_eq(semset_wait(ss, 1, -1, false, &why), STEP_FAIL);
+	double t0 = clock_now();
+	cr_expect_eq(semset_wait(ss, 1, 100000000, false, &why), STEP_ALT);
+	cr_expect_geq(clock_now() - t0, 0.099, "timed out after %.3f s", clock_now() - t0);
+	semset_close(ss);
 }
