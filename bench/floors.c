@@ -20,7 +20,8 @@
 #include "trialcell.h"
 #include "trialtime.h"
 
-#define FLOOR_REPS 3
+#define FLOOR_REPS 3 /* of each harness floor */
+#define FLOOR_REPS_MIN 3
 #define FLOOR_ONCE_ABOVE_S 0.25
 #define FORK_WAIT_REPS 50
 #define CAPACITY_PAIRS 9
@@ -260,9 +261,9 @@ static struct floor_entry *find_entry(const struct floors *f, const struct wl_in
 	return NULL;
 }
 
-/* The workload's own floor is the same for every runner: measured once per size. */
-static const struct floor_entry *workload_floor_done(const struct floors *f,
-						     const struct cell *c)
+/* The workload's own floor is the same for every runner: measured once per size, by
+ * the entry of the first cell that has it. */
+static struct floor_entry *workload_floor_leader(const struct floors *f, const struct cell *c)
 {
 	for (int i = 0; i < f->n; i++)
 		if (f->e[i].wi == c->wi && f->e[i].tasks == c->tasks &&
@@ -271,42 +272,43 @@ static const struct floor_entry *workload_floor_done(const struct floors *f,
 	return NULL;
 }
 
-/* FLOOR_REPS runs of one floor, its median into e; a floor that fails leaves NAN and
- * its reason. Returns CB_EINTR when the user stopped the run, else CB_OK. */
-static int measure_entry(struct floor_entry *e, const struct cell *c, double timeout_s)
+/* How many runs a floor gets: as many as its cell's trials, within FLOOR_REPS_MIN and
+ * FLOOR_REPS_MAX; one when it mostly waits (the wait itself being no noise). */
+static int floor_target(const struct cell *c)
 {
 	const struct workload *wl = c->wi->wl;
-	double v[FLOOR_REPS];
-	int k = 0;
-	/* A floor waits as long as a trial of its cell: a long one once is enough, the
-	 * wait itself being no noise. */
 	double ideal = wl->ideal_s ? wl->ideal_s(c->wi->cfg, c->tasks, c->workers) : 0;
-	int reps = ideal > FLOOR_ONCE_ABOVE_S ? 1 : FLOOR_REPS;
-	for (int i = 0; i < reps; i++) {
-		struct cb_err ferr = {0};
-		int rc;
-		if (wl->floor) {
-			rc = wl->floor(c->wi->cfg, c->tasks, c->workers, &v[k], &ferr);
-		} else {
-			struct runner_floor_arg a = {.ri = c->ri, .tasks = c->tasks,
-						     .workers = c->workers};
-			wl->floor_work(c->wi->cfg, &a.fw);
-			double wall;
-			rc = trialtime_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
-			v[k] = wall - wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
-		}
-		if (trial_stop_requested())
-			return CB_EINTR;
-		if (rc || !isfinite(v[k])) {
-			cb_copy(e->note, ferr.msg, sizeof e->note);
-			return CB_OK;
-		}
-		k++;
+	if (ideal > FLOOR_ONCE_ABOVE_S)
+		return 1;
+	return c->repeat < FLOOR_REPS_MIN ? FLOOR_REPS_MIN
+	       : c->repeat > FLOOR_REPS_MAX ? FLOOR_REPS_MAX : c->repeat;
+}
+
+/* One run of a floor into e; a floor that fails keeps its reason and runs no more.
+ * Returns CB_EINTR when the user stopped the run, else CB_OK. */
+static int floor_rep(struct floor_entry *e, const struct cell *c, double timeout_s)
+{
+	const struct workload *wl = c->wi->wl;
+	struct cb_err ferr = {0};
+	double v = NAN;
+	int rc;
+	if (wl->floor) {
+		rc = wl->floor(c->wi->cfg, c->tasks, c->workers, &v, &ferr);
+	} else {
+		struct runner_floor_arg a = {.ri = c->ri, .tasks = c->tasks, .workers = c->workers};
+		wl->floor_work(c->wi->cfg, &a.fw);
+		double wall;
+		rc = trialtime_fn(runner_floor_fn, &a, timeout_s, &wall, NULL, &ferr);
+		v = wall - wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
 	}
-	e->seconds = stats_median(v, k);
-	e->fastest_s = v[0];
-	for (int i = 1; i < k; i++)
-		e->fastest_s = fmin(e->fastest_s, v[i]);
+	if (trial_stop_requested())
+		return CB_EINTR;
+	if (rc || !isfinite(v)) {
+		cb_copy(e->note, ferr.msg[0] ? ferr.msg : "no figure", sizeof e->note);
+		e->failed = true;
+		return CB_OK;
+	}
+	e->v[e->k++] = v;
 	return CB_OK;
 }
 
@@ -326,25 +328,82 @@ static const char *floor_source(const struct cell *c)
 	return NULL;
 }
 
-static int measure_floor(struct floors *f, const struct cell *c, double timeout_s,
-			 struct cb_err *err)
+static void add_entry(struct floors *f, const struct cell *c)
 {
 	const char *what = floor_source(c);
 	if (!what || find_entry(f, c->wi, c->ri, c->tasks, c->workers))
-		return CB_OK;
+		return;
+	struct floor_entry *leader = c->wi->wl->floor ? workload_floor_leader(f, c) : NULL;
 	struct floor_entry *e = &f->e[f->n++];
 	*e = (struct floor_entry){.wi = c->wi, .ri = c->ri, .tasks = c->tasks,
 				  .workers = c->workers, .seconds = NAN, .fastest_s = NAN,
-				  .what = what};
-	const struct floor_entry *same = c->wi->wl->floor ? workload_floor_done(f, c) : NULL;
-	if (same && same != e) {
-		e->seconds = same->seconds;
-		cb_copy(e->note, same->note, sizeof e->note);
+				  .what = what, .target = floor_target(c)};
+	e->leader = leader ? (int)(leader - f->e) : -1;
+	if (leader && e->target > leader->target)
+		leader->target = e->target;
+}
+
+/* The entry that runs cell c's floor: its own, or the one its workload's floor is
+ * measured by. */
+static struct floor_entry *measuring_entry(const struct floors *f, const struct cell *c)
+{
+	struct floor_entry *e = find_entry(f, c->wi, c->ri, c->tasks, c->workers);
+	return e && e->leader >= 0 ? &f->e[e->leader] : e;
+}
+
+int floors_step(struct floors *f, const struct cell *c, int index, double timeout_s,
+		struct cb_err *err)
+{
+	struct floor_entry *e = measuring_entry(f, c);
+	if (!e)
 		return CB_OK;
-	}
-	if (measure_entry(e, c, timeout_s) == CB_EINTR)
-		return cb_fail(err, CB_EINTR, "interrupted");
+	/* Spread over the cell's trials: by the end of trial `index`, its share. */
+	int due = (e->target * (index + 1) + c->repeat - 1) / c->repeat;
+	while (!e->failed && e->k < due && e->k < e->target)
+		if (floor_rep(e, c, timeout_s) == CB_EINTR)
+			return cb_fail(err, CB_EINTR, "interrupted");
 	return CB_OK;
+}
+
+int floors_measure_all(struct floors *f, const struct plan *p, double timeout_s,
+		       struct cb_err *err)
+{
+	for (int c = 0; c < p->ncells; c++) {
+		int rc = floors_step(f, &p->cells[c], p->cells[c].repeat - 1, timeout_s, err);
+		if (rc)
+			return rc;
+	}
+	floors_settle(f);
+	return CB_OK;
+}
+
+void floors_settle(struct floors *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		struct floor_entry *e = &f->e[i];
+		if (e->leader >= 0)
+			continue;
+		if (e->k == 0 && !e->note[0])
+			cb_copy(e->note, "not measured: the run stopped first", sizeof e->note);
+		if (e->k == 0)
+			continue;
+		double v[FLOOR_REPS_MAX];
+		memcpy(v, e->v, sizeof v[0] * (size_t)e->k);
+		e->seconds = stats_median(v, e->k);
+		e->fastest_s = v[0];
+		for (int j = 1; j < e->k; j++)
+			e->fastest_s = fmin(e->fastest_s, v[j]);
+	}
+	for (int i = 0; i < f->n; i++) {
+		struct floor_entry *e = &f->e[i];
+		if (e->leader < 0)
+			continue;
+		const struct floor_entry *l = &f->e[e->leader];
+		e->seconds = l->seconds;
+		e->fastest_s = l->fastest_s;
+		e->k = l->k;
+		cb_copy(e->note, l->note, sizeof e->note);
+	}
 }
 
 /* A runtime of its own (a peer's interpreter): its peak RSS running one task of the
@@ -386,8 +445,7 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 		return cb_fail_errno(err, CB_ESYS, "floors");
 	for (int c = 0; c < p->ncells; c++) {
 		const struct cell *cell = &p->cells[c];
-		if ((rc = measure_floor(f, cell, timeout_s, err)))
-			return rc;
+		add_entry(f, cell);
 		if (cell->ri->rn->external && (rc = measure_base(f, cell, err)))
 			return rc;
 	}

@@ -7,8 +7,11 @@
 
 #include "plan.h"
 
+#define FLOOR_REPS_MAX 5
+
 /* The floor of the cells of one workload setting, runner, N and W: the overhead
- * over the ideal of the same work done by hand (see workload.h). */
+ * over the ideal of the same work done by hand (see workload.h). Its runs are taken
+ * between the cell's trials, so that a burst of noise falls on both alike. */
 struct floor_entry {
 	const struct wl_inst *wi;
 	const struct rn_inst *ri;
@@ -17,6 +20,11 @@ struct floor_entry {
 	double fastest_s; /* the fastest repetition: what the flag below-floor judges by */
 	const char *what; /* what did the work by hand: the runner's or the workload's */
 	char note[160];   /* why there is none, or what went wrong */
+	double v[FLOOR_REPS_MAX]; /* the runs so far */
+	int k, target;
+	int leader; /* the entry that measures this one (a workload's own floor, the same for
+		     * every runner); -1: itself */
+	bool failed;
 };
 
 /* The memory of a runner with a runtime of its own running one task of a workload. */
@@ -47,8 +55,17 @@ struct floors {
 	int nb;
 };
 
-/* Measures the harness floors and the floor of every (runner, tasks, workers) of the plan. */
+/* Measures the harness floors and sets up the floor of every (runner, tasks, workers) of
+ * the plan, to be measured by floors_step between the trials. */
 int floors_measure(struct floors *f, const struct plan *p, double timeout_s, struct cb_err *err);
+/* Runs of cell c's floor due by the end of its trial `index` (warm-ups not counted). */
+int floors_step(struct floors *f, const struct cell *c, int index, double timeout_s,
+		struct cb_err *err);
+/* Every floor's runs at once, for a run that has no trials (--floors); settles them. */
+int floors_measure_all(struct floors *f, const struct plan *p, double timeout_s,
+		       struct cb_err *err);
+/* The figures from the runs taken: medians, fastest, shared floors copied. */
+void floors_settle(struct floors *f);
 /* Measures more pairs for parallel_cores: the run calls it after its trials too, so a
  * burst of noise at the start cannot stand for the whole run. */
 int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err);

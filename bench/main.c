@@ -66,9 +66,23 @@ static void finish_workloads(struct plan *p)
 			p->wls[i]->wl->finish(p->wls[i]->cfg);
 }
 
-/* Runs every trial of the plan in order; returns how many rows it filled. */
-static int run_trials(const struct plan *p, const struct cli *c, struct trial_row *rows,
-		      bool *interrupted)
+/* A floor run beside trial t of a cell, before it on even trials and after it on odd
+ * ones, so neither sits always next to the other's cold start. */
+static bool floor_beside(struct floors *fl, const struct plan *p, const struct plan_trial *t,
+			 bool before)
+{
+	const struct cell *cell = &p->cells[t->cell];
+	int j = t->index - cell->warmup;
+	if (t->warmup || (j % 2 == 0) != before)
+		return true;
+	struct cb_err err = {0};
+	return floors_step(fl, cell, j, cell->timeout_s, &err) != CB_EINTR;
+}
+
+/* Runs every trial of the plan in order, the floors' runs between them; returns how
+ * many rows it filled. */
+static int run_trials(const struct plan *p, const struct cli *c, struct floors *fl,
+		      struct trial_row *rows, bool *interrupted)
 {
 	bool progress = !c->quiet && isatty(STDERR_FILENO);
 	double t0 = clock_now();
@@ -80,6 +94,8 @@ static int run_trials(const struct plan *p, const struct cli *c, struct trial_ro
 		struct trial_row *r = &rows[n];
 		*r = (struct trial_row){.cell = t->cell, .index = t->index, .warmup = t->warmup};
 		struct cb_err err = {0};
+		if (!floor_beside(fl, p, t, true))
+			break;
 		int rc = trialcell_run(&p->cells[t->cell], p->cells[t->cell].timeout_s, r, &err);
 		if (rc == CB_EINTR)
 			break;
@@ -89,6 +105,8 @@ static int run_trials(const struct plan *p, const struct cli *c, struct trial_ro
 			r->tasks_failed = p->cells[t->cell].tasks;
 		}
 		n++;
+		if (!floor_beside(fl, p, t, false))
+			break;
 	}
 	if (progress)
 		report_progress_clear(stderr);
@@ -183,13 +201,18 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		goto out;
 	}
 	if (c->floors) {
+		if (floors_measure_all(&fl, p, c->timeout_s, &err)) {
+			interrupted = err.code == CB_EINTR;
+			goto out;
+		}
 		ignore_output_signals();
 		report_floors(human, &fl);
 		report_capacity_short(stderr, &fl);
 		status = EXIT_ALL_OK;
 		goto out;
 	}
-	nrows = run_trials(p, c, rows, &interrupted);
+	nrows = run_trials(p, c, &fl, rows, &interrupted);
+	floors_settle(&fl);
 	if (!interrupted && isfinite(fl.parallel_cores) && floors_capacity(&fl, c->timeout_s, &err)) {
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */

@@ -499,7 +499,10 @@ Test(e2e, no_cell_beats_its_floor, .timeout = 240)
 			cr_expect_geq(atof(vs), 0.5, "%s: %s at %s x its floor (%s s over %s s)",
 				      runs[i], cell(d, r, "runner"), vs, cell(d, r, "overhead_s"),
 				      cell(d, r, "floor_s"));
-			cr_expect(!strstr(cell(d, r, "flags"), "below-floor"), "%s", cell(d, r, "flags"));
+			cr_expect(!strstr(cell(d, r, "flags"), "below-floor"),
+				  "%s: %s flagged %s (overhead %s s, floor %s s)", runs[i],
+				  cell(d, r, "runner"), cell(d, r, "flags"), cell(d, r, "overhead_s"),
+				  cell(d, r, "floor_s"));
 		}
 		free(d);
 		free(p);
