@@ -123,7 +123,9 @@ static void derive(struct summary *s, const struct summary *serial, double capac
 	s->baseline = serial ? serial->cell->ri->rn->name : NULL;
 	s->speedup = serial ? serial->wall.median / s->wall.median : NAN;
 	s->ideal_s = NAN;
-	if (wl->ideal_s) {
+	if (c->ri->rn->waits_skipped) {
+		s->ideal_s = wl->cpu_bound ? NAN : 0;
+	} else if (wl->ideal_s) {
 		s->ideal_s = wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
 	} else if (wl->cpu_bound && serial) {
 		/* The cores the host gave in this run, not the ones it lists. */

@@ -15,6 +15,7 @@ RUNNER(threads)
 RUNNER(procs)
 RUNNER(evloop)
 RUNNER(green)
+RUNNER(bookkeeping)
 PEER("py-serial", "Python", true, "/usr/bin/python3", "python/peer_serial.py", NULL, "python3",
      "peer: Python, one task after another")
 PEER("py-threads", "Python", false, "/usr/bin/python3", "python/peer_threads.py", NULL, "python3",

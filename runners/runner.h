@@ -42,6 +42,9 @@ struct runner {
 	/* Runs one task at a time whatever W says (serial): its W is 1, and it is the
 	 * baseline of its family. At most one per family. */
 	bool one_at_a_time;
+	/* Takes every sleep, fetch, wait and post as done at once (bookkeeping): no time a
+	 * scheduler needs is in its wall, so the ideal of waiting work is zero for it. */
+	bool waits_skipped;
 
 	/* At plan time: cross-field checks of params. Optional. */
 	int (*configure)(const struct params *p, struct cb_err *err);

@@ -39,7 +39,7 @@ META_NUMBERS = ('floor_', 'base_rss_kib', 'parallel_cores', 'countdown_', 'core_
 # The order runners are shown in: the baseline first, then the models by weight.
 RUNNER_ORDER = ('serial', 'threads', 'procs', 'evloop', 'green')
 # Every runner concbench has (runners/registry.c; a test checks the two agree).
-RUNNERS = RUNNER_ORDER + ('py-serial', 'py-threads', 'py-procs', 'py-asyncio', 'py-gevent',
+RUNNERS = RUNNER_ORDER + ('bookkeeping', 'py-serial', 'py-threads', 'py-procs', 'py-asyncio', 'py-gevent',
                           'go', 'node')
 
 # Input these scripts cannot read (exit status 2, nothing written), and an output that

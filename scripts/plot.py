@@ -16,7 +16,7 @@ FORMATS = ('png', 'svg')
 # The C models in solid colours; the peers (other languages) dashed, in their own.
 PEER_COLORS = {'go': '#17becf', 'node': '#bcbd22', 'py-serial': '#7f7f7f',
                'py-threads': '#aec7e8', 'py-procs': '#ff9896', 'py-asyncio': '#98df8a',
-               'py-gevent': '#c5b0d5'}
+               'py-gevent': '#c5b0d5', 'bookkeeping': '#e377c2'}
 COLORS = {'serial': '#555555', 'threads': '#1f77b4', 'procs': '#d62728',
           'evloop': '#2ca02c', 'green': '#9467bd'}
 

@@ -61,7 +61,7 @@ static struct outcome run_http(const struct runner *rn, const char *const *kv, i
 
 #define FOR_EACH_C_RUNNER(rn)                                                             \
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
-		if ((rn)->run)
+		if ((rn)->run && !(rn)->waits_skipped)
 
 Test(http, twenty_tasks_on_every_runner, .init = setup)
 {

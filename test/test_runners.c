@@ -41,10 +41,11 @@ static struct cellrun_out run_workload(const struct runner *rn, const char *wl_n
 	return o;
 }
 
-/* The step runners; peers (external runners) have their own suite. */
+/* The step runners of a model; peers (external runners) have their own suite, and
+ * bookkeeping (no model) its own test below. */
 #define FOR_EACH_C_RUNNER(rn)                                                             \
 	for (const struct runner *const *it_ = runner_table; ((rn) = *it_) != NULL; it_++) \
-		if ((rn)->run)
+		if ((rn)->run && !(rn)->waits_skipped)
 
 /* Each (N, W) is chosen so that a runner off by one worker, or one that ran
  * all-at-once tasks one by one, takes at least a round more than asked: N=3 W=2 is
@@ -151,6 +152,53 @@ Test(runners, a_failing_task_is_a_result)
 		for (int i = 0; i < 6; i++)
 			cr_expect_eq(res[i].fail, i % 3 == 1 ? FAIL_CHECK : FAIL_NONE,
 				     "%s task %d: fail %d", rn->name, i, res[i].fail);
+	}
+}
+
+/* bookkeeping does a task's stamps, step walk and record and no model: computes are
+ * called once each, every wait is done at once (a sleep of a minute, a wait nothing
+ * posts, a fetch of nowhere), and a failing compute still fails its task. */
+static enum step_status step_count(void *state, const void *arg)
+{
+	(void)arg;
+	++*(int *)state;
+	return STEP_OK;
+}
+
+Test(runners, bookkeeping_takes_every_wait_as_done)
+{
+	static const struct sem_decl never = {"never", 0};
+	static const struct step steps[] = {
+		{.kind = STEP_COMPUTE, .compute.fn = step_count},
+		{.kind = STEP_SLEEP, .sleep.ns = 60000000000},
+		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
+		{.kind = STEP_FETCH, .fetch = {.url = "http://127.0.0.1:9/", .status = 200}},
+		{.kind = STEP_POST, .post.sem = 0},
+		{.kind = STEP_COMPUTE, .compute.fn = step_count},
+	};
+	static const struct step bad = {.kind = STEP_COMPUTE, .compute.fn = step_fails};
+	static const char *const stamps[][3] = {{"stamps", "each", NULL},
+						{"stamps", "shared", NULL}};
+	for (int k = 0; k < 2; k++) {
+		enum { N = 50 };
+		int counts[N] = {0};
+		struct task tasks[N];
+		struct task_result res[N] = {0};
+		for (int i = 0; i < N; i++)
+			tasks[i] = i == 7 ? (struct task){.steps = &bad, .nsteps = 1}
+					  : (struct task){.steps = steps, .nsteps = 6, .state = &counts[i]};
+		double wall = handmade_wall("bookkeeping", stamps[k], tasks, N, 0, &never, 1, res);
+		cr_expect_lt(wall, 10.0, "%s: %.3f s: a wait was waited", stamps[k][1], wall);
+		for (int i = 0; i < N; i++) {
+			cr_expect_eq(res[i].fail, i == 7 ? FAIL_CHECK : FAIL_NONE, "%s task %d: fail %d",
+				     stamps[k][1], i, res[i].fail);
+			cr_expect_eq(counts[i], i == 7 ? 0 : 2, "%s task %d: %d computes",
+				     stamps[k][1], i, counts[i]);
+			cr_expect_geq(res[i].end_s, res[i].start_s, "%s task %d", stamps[k][1], i);
+			if (i)
+				cr_expect_geq(res[i].start_s, res[i - 1].end_s, "%s task %d",
+					      stamps[k][1], i);
+		}
 	}
 }
 

@@ -85,10 +85,11 @@ static double sh_metric(const struct sh_out *o, const char *name)
 	return NAN;
 }
 
-/* The C runners: peers run the shared-state workloads in no shared memory of ours. */
+/* The C runners of a model: peers run the shared-state workloads in no shared memory of
+ * ours, and bookkeeping waits for nothing. */
 static bool sh_usable(const struct runner *rn)
 {
-	return rn->run != NULL;
+	return rn->run != NULL && !rn->waits_skipped;
 }
 
 /* Runners that run tasks side by side, so tasks can race and hand off. */
