@@ -44,11 +44,13 @@ struct coro_free {
 struct coro_host {
 	struct coro_switch sw; /* first: what a running coroutine switches through */
 	struct coro_conf conf;
-	/* CORO_COPY */
-	char *map;             /* the shared stack with its guard under it */
+	/* CORO_COPY: CORO_SHARED_STACKS stacks, each over its guard, in spans of a power of
+	 * two, so the stack a context lies in is a shift away */
+	char *map;
 	size_t map_len;
-	char *top;             /* the shared stack's highest address */
-	struct coro *owner;    /* whose frames are on the shared stack right now */
+	unsigned span_shift;
+	unsigned next_stack;   /* where the next fresh coroutine runs: in turn */
+	struct coro *owner[CORO_SHARED_STACKS]; /* whose frames are on each right now */
 	struct coro_free *free[CORO_CLASSES];
 	char *cur, *end;       /* the unused rest of the newest chunk */
 	struct coro_chunk *chunks;
@@ -126,25 +128,47 @@ static void coro_buf_put(struct coro_host *h, void *b, size_t len)
 	h->stats.buf_live--;
 }
 
+/* The stacks: each span is a guard and the stack above it, the guard at least
+ * STACKPOOL_GUARD and whatever rounds the span up to a power of two. */
 static int coro_shared_stack(struct coro_host *h, struct cb_err *err)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t size = (h->conf.stack_size + page - 1) / page * page;
 	size_t guard = (STACKPOOL_GUARD + page - 1) / page * page;
-	h->map_len = size + guard;
-	h->map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-	if (h->map == MAP_FAILED) {
-		h->map = NULL;
-		return cb_fail_errno(err, CB_ESYS, "mmap of a %zu KiB shared stack", size / 1024);
-	}
-	if (mprotect(h->map, guard, PROT_NONE) != 0) {
-		munmap(h->map, h->map_len);
-		h->map = NULL;
-		return cb_fail_errno(err, CB_ESYS, "mprotect of the shared stack's guard");
-	}
-	h->top = h->map + h->map_len;
+	h->span_shift = 0;
+	while (((size_t)1 << h->span_shift) < size + guard)
+		h->span_shift++;
+	size_t span = (size_t)1 << h->span_shift;
+	/* Aligned to a span, so that the stack of an address is its offset's high bits. */
+	size_t len = span * (CORO_SHARED_STACKS + 1);
+	char *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return cb_fail_errno(err, CB_ESYS, "mmap of %d shared stacks of %zu KiB",
+				     CORO_SHARED_STACKS, size / 1024);
+	char *a = (char *)(((uintptr_t)m + span - 1) & ~(uintptr_t)(span - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	munmap(a + span * CORO_SHARED_STACKS, (size_t)(m + len - (a + span * CORO_SHARED_STACKS)));
+	h->map = a;
+	h->map_len = span * CORO_SHARED_STACKS;
+	for (int k = 0; k < CORO_SHARED_STACKS; k++)
+		if (mprotect(a + span * (size_t)(k + 1) - size, size, PROT_READ | PROT_WRITE) != 0) {
+			munmap(h->map, h->map_len);
+			h->map = NULL;
+			return cb_fail_errno(err, CB_ESYS, "mprotect of a shared stack");
+		}
 	return CB_OK;
+}
+
+/* Copy: the shared stack an address on one lies in, and that stack's top. */
+static inline unsigned coro_stack_of(const struct coro_host *h, const void *p)
+{
+	return (unsigned)(((uintptr_t)p - (uintptr_t)h->map) >> h->span_shift);
+}
+
+static inline char *coro_top(const struct coro_host *h, unsigned k)
+{
+	return h->map + ((size_t)(k + 1) << h->span_shift);
 }
 
 int coro_host_new(struct coro_host **hp, const struct coro_conf *conf, struct cb_err *err)
@@ -193,7 +217,8 @@ static char *coro_stack_base(const struct coro_host *h, const struct coro *c, si
 {
 	if (h->conf.stack == CORO_COPY) {
 		*size = h->conf.stack_size;
-		return h->top - h->conf.stack_size;
+		return coro_top(h, c->ctx ? coro_stack_of(h, c->ctx) : h->next_stack) -
+		       h->conf.stack_size;
 	}
 	*size = stackpool_size(h->pool);
 	return coro_mem(c);
@@ -209,10 +234,10 @@ static void coro_set_state(struct coro *c, enum coro_state st)
 	c->word = (c->word & ~(uintptr_t)CORO_STATE_BITS) | (uintptr_t)st;
 }
 
-/* Copy: the bytes c's frames use on the shared stack, from its last switch. */
+/* Copy: the bytes c's frames use on its shared stack, from its last switch. */
 static size_t coro_used(const struct coro_host *h, const struct coro *c)
 {
-	return (size_t)(h->top - (char *)c->ctx);
+	return (size_t)(coro_top(h, coro_stack_of(h, c->ctx)) - (char *)c->ctx);
 }
 
 int coro_open(struct coro_host *h, struct coro *c, struct cb_err *err)
@@ -243,8 +268,8 @@ void coro_close(struct coro_host *h, struct coro *c)
 	} else {
 		if (coro_mem(c))
 			coro_buf_put(h, coro_mem(c), coro_used(h, c));
-		if (h->owner == c)
-			h->owner = NULL;
+		if (c->ctx && h->owner[coro_stack_of(h, c->ctx)] == c)
+			h->owner[coro_stack_of(h, c->ctx)] = NULL;
 	}
 	*c = (struct coro){0};
 }
@@ -273,9 +298,10 @@ static bool coro_save(struct coro_host *h, struct coro *c)
  * are on the shared stack, through a bounce on the host's stack. Else, once memory ran
  * out, the next coroutine to switch in would fail though it had started, when its own
  * buffer holds the owner too: coroutines waiting at one place save alike. */
-__attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struct coro *c)
+__attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struct coro *c,
+						       unsigned k)
 {
-	struct coro *o = h->owner;
+	struct coro *o = h->owner[k];
 	size_t len = coro_used(h, o), clen = coro_used(h, c);
 	char *b = coro_mem(c);
 	/* Its buffer goes back to the class of o's length, which it fits. */
@@ -283,7 +309,7 @@ __attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struc
 		return false;
 	char bounce[len];
 	memcpy(bounce, o->ctx, len);
-	memcpy(h->top - clen, b, clen);
+	memcpy(coro_top(h, k) - clen, b, clen);
 	memcpy(b, bounce, len);
 	coro_set(o, b, 0, coro_state(o));
 	coro_set(c, NULL, 0, coro_state(c));
@@ -291,20 +317,20 @@ __attribute__((noinline)) static bool coro_swap_saved(struct coro_host *h, struc
 	return true;
 }
 
-/* Puts c's frames on the shared stack, saving whoever was there. */
-static bool coro_take_stack(struct coro_host *h, struct coro *c)
+/* Puts c's frames on its shared stack k, saving whoever was there. */
+static bool coro_take_stack(struct coro_host *h, struct coro *c, unsigned k)
 {
 #ifdef CORO_ASAN
 	/* The last owner's redzones are stale now; c's frames set their own. */
-	ASAN_UNPOISON_MEMORY_REGION(h->top - h->conf.stack_size, h->conf.stack_size);
+	ASAN_UNPOISON_MEMORY_REGION(coro_top(h, k) - h->conf.stack_size, h->conf.stack_size);
 #endif
-	if (h->owner && !coro_save(h, h->owner) && !coro_swap_saved(h, c))
+	if (h->owner[k] && !coro_save(h, h->owner[k]) && !coro_swap_saved(h, c, k))
 		return false;
-	h->owner = c;
+	h->owner[k] = c;
 	char *b = coro_mem(c);
 	if (b) {
 		size_t len = coro_used(h, c);
-		memcpy(h->top - len, b, len);
+		memcpy(coro_top(h, k) - len, b, len);
 		coro_buf_put(h, b, len);
 		coro_set(c, NULL, 0, coro_state(c));
 	}
@@ -358,12 +384,18 @@ static void coro_overflowed(const struct coro_host *h, const struct coro *c)
 
 bool coro_switch_in(struct coro_host *h, struct coro *c)
 {
-	if (h->conf.stack == CORO_COPY && h->owner != c && !coro_take_stack(h, c))
-		return false;
+	if (h->conf.stack == CORO_COPY) {
+		/* A fresh coroutine takes the stacks in turn; one that ran stays on its own,
+		 * where its frames' addresses are. */
+		unsigned k = c->ctx ? coro_stack_of(h, c->ctx) : h->next_stack;
+		if (h->owner[k] != c && !coro_take_stack(h, c, k))
+			return false;
+	}
 	if (!c->ctx) {
 		size_t size;
 		char *base = coro_stack_base(h, c, &size);
 		c->ctx = make_fcontext(base + size, size, h->conf.body ? h->conf.body : coro_entry);
+		h->next_stack = (h->next_stack + 1) % CORO_SHARED_STACKS;
 	}
 	h->sw.current = c;
 	coro_set_state(c, CORO_RUNNING);
@@ -387,6 +419,6 @@ void coro_switched_out(struct coro_host *h, struct coro *c, transfer_t t)
 	if (h->conf.stack == CORO_SEPARATE && !(c->word & CORO_GUARDED) &&
 	    !stackpool_intact(coro_mem(c)))
 		coro_overflowed(h, c);
-	if (t.data && h->owner == c)
-		h->owner = NULL;
+	if (t.data && h->conf.stack == CORO_COPY && h->owner[coro_stack_of(h, c->ctx)] == c)
+		h->owner[coro_stack_of(h, c->ctx)] = NULL;
 }

@@ -3,9 +3,12 @@
  * fcontext (a few ns, no syscall); where a coroutine's frames live is a choice:
  *
  *   CORO_SEPARATE  each coroutine owns a stack from a slab pool (stackpool.h);
- *   CORO_COPY      all run on one shared stack; a suspended coroutine keeps only the
- *                  bytes its stack really used, copied to the heap and back on resume
- *                  (greenlet's and libaco's design), so a sleeping task costs ~100 B.
+ *   CORO_COPY      all run on a few shared stacks (CORO_SHARED_STACKS, a fresh
+ *                  coroutine taking them in turn and staying on its own); a suspended
+ *                  coroutine keeps only the bytes its stack really used, copied to the
+ *                  heap and back when it resumes over another's frames (greenlet's and
+ *                  libaco's design), so a sleeping task costs ~100 B, and coroutines
+ *                  that hand off to each other on different stacks copy nothing.
  *
  * The rule CORO_COPY imposes on callers: no pointer into a suspended coroutine's
  * stack may be used by anyone else (a watcher, a curl handle, another coroutine),
@@ -33,6 +36,10 @@
 #endif
 
 enum coro_stack { CORO_COPY, CORO_SEPARATE };
+
+/* Copy: a ping-pong's two sides, or two pairs, each on a stack of its own; more would
+ * only spread a million sleepers' saves over more cold stacks. */
+#define CORO_SHARED_STACKS 4
 
 struct coro;
 struct coro_host;
