@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,9 +31,21 @@ struct procs_record {
 
 _Static_assert(sizeof(struct procs_record) < PIPE_BUF, "records must be written atomically");
 
-static void procs_worker(const struct run_args *a, struct semset *sems, atomic_int *next,
-			 int only, int fd)
+/* How often the runner looks for workers that ended while it waits for results. */
+#define PROCS_REAP_MS 20
+
+/* What the workers share with the runner: the counter they take tasks from, and the
+ * task each is running (-1: none), so that when one dies the runner knows whose
+ * partners would wait for it. */
+struct procs_shared {
+	atomic_int next;
+	atomic_int running[]; /* one per worker */
+};
+
+static void procs_worker(const struct run_args *a, struct semset *sems,
+			 struct procs_shared *sh, int slot, int only, int fd)
 {
+	atomic_int *next = &sh->next;
 	/* A worker must not outlive the trial child, even if that is killed. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct blocking_worker w = {.sems = sems, .ntasks = a->ts->ntasks, .next = next,
@@ -40,12 +54,14 @@ static void procs_worker(const struct run_args *a, struct semset *sems, atomic_i
 		int i = only >= 0 ? only : atomic_fetch_add(next, 1);
 		if (i >= a->ts->ntasks)
 			break;
+		atomic_store_explicit(&sh->running[slot], i, memory_order_relaxed);
 		struct task_result r = {0};
 		blocking_run_task(&w, taskset_task(a->ts, i), &r, a->t0);
 		struct procs_record rec = {.task = i, .fail = r.fail, .start_s = r.start_s,
 					   .end_s = r.end_s};
 		if (write(fd, &rec, sizeof rec) != sizeof rec)
 			_exit(3);
+		atomic_store_explicit(&sh->running[slot], -1, memory_order_relaxed);
 		if (only >= 0)
 			break;
 	}
@@ -68,6 +84,49 @@ static ssize_t procs_drain(int fd, struct task_result *res, int n)
 	return got;
 }
 
+/* A worker died in the middle of task i: what it would have posted never comes, so
+ * whoever waits for it goes on only with what is left, then fails as blocked, rather
+ * than waiting until the trial's timeout. */
+static void procs_lost(const struct run_args *a, struct semset *sems, int i)
+{
+	if (!sems || i < 0 || i >= a->ts->ntasks)
+		return;
+	const struct task *t = taskset_task(a->ts, i);
+	for (int k = 0; k < t->nsteps; k++)
+		if (t->steps[k].kind == STEP_POST)
+			semset_orphan(sems, t->steps[k].post.sem);
+}
+
+/* Reaps the workers that ended (block: wait for one at least); one that died
+ * abnormally has its task's posts orphaned. Returns how many it reaped. */
+static int procs_reap(const struct run_args *a, struct semset *sems, struct procs_shared *sh,
+		      const pid_t *pids, int *status, bool *reaped, int forked, int *hint,
+		      bool block)
+{
+	int k = 0, st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, block && k == 0 ? 0 : WNOHANG)) != 0) {
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int j = 0; j < forked; j++) {
+			int w = (*hint + j) % forked;
+			if (pids[w] != pid || reaped[w])
+				continue;
+			*hint = w + 1;
+			reaped[w] = true;
+			status[w] = st;
+			k++;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				procs_lost(a, sems, atomic_load(&sh->running[w]));
+			break;
+		}
+	}
+	return k;
+}
+
 /* "procs: worker 4 of 8 was killed by signal 11 (Segmentation fault); 1 of 8 workers
  * died": the first that died, by number (1-based, as forked), and how. */
 static void procs_died_note(struct cb_err *err, int worker, int forked, int status, int died)
@@ -87,15 +146,22 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 	int n = a->ts->ntasks, nw = runner_workers(n, a->workers), forked = 0, died = 0;
 	int untaken = n; /* the first task no worker may take */
 	int fds[2] = {-1, -1}, rc;
-	pid_t *pids = calloc((size_t)(nw > 0 ? nw : 1), sizeof *pids);
-	atomic_int *next = mmap(NULL, sizeof *next, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	size_t nwz = (size_t)(nw > 0 ? nw : 1);
+	pid_t *pids = calloc(nwz, sizeof *pids);
+	int *status = calloc(nwz, sizeof *status);
+	bool *reaped = calloc(nwz, sizeof *reaped);
+	size_t shlen = sizeof(struct procs_shared) + nwz * sizeof(atomic_int);
+	struct procs_shared *sh = mmap(NULL, shlen, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct semset *sems = NULL;
-	if (!pids || next == MAP_FAILED) {
+	if (!pids || !status || !reaped || sh == MAP_FAILED) {
 		rc = cb_fail_errno(err, CB_ELIMIT, "procs: no memory for %d workers", nw);
 		goto out;
 	}
-	atomic_init(next, 0);
+	atomic_init(&sh->next, 0);
+	for (int w = 0; w < nw; w++)
+		atomic_init(&sh->running[w], -1);
+	atomic_int *next = &sh->next;
 	if ((rc = semset_open(&sems, a->ts->sems, a->ts->nsems, err)))
 		goto out;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -117,29 +183,41 @@ static int procs_run(struct run_args *a, struct cb_err *err)
 		}
 		if (pid == 0) {
 			close(fds[0]);
-			procs_worker(a, sems, next, nw == n ? forked : -1, fds[1]);
+			procs_worker(a, sems, sh, forked, nw == n ? forked : -1, fds[1]);
 		}
 		pids[forked] = pid;
 		procs_drain(fds[0], a->res, n);
 	}
 	close(fds[1]);
 	fds[1] = -1;
-	fcntl(fds[0], F_SETFL, 0);
-	for (ssize_t got; (got = procs_drain(fds[0], a->res, n)) != 0;)
-		if (got < 0 && errno != EINTR)
+	/* The results as they come, and the workers as they end: a poll that wakes now and
+	 * then to reap, so a worker's death is seen while its partners still wait. */
+	int left = forked, hint = 0; /* workers mostly end in the order they were forked */
+	for (;;) {
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+		int ready = poll(&pfd, 1, PROCS_REAP_MS);
+		if (ready < 0 && errno != EINTR)
 			break;
+		if (ready > 0) {
+			ssize_t got = procs_drain(fds[0], a->res, n);
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+				break;
+		}
+		left -= procs_reap(a, sems, sh, pids, status, reaped, forked, &hint, false);
+	}
+	while (left > 0) {
+		int k = procs_reap(a, sems, sh, pids, status, reaped, forked, &hint, true);
+		if (k == 0)
+			break;
+		left -= k;
+	}
 	int first = -1, first_status = 0;
-	for (int i = 0; i < forked; i++) {
-		int status;
-		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	for (int i = 0; i < forked; i++)
+		if (reaped[i] && (!WIFEXITED(status[i]) || WEXITSTATUS(status[i]) != 0))
 			if (died++ == 0) {
 				first = i;
-				first_status = status;
+				first_status = status[i];
 			}
-		}
-	}
 	/* Unreported tasks: never given a worker (fork refused), or lost with one. Those
 	 * that did start and waited for a task never given one failed as blocked
 	 * (blocking_orphan_unposted). */
@@ -155,9 +233,11 @@ out:
 	if (fds[1] >= 0)
 		close(fds[1]);
 	semset_close(sems);
-	if (next != MAP_FAILED)
-		munmap(next, sizeof *next);
+	if (sh != MAP_FAILED)
+		munmap(sh, shlen);
 	free(pids);
+	free(status);
+	free(reaped);
 	return rc;
 }
 

@@ -229,6 +229,46 @@ Test(runners, procs_counts_a_killed_worker_and_goes_on)
 	}
 }
 
+/* A worker that dies between its wait and its post: its partner, waiting for that post
+ * in another process, fails as blocked at once instead of waiting until the trial's
+ * timeout, whether the dead side's task comes first or second. Without it the run would
+ * hang: the test's own timeout fails it. */
+Test(runners, procs_partner_of_a_dead_worker_fails_blocked, .timeout = 60)
+{
+	static const struct sem_decl sems[] = {{"a", 0}, {"b", 0}};
+	static const struct step killer[] = {
+		{.kind = STEP_COMPUTE, .compute.fn = step_kills_worker},
+		{.kind = STEP_POST, .post.sem = 0},
+	};
+	static const struct step waiter[] = {
+		{.kind = STEP_WAIT, .wait = {.sem = 0, .timeout_ns = -1}},
+		{.kind = STEP_POST, .post.sem = 1},
+	};
+	const struct runner *rn = runner_find("procs");
+	cr_assert_not_null(rn);
+	for (int order = 0; order < 2; order++) {
+			struct task tasks[2];
+			struct task_result res[2] = {0};
+			tasks[order] = (struct task){.steps = killer, .nsteps = 2};
+			tasks[!order] = (struct task){.steps = waiter, .nsteps = 2};
+			struct taskset ts = {.tasks = tasks, .ntasks = 2, .sems = sems, .nsems = 2};
+			struct params rp;
+			struct cb_err err = {0};
+			cr_assert_eq(params_init(&rp, rn->name, rn->params, &err), CB_OK);
+			struct cellrun_out o;
+			double t0 = clock_now();
+			handmade_run(rn, &rp, &ts, 0, res, &o);
+			double wall = clock_now() - t0;
+			params_free(&rp);
+			cr_assert_eq(o.code, CB_OK, "stage %d: %s", o.stage, o.note);
+			cr_expect_eq(res[order].fail, FAIL_DIED, "order %d: killer %d", order,
+				     res[order].fail);
+			cr_expect_eq(res[!order].fail, FAIL_BLOCKED, "order %d: waiter %d", order,
+				     res[!order].fail);
+			cr_expect_lt(wall, 10.0, "order %d: %.1f s", order, wall);
+		}
+}
+
 /* ---- notes that name the cause ---- */
 
 /* What a cell run in a child process under a lowered limit came to. */
