@@ -30,6 +30,28 @@
 /* The most a saved stack may weigh to be swapped through the host's stack. */
 #define CORO_BOUNCE (64 * 1024)
 
+/* A saved stack is a few dozen bytes at a time (80 for a waiting task): copied inline
+ * in 16-byte moves, the last one overlapping, where libc's memcpy costs a call and its
+ * size dispatch at every switch (a tenth of a sleeper's instructions, callgrind). */
+#define CORO_INLINE_COPY 256
+typedef long long coro_v16 __attribute__((vector_size(16), aligned(1), may_alias));
+
+static inline void coro_copy(void *dst, const void *src, size_t len)
+{
+	if (len < 16 || len > CORO_INLINE_COPY) {
+		memcpy(dst, src, len);
+		return;
+	}
+	char *d = dst;
+	const char *s = src;
+	coro_v16 last = *(const coro_v16 *)(s + len - 16);
+	for (size_t i = 0; i + 16 <= len; i += 16) {
+		coro_v16 t = *(const coro_v16 *)(s + i);
+		*(coro_v16 *)(d + i) = t;
+	}
+	*(coro_v16 *)(d + len - 16) = last;
+}
+
 /* The arena's chunks, freed together with the host. */
 struct coro_chunk {
 	struct coro_chunk *next;
@@ -284,7 +306,7 @@ static bool coro_save(struct coro_host *h, struct coro *c)
 #ifdef CORO_ASAN
 	ASAN_UNPOISON_MEMORY_REGION(c->ctx, len);
 #endif
-	memcpy(b, c->ctx, len);
+	coro_copy(b, c->ctx, len);
 	coro_set(c, b, 0, coro_state(c));
 	h->stats.saves++;
 	if (len > h->stats.saved_max)
@@ -330,7 +352,7 @@ static bool coro_take_stack(struct coro_host *h, struct coro *c, unsigned k)
 	char *b = coro_mem(c);
 	if (b) {
 		size_t len = coro_used(h, c);
-		memcpy(coro_top(h, k) - len, b, len);
+		coro_copy(coro_top(h, k) - len, b, len);
 		coro_buf_put(h, b, len);
 		coro_set(c, NULL, 0, coro_state(c));
 	}

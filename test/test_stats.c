@@ -91,6 +91,35 @@ Test(stats, median_table)
 	}
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median found by selection is a sort's, on the shapes task latencies take: in
+ * order, reversed, all equal, a few values repeated, random; odd and even counts. */
+Test(stats, median_by_selection_is_the_sorted_median)
+{
+	enum { MAX = 1001 };
+	static double x[MAX], sorted[MAX];
+	unsigned seed = 12345;
+	for (int shape = 0; shape < 5; shape++)
+		for (int n = 1; n <= MAX; n += n < 40 ? 1 : 97) {
+			for (int i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				double r = (double)(seed >> 8);
+				x[i] = shape == 0 ? i : shape == 1 ? n - i : shape == 2 ? 7.5
+				       : shape == 3 ? (double)((seed >> 8) % 3) : r;
+			}
+			memcpy(sorted, x, sizeof x[0] * (size_t)n);
+			qsort(sorted, (size_t)n, sizeof sorted[0], cmp_d);
+			double want = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+			double got = stats_median(x, n);
+			cr_expect_eq(got, want, "shape %d n=%d: %g, not %g", shape, n, got, want);
+		}
+}
+
 struct t_case {
 	int df;
 	double want;
