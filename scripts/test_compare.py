@@ -1,0 +1,271 @@
+"""scripts/compare and its statistics (meson test --suite unit): U and p against hand
+computations, Holm's correction, 80 cells of one distribution that must not come out
+changed, and compare on real runs: a run against itself, one cell's time doubled, too
+few trials, two machines, the output formats and bad input. TAP on stdout.
+
+usage: test_compare.py CONCBENCH"""
+
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+
+import cbstats  # noqa: E402
+from tap import attempt, report, run  # noqa: E402
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+COMPARE = [sys.executable, os.path.join(HERE, 'compare')]
+
+
+def close(x, y, eps=1e-9):
+    return abs(x - y) <= eps
+
+
+def u_and_p_by_hand():
+    # n = m = 3: the 20 orderings give U = 0..9 as 1,1,2,3,3,3,3,2,1,1 times.
+    cases = [([1, 2, 3], [4, 5, 6], 0, 0.1),
+             ([1, 3, 5], [2, 4, 6], 3, 0.7),
+             ([4, 5, 6], [1, 2, 3], 9, 0.1),
+             ([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 0, 2 / 252)]
+    for a, b, u, p in cases:
+        gu, gp = cbstats.mann_whitney(a, b)
+        if gu != u or not close(gp, p):
+            return f'{a} vs {b}: U {gu}, p {gp}; want {u}, {p}'
+    # ties: the normal approximation, a p that is a probability, 1 for equal samples
+    _, p = cbstats.mann_whitney([1, 1, 2, 2], [1, 2, 2, 3])
+    if not 0 < p <= 1:
+        return f'tied samples: p {p}'
+    if cbstats.mann_whitney([5, 5, 5], [5, 5, 5])[1] != 1.0:
+        return 'equal samples: p is not 1'
+    if not close(cbstats.min_p(5, 5), 2 / 252) or not close(cbstats.min_p(2, 2), 1 / 3):
+        return f'min_p: {cbstats.min_p(5, 5)}, {cbstats.min_p(2, 2)}'
+    return ''
+
+
+def holm_by_hand():
+    got = cbstats.holm([0.01, 0.04, 0.03])
+    want = [0.03, 0.06, 0.06]
+    if not all(close(g, w) for g, w in zip(got, want)):
+        return f'holm: {got}, not {want}'
+    if cbstats.holm([0.5, 0.9]) != [1.0, 1.0]:
+        return f'holm caps at 1: {cbstats.holm([0.5, 0.9])}'
+    return ''
+
+
+def holm_keeps_80_alike_cells_same():
+    """1000 comparisons of 80 cells, 10 trials a side, all from one distribution: Holm
+    keeps the chance of any reported change at 5% (4.9% for 80 independent cells), so
+    at most 7% of them may report one, three standard deviations of 1000 draws above;
+    uncorrected, nearly all would."""
+    rng = random.Random(7)
+    flagged = raw = 0
+    for _ in range(1000):
+        ps = [cbstats.mann_whitney([rng.gauss(1, 0.1) for _ in range(10)],
+                                   [rng.gauss(1, 0.1) for _ in range(10)])[1]
+              for _ in range(80)]
+        flagged += any(p < 0.05 for p in cbstats.holm(ps))
+        raw += any(p < 0.05 for p in ps)
+    if raw < 900:
+        return f'uncorrected, only {raw} of 1000 comparisons reported a change'
+    return '' if flagged <= 70 else f'{flagged} of 1000 comparisons reported a change'
+
+
+def ratio_interval_holds_the_ratio():
+    r, lo, hi = cbstats.ratio_interval([1.0, 1.1, 0.9, 1.0, 1.05], [2.0, 2.2, 1.8, 2.0, 2.1])
+    return '' if close(r, 2.0) and lo <= 2.0 <= hi and lo > 1.5 else f'{r} [{lo}, {hi}]'
+
+
+# --- compare on real runs ---------------------------------------------------------------
+
+def concbench_run(concbench, folder, name, repeat):
+    out = os.path.join(folder, name + '.csv')
+    r = run([concbench, '-q', '--no-floors', '-w', 'countdown', '-p', 'countdown.n=200000',
+             '-r', 'serial,threads', '-n', '2', '--repeat', str(repeat), '--warmup', '0',
+             '-o', out], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f'concbench exited {r.returncode}: {r.stderr}')
+    return out
+
+
+def copy_run(src, folder, name, wall_factor=None, runner=None, host=None, tight=False):
+    """A copy of run src; runner's trials' walls times wall_factor (tight: first made
+    1%, 2%, ... above their median, so that a change is clear of this host's noise and the
+    test judges compare, not the machine); meta's host replaced."""
+    base = os.path.join(folder, name)
+    stem = src[:-len('.csv')]
+    for suffix in ('.summary.csv', '.meta.csv'):
+        shutil.copy(stem + suffix, base + suffix)
+    with open(src, newline='') as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0].keys())
+    mine = [r for r in rows if runner and r['runner'] == runner]
+    if tight and mine:
+        walls = sorted(float(r['wall_s']) for r in mine)
+        mid = walls[len(walls) // 2]
+        for i, r in enumerate(mine):
+            r['wall_s'] = repr(mid * (1 + 0.01 * i))
+    for r in mine:
+        r['wall_s'] = repr(float(r['wall_s']) * wall_factor)
+    with open(base + '.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, header)
+        w.writeheader()
+        w.writerows(rows)
+    if host:
+        with open(base + '.meta.csv', newline='') as f:
+            meta = list(csv.reader(f))
+        with open(base + '.meta.csv', 'w', newline='') as f:
+            csv.writer(f).writerows([[k, host if k == 'host' else v] for k, v in meta])
+    return base + '.csv'
+
+
+def compare(*args, env=None):
+    r = run(COMPARE + list(args), capture_output=True, text=True, env=env)
+    return r.returncode, r.stdout, r.stderr
+
+
+def cells_of(out_json):
+    return {c['runner']: c for c in json.loads(out_json)['cells']}
+
+
+def itself_is_same(a):
+    rc, out, err = compare(a, a, '--format', 'json')
+    if rc != 0:
+        return f'exit {rc}: {err}'
+    bad = {k: c['verdict'] for k, c in cells_of(out).items() if c['verdict'] != 'same'}
+    return f'against itself: {bad}' if bad else ''
+
+
+def doubled_cell_is_slower(a, folder):
+    a = copy_run(a, folder, 'tight', wall_factor=1.0, runner='threads', tight=True)
+    b = copy_run(a, folder, 'doubled', wall_factor=2.0, runner='threads')
+    rc, out, err = compare(a, b, '--format', 'json')
+    if rc != 0:
+        return f'exit {rc}: {err}'
+    c = cells_of(out)
+    t, s = c['threads'], c['serial']
+    if t['verdict'] != 'slower' or not t['lo'] <= 2.0 <= t['hi'] or not close(t['ratio'], 2, 1e-6):
+        return f"threads: {t['verdict']}, {t['ratio']} [{t['lo']}, {t['hi']}]"
+    if s['verdict'] != 'same':
+        return f"serial: {s['verdict']}"
+    rc, _, _ = compare(a, b, '--fail-on', 'slower')
+    if rc != 1:
+        return f'--fail-on slower: exit {rc}, not 1'
+    rc, _, _ = compare(b, a, '--fail-on', 'slower')
+    return '' if rc == 0 else f'--fail-on slower, B faster: exit {rc}, not 0'
+
+
+def too_few_trials(concbench, folder):
+    a = concbench_run(concbench, folder, 'two', 2)
+    b = copy_run(a, folder, 'two-doubled', wall_factor=3.0, runner='threads')
+    rc, out, err = compare(a, b, '--format', 'json')
+    if rc != 0:
+        return f'exit {rc}: {err}'
+    bad = {k: c['verdict'] for k, c in cells_of(out).items() if c['verdict'] != 'too few trials'}
+    return f'2 trials a side: {bad}' if bad else ''
+
+
+def across_machines_compares_ratios(a, folder):
+    a = copy_run(a, folder, 'tight-here', wall_factor=1.0, runner='threads', tight=True)
+    a = copy_run(a, folder, 'tight-here2', wall_factor=1.0, runner='serial', tight=True)
+    b = copy_run(a, folder, 'elsewhere', wall_factor=2.0, runner='threads', host='elsewhere')
+    rc, out, err = compare(a, b, '--format', 'json')
+    if rc != 0:
+        return f'exit {rc}: {err}'
+    doc = json.loads(out)
+    c = cells_of(out)
+    if doc['context']['same_host'] or doc['context']['absolute']:
+        return f"context: {doc['context']}"
+    if c['threads']['metric'] != 'speedup' or c['threads']['verdict'] != 'slower':
+        return f"threads: {c['threads']['metric']}, {c['threads']['verdict']}"
+    if c['serial']['verdict'] != 'not comparable across machines':
+        return f"serial (no floor, no baseline): {c['serial']['verdict']}"
+    rc, out, _ = compare(a, b)
+    if 'different machines' not in out:
+        return f'the table does not say the machines differ: {out[:300]}'
+    rc, out, _ = compare(a, b, '--absolute', '--format', 'json')
+    return '' if cells_of(out)['threads']['metric'] == 'wall_s' else '--absolute: not seconds'
+
+
+def formats(a, folder):
+    a = copy_run(a, folder, 'tight-fmt', wall_factor=1.0, runner='threads', tight=True)
+    b = copy_run(a, folder, 'fmt', wall_factor=2.0, runner='threads')
+    rc, out, _ = compare(a, b, '--format', 'csv')
+    rows = list(csv.DictReader(out.splitlines()))
+    if rc or len(rows) != 2 or {r['verdict'] for r in rows} != {'same', 'slower'}:
+        return f'csv: exit {rc}, {rows}'
+    rc, out, _ = compare(a, b, '--format', 'md')
+    if rc or out.count('\n| ') != 3 or '**slower**' not in out:
+        return f'md: exit {rc}: {out}'
+    env = dict(os.environ, NO_COLOR='1')
+    rc, out, _ = compare(a, b, env=env)
+    if rc or '\033[' in out or 'slower' not in out:
+        return f'table, piped: exit {rc}, escapes {"yes" if chr(27) in out else "no"}'
+    return ''
+
+
+def bad_input(a, folder):
+    junk = os.path.join(folder, 'junk.csv')
+    with open(junk, 'w') as f:
+        f.write('not,a,run\n1,2,3\n')
+    for args, why in (([a, junk], 'a file that is not a run'),
+                      ([a, os.path.join(folder, 'missing.csv')], 'a run that is not there'),
+                      ([a, a, '--alpha', '2'], 'alpha out of range')):
+        rc, out, err = compare(*args)
+        if rc != 2 or out or len(err.strip().splitlines()) != 1:
+            return f'{why}: exit {rc}, stdout {out!r}, stderr {err!r}'
+    other = concbench_run_other(folder)
+    rc, out, err = compare(a, other)
+    if rc != 2 or 'no cell in common' not in err:
+        return f'no common cell: exit {rc}, {err!r}'
+    return ''
+
+
+CONCBENCH = None
+
+
+def concbench_run_other(folder):
+    out = os.path.join(folder, 'other.csv')
+    run([CONCBENCH, '-q', '--no-floors', '-w', 'sleep', '-p', 'sleep.ms=1', '-r', 'serial',
+         '-n', '1', '--repeat', '1', '--warmup', '0', '-o', out], capture_output=True)
+    return out
+
+
+def main():
+    global CONCBENCH
+    CONCBENCH = sys.argv[1]
+    results = [('U and p of small samples, as computed by hand', attempt(u_and_p_by_hand)),
+               ("Holm's adjusted p, as computed by hand", attempt(holm_by_hand)),
+               ('80 alike cells: a change reported in at most 7% of 1000 comparisons',
+                attempt(holm_keeps_80_alike_cells_same)),
+               ('the bootstrap interval of a doubled median holds 2',
+                attempt(ratio_interval_holds_the_ratio))]
+    with tempfile.TemporaryDirectory(prefix='cb-compare-') as folder:
+        try:
+            a = concbench_run(CONCBENCH, folder, 'a', 6)
+        except Exception as e:
+            a = None
+            results.append(('a run to compare', str(e)))
+        if a:
+            results += [('a run against itself: every cell same', attempt(itself_is_same, a)),
+                        ('one cell twice as slow: that cell slower, ratio 2 in its interval, '
+                         'the other same; --fail-on slower exits 1',
+                         attempt(doubled_cell_is_slower, a, folder)),
+                        ('2 trials a side: too few trials, never a verdict',
+                         attempt(too_few_trials, CONCBENCH, folder)),
+                        ('two machines: speed-ups, not seconds, and said so',
+                         attempt(across_machines_compares_ratios, a, folder)),
+                        ('csv, md, and the table without colour when NO_COLOR',
+                         attempt(formats, a, folder)),
+                        ('bad input: exit 2, one line, nothing on stdout',
+                         attempt(bad_input, a, folder))]
+    return report(results)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
