@@ -198,7 +198,8 @@ static void summary_body(FILE *f, const void *arg)
 	const char *cols[64];
 	int ncols = metric_columns(cols, 64);
 	fputs("workload,params,runner,runner_params,tasks,workers,preset,trials,trials_ok,tasks_failed,"
-	      "mean_s,median_s,stddev_s,min_s,max_s,ci95_lo_s,ci95_hi_s,cv,speedup,ideal_s,"
+	      "mean_s,median_s,stddev_s,min_s,max_s,ci95_lo_s,ci95_hi_s,cv,speedup,speedup_lo,"
+	      "speedup_hi,ideal_s,"
 	      "overhead_s,overhead_per_task_s,floor_s,overhead_vs_floor,maxrss_kib,"
 	      "rss_per_task_b,minflt,minflt_per_task,user_s,sys_s,vcsw,ivcsw,trial_s,"
 	      "task_p50_s,task_max_s,baseline,cores_used,outcomes,flags", f);
@@ -211,7 +212,7 @@ static void summary_body(FILE *f, const void *arg)
 		fprintf(f, ",%d,%d,%ld", s->trials, s->trials_ok, s->tasks_failed);
 		const double v[] = {s->wall.mean, s->wall.median, s->wall.stddev, s->wall.min,
 				    s->wall.max, s->wall.ci95_lo, s->wall.ci95_hi, s->wall.cv,
-				    s->speedup, s->ideal_s, s->overhead_s, s->overhead_per_task_s,
+				    s->speedup, s->speedup_lo, s->speedup_hi, s->ideal_s, s->overhead_s, s->overhead_per_task_s,
 				    s->floor_s, s->overhead_vs_floor, s->maxrss_kib,
 				    s->rss_per_task_b, s->minflt, s->minflt_per_task, s->user_s,
 				    s->sys_s, s->vcsw, s->ivcsw, s->trial_s, s->task_p50_s,

@@ -109,14 +109,14 @@ static void report_baselines(FILE *f, const struct summary *sums, int n)
 
 void report_table(FILE *f, const struct summary *sums, int n)
 {
-	fprintf(f, "%-10s %-24s %-10s %7s %5s %10s %6s %21s %8s %10s %10s %7s %9s %5s  %s\n",
+	fprintf(f, "%-10s %-24s %-10s %7s %5s %10s %6s %21s %20s %10s %10s %7s %9s %5s  %s\n",
 		"workload", "params", "runner", "tasks", "W", "median", "±cv", "min … max",
-		"speedup", "ideal", "overhead", "×floor", "RSS/task", "fail", "flags");
+		"speedup [95%]", "ideal", "overhead", "×floor", "RSS/task", "fail", "flags");
 	for (int i = 0; i < n; i++) {
 		const struct summary *s = &sums[i];
 		const struct cell *c = s->cell;
 		char med[16], lo[16], hi[16], ideal[16], over[16], rss[16], range[40], cv[16],
-			speed[16], vsf[16], flags[64], params[25];
+			speed[48], vsf[16], flags[64], params[25];
 		report_duration(med, sizeof med, s->wall.median);
 		report_duration(lo, sizeof lo, s->wall.min);
 		report_duration(hi, sizeof hi, s->wall.max);
@@ -125,14 +125,18 @@ void report_table(FILE *f, const struct summary *sums, int n)
 		report_bytes(rss, sizeof rss, s->rss_per_task_b);
 		snprintf(range, sizeof range, "%s … %s", lo, hi);
 		snprintf(cv, sizeof cv, isfinite(s->wall.cv) ? "%.1f%%" : "-", s->wall.cv * 100);
-		snprintf(speed, sizeof speed, isfinite(s->speedup) ? "%.2fx" : "-", s->speedup);
+		if (isfinite(s->speedup) && isfinite(s->speedup_lo))
+			snprintf(speed, sizeof speed, "%.2fx [%.2f, %.2f]", s->speedup, s->speedup_lo,
+				 s->speedup_hi);
+		else
+			snprintf(speed, sizeof speed, isfinite(s->speedup) ? "%.2fx" : "-", s->speedup);
 		snprintf(vsf, sizeof vsf, isfinite(s->overhead_vs_floor) ? "%.2f" : "-",
 			 s->overhead_vs_floor);
 		cb_copy(params, c->wi->params_str, sizeof params);
 		if (strlen(c->wi->params_str) >= sizeof params)
 			memcpy(params + sizeof params - 4, "...", 4);
 		summary_flag_names(s->flags, flags, sizeof flags);
-		fprintf(f, "%-10s %-24s %-10s %7d %5d %10s %6s %21s %8s %10s %10s %7s %9s %5ld  %s\n",
+		fprintf(f, "%-10s %-24s %-10s %7d %5d %10s %6s %21s %20s %10s %10s %7s %9s %5ld  %s\n",
 			c->wi->wl->name, params, c->ri->rn->name, c->tasks, c->workers, med, cv,
 			range, speed, ideal, over, vsf, rss, s->tasks_failed, flags);
 	}

@@ -149,6 +149,38 @@ static void derive(struct summary *s, const struct summary *serial, double capac
 		s->flags |= FLAG_BELOW_FLOOR;
 }
 
+/* The speed-up's interval from the interleaved trials: trial i of the baseline (cell
+ * base) and trial i of ours (cell me) ran one round apart, so their ratio pairs off the
+ * host's drift between rounds. */
+static void speedup_interval(struct summary *s, const struct summary *serial, int me, int base,
+			     const struct trial_row *rows, int nrows)
+{
+	s->speedup_lo = s->speedup_hi = NAN;
+	if (!serial || s->trials_ok < SUMMARY_PAIRS_MIN)
+		return;
+	int slots = serial->cell->warmup + serial->cell->repeat;
+	double *bw = calloc((size_t)slots, sizeof *bw); /* the baseline's wall by trial index */
+	double *r = malloc(sizeof *r * (size_t)s->trials_ok);
+	int n = 0;
+	for (int i = 0; bw && r && i < nrows; i++)
+		if (rows[i].cell == base && !rows[i].warmup && rows[i].index < slots &&
+		    strcmp(rows[i].outcome, "ok") == 0)
+			bw[rows[i].index] = rows[i].wall_s;
+	for (int i = 0; bw && r && i < nrows && n < s->trials_ok; i++) {
+		const struct trial_row *t = &rows[i];
+		if (t->cell == me && !t->warmup && strcmp(t->outcome, "ok") == 0 && t->wall_s > 0 &&
+		    t->index < slots && bw[t->index] > 0)
+			r[n++] = bw[t->index] / t->wall_s;
+	}
+	double lo, hi;
+	if (n >= SUMMARY_PAIRS_MIN && stats_median_interval(r, n, 0.95, &lo, &hi) >= 0.95) {
+		s->speedup_lo = lo;
+		s->speedup_hi = hi;
+	}
+	free(bw);
+	free(r);
+}
+
 void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
 		     int nrows, const struct floors *f, double capacity)
 {
@@ -163,8 +195,11 @@ void summary_compute(struct summary *sums, const struct plan *p, const struct tr
 			       mine ? n : 0, f);
 	}
 	free(mine);
-	for (int c = 0; c < p->ncells; c++)
-		derive(&sums[c], serial_peer(sums, p->ncells, &sums[c]), capacity);
+	for (int c = 0; c < p->ncells; c++) {
+		const struct summary *serial = serial_peer(sums, p->ncells, &sums[c]);
+		derive(&sums[c], serial, capacity);
+		speedup_interval(&sums[c], serial, c, serial ? (int)(serial - sums) : -1, rows, nrows);
+	}
 }
 
 void summary_flag_names(int flags, char *buf, size_t len)

@@ -19,6 +19,8 @@ enum {
 #define SUMMARY_BELOW_FLOOR 0.9
 /* epoll and libev wait in whole milliseconds: a wait's end moves by that much. */
 #define SUMMARY_TICK_S 0.001
+/* The fewest pairs whose order statistics reach a 95% interval of their median. */
+#define SUMMARY_PAIRS_MIN 6
 
 struct summary {
 	const struct cell *cell;
@@ -27,6 +29,8 @@ struct summary {
 	long tasks_failed;
 	const char *baseline;   /* the runner speedup is against: its family's serial; NULL */
 	double speedup;         /* the baseline's median of the same work and N, over ours */
+	double speedup_lo, speedup_hi; /* 95% interval of the median of paired ratios (trial i
+					* of the baseline over ours); NAN below SUMMARY_PAIRS_MIN */
 	double ideal_s, overhead_s, overhead_per_task_s;
 	double floor_s, overhead_vs_floor;
 	double floor_fastest_s; /* the floor's fastest repetition (not a column) */

@@ -69,6 +69,36 @@ double stats_median(const double *x, int n)
 	return m;
 }
 
+double stats_median_interval(const double *x, int n, double level, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (n < 1)
+		return NAN;
+	double *v = malloc(sizeof *v * (size_t)n);
+	if (!v)
+		return NAN;
+	memcpy(v, x, sizeof *v * (size_t)n);
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	/* coverage(j) = 1 - 2 P(B < j), B ~ binomial(n, 1/2), for [x_(j), x_(n+1-j)] */
+	double term = ldexp(1.0, -n); /* P(B = j - 1) */
+	double tail = term;           /* P(B < j) */
+	int j = 1;
+	while (j + 1 <= n / 2) {
+		double pj = term * (n - j + 1) / j;
+		if (1 - 2 * (tail + pj) < level)
+			break;
+		term = pj;
+		tail += pj;
+		j++;
+	}
+	double cov;
+	cov = 1 - 2 * tail;
+	*lo = v[j - 1];
+	*hi = v[n - j];
+	free(v);
+	return cov;
+}
+
 double stats_t975(int df)
 {
 	static const double t[] = {

@@ -86,12 +86,19 @@ def bars(plt, name, rows, meta, out):
         if num(r, 'median_s') is None:
             a1.text(x, 0, f"no ok trial\n{r['outcomes']}", ha='center', va='bottom', fontsize=7)
     sp = [num(r, 'speedup') or 0 for r in rows]
-    a2.bar(xs, sp, color=colors)
+    # whiskers: the 95% interval of the paired ratios, where the run had pairs for one
+    # (the bar is the ratio of medians, which the interval need not hold)
+    lo = [num(r, 'speedup_lo') for r in rows]
+    hi = [num(r, 'speedup_hi') for r in rows]
+    err = [[max(s - l, 0) if l is not None else 0 for s, l in zip(sp, lo)],
+           [max(h - s, 0) if h is not None else 0 for s, h in zip(sp, hi)]]
+    a2.bar(xs, sp, color=colors, yerr=err if any(v is not None for v in lo) else None,
+           capsize=3, ecolor='#333333')
     a2.axhline(1, color='#555555', lw=0.8, ls='--')
     best = [(x, m * s / i) for x, m, s, i in zip(xs, med, sp, ideal) if i and m and s]
     a2.scatter([b[0] for b in best], [b[1] for b in best], marker='_', s=600, color='black',
                zorder=3, label='ideal')
-    a2.set_ylabel('speed-up over serial (x)')
+    a2.set_ylabel('speed-up over serial (x), whiskers 95%')
     a2.set_title('speed-up vs serial (dashed: 1x)')
     if best:
         a2.legend(loc='upper right', fontsize=8)

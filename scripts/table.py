@@ -16,13 +16,21 @@ def parse_args(argv):
     return p.parse_args(argv)
 
 
+def speedup_text(r, sp):
+    """2.79x, with its 95% interval [2.62, 4.69] where the run had the pairs for one."""
+    if not sp:
+        return ''
+    lo, hi = num(r, 'speedup_lo'), num(r, 'speedup_hi')
+    return f'{sp:.2f}x [{lo:.2f}, {hi:.2f}]' if lo is not None and hi is not None else f'{sp:.2f}x'
+
+
 def row_text(r):
     sp, rss = num(r, 'speedup'), num(r, 'rss_per_task_b')
     vsf, cores = num(r, 'overhead_vs_floor'), num(r, 'cores_used')
     base = r.get('baseline') or ''
     cells = [r['preset'], r['workload'], r['params'], r['runner'], r['tasks'], r['workers'],
              fmt_s(num(r, 'median_s')), f"{num(r, 'cv') or 0:.1%}" if r.get('cv') else '',
-             f'{sp:.2f}x' if sp else '', base if base != r['runner'] else '',
+             speedup_text(r, sp), base if base != r['runner'] else '',
              '' if cores is None else f'{cores:.2f}', fmt_s(num(r, 'ideal_s')),
              fmt_s(num(r, 'overhead_per_task_s')), '' if vsf is None else f'{vsf:.2f}',
              f'{rss / 1024:.1f} KiB' if rss is not None else '', r['outcomes'], r['flags']]

@@ -309,7 +309,7 @@ Test(csv, trials_file)
 static const char *const summary_columns[] = {
 	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trials",
 	"trials_ok", "tasks_failed", "mean_s", "median_s", "stddev_s", "min_s", "max_s",
-	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "ideal_s", "overhead_s",
+	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "speedup_lo", "speedup_hi", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
 	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
 	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "flags",

@@ -120,6 +120,23 @@ Test(stats, median_by_selection_is_the_sorted_median)
 		}
 }
 
+/* The sign test's interval: n = 10 gives [x_(2), x_(9)] at 97.85% (the next, [x_(3),
+ * x_(8)], covers 89.06%); 5 and 6 values reach only [min, max], at 93.75% and 96.88%. */
+Test(stats, median_interval_by_order_statistics)
+{
+	double x[10] = {7, 3, 10, 1, 9, 2, 8, 4, 6, 5}, lo, hi;
+	double cov = stats_median_interval(x, 10, 0.95, &lo, &hi);
+	cr_expect(lo == 2 && hi == 9, "n=10: [%g, %g]", lo, hi);
+	cr_expect(fabs(cov - (1 - 2.0 * 11 / 1024)) < 1e-12, "n=10: coverage %g", cov);
+	cov = stats_median_interval(x, 5, 0.95, &lo, &hi);
+	cr_expect(lo == 1 && hi == 10 && fabs(cov - 0.9375) < 1e-12, "n=5: [%g, %g] %g", lo, hi,
+		  cov);
+	cov = stats_median_interval(x, 6, 0.95, &lo, &hi);
+	cr_expect(lo == 1 && hi == 10 && fabs(cov - (1 - 2.0 / 64)) < 1e-12, "n=6: %g", cov);
+	cov = stats_median_interval(x, 0, 0.95, &lo, &hi);
+	cr_expect(isnan(cov) && isnan(lo) && isnan(hi));
+}
+
 struct t_case {
 	int df;
 	double want;
