@@ -55,8 +55,9 @@ int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 	return CB_OK;
 }
 
-/* The first bytes of each file as we write it, so an old one can be told ours. */
-static const char trials_head[] = "workload,", summary_head[] = "workload,",
+/* The first bytes of each file as we write it, so an old one can be told ours: this
+ * version's, or an earlier one's (rows without run and host ids). */
+static const char trials_head[] = "run_id,|workload,", summary_head[] = "run_id,|workload,",
 		  meta_head[] = "key,value";
 
 int csv_check_writable(const struct csv_paths *cp, struct cb_err *err)
@@ -139,12 +140,24 @@ static void cell_key(FILE *f, const struct cell *c)
 	csv_field(f, c->preset);
 }
 
+/* The run and the machine every row belongs to, so that rows of many runs can be one set. */
+static void row_ids(FILE *f, const struct csv_results *a)
+{
+	const char *run = a->si ? sysinfo_get(a->si, "run_id") : NULL;
+	const char *host = a->si ? sysinfo_get(a->si, "host_id") : NULL;
+	csv_field(f, run ? run : "");
+	fputc(',', f);
+	csv_field(f, host ? host : "");
+	fputc(',', f);
+}
+
 static void trials_body(FILE *f, const void *arg)
 {
 	const struct csv_results *a = arg;
 	const char *cols[64];
 	int ncols = metric_columns(cols, 64);
-	fputs("workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,user_s,sys_s,"
+	fputs("run_id,host_id,workload,params,runner,runner_params,tasks,workers,preset,trial,wall_s,"
+	      "user_s,sys_s,"
 	      "maxrss_kib,minflt,vcsw,ivcsw,tasks_ok,tasks_failed,warmup,outcome,trial_s,majflt,"
 	      "task_p50_s,task_max_s", f);
 	for (int k = 1; k < FAIL_REASONS; k++)
@@ -156,6 +169,7 @@ static void trials_body(FILE *f, const void *arg)
 	for (int i = 0; i < a->nrows; i++) {
 		const struct trial_row *r = &a->rows[i];
 		const struct cell *c = &a->p->cells[r->cell];
+		row_ids(f, a);
 		cell_key(f, c);
 		fprintf(f, ",%d,", r->index);
 		csv_number(f, r->wall_s);
@@ -197,7 +211,8 @@ static void summary_body(FILE *f, const void *arg)
 	const struct csv_results *a = arg;
 	const char *cols[64];
 	int ncols = metric_columns(cols, 64);
-	fputs("workload,params,runner,runner_params,tasks,workers,preset,trials,trials_ok,tasks_failed,"
+	fputs("run_id,host_id,workload,params,runner,runner_params,tasks,workers,preset,trials,"
+	      "trials_ok,tasks_failed,"
 	      "mean_s,median_s,stddev_s,min_s,max_s,ci95_lo_s,ci95_hi_s,cv,speedup,speedup_lo,"
 	      "speedup_hi,ideal_s,"
 	      "overhead_s,overhead_per_task_s,floor_s,overhead_vs_floor,maxrss_kib,"
@@ -208,6 +223,7 @@ static void summary_body(FILE *f, const void *arg)
 	fputc('\n', f);
 	for (int i = 0; i < a->nsums; i++) {
 		const struct summary *s = &a->sums[i];
+		row_ids(f, a);
 		cell_key(f, s->cell);
 		fprintf(f, ",%d,%d,%ld", s->trials, s->trials_ok, s->tasks_failed);
 		const double v[] = {s->wall.mean, s->wall.median, s->wall.stddev, s->wall.min,

@@ -32,19 +32,27 @@ static const char *kind_of(mode_t m)
 	return "a special file";
 }
 
+/* ours: the beginnings a file of ours may have, '|' between them (today's first). */
 static int check_ours(const char *path, const char *ours, struct cb_err *err)
 {
 	char head[64] = "";
-	size_t want = strlen(ours) < sizeof head ? strlen(ours) : sizeof head - 1;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return cb_fail_errno(err, CB_EINVAL, "'%s' cannot be read to see whose it is", path);
-	ssize_t n = read(fd, head, want);
+	ssize_t n = read(fd, head, sizeof head - 1);
 	close(fd);
-	if (n != (ssize_t)want || memcmp(head, ours, want) != 0)
-		return cb_fail(err, CB_EINVAL, "'%s' is not a results file of ours (it does not "
-			       "begin with '%s'): remove it or choose another name", path, ours);
-	return CB_OK;
+	size_t first = strcspn(ours, "|");
+	for (const char *o = ours; n > 0;) {
+		size_t len = strcspn(o, "|");
+		if (len <= (size_t)n && len < sizeof head && memcmp(head, o, len) == 0)
+			return CB_OK;
+		if (!o[len])
+			break;
+		o += len + 1;
+	}
+	return cb_fail(err, CB_EINVAL, "'%s' is not a results file of ours (it does not "
+		       "begin with '%.*s'): remove it or choose another name", path, (int)first,
+		       ours);
 }
 
 int fileset_check_target(const char *path, const char *ours, struct cb_err *err)

@@ -1,9 +1,12 @@
 /* Reading what machine this is. */
 #include "sysinfo.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +58,47 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* FNV-1a, 32 bits: a short stable digest, not a secret. */
+static uint32_t fnv1a(const char *s, uint32_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The host name as it can sit in a file name: letters, digits, '.' and '-' kept. */
+static void host_word(const char *host, char *out, size_t len)
+{
+	size_t k = 0;
+	for (; host && *host && k + 1 < len && k < 32; host++)
+		out[k++] = isalnum((unsigned char)*host) || *host == '.' || *host == '-' ? *host : '_';
+	if (k == 0 && len > 1)
+		out[k++] = 'x';
+	out[k] = '\0';
+}
+
+/* host_id: the host name and a digest of what makes two machines' figures comparable
+ * (CPU model, cores, memory, kernel, architecture), the same on every run of one
+ * machine as it is; run_id: the run's start, the host name and 16 random bits. */
+static void ids(struct sysinfo *si, const struct tm *tm)
+{
+	const char *parts[] = {"cpu", "cores", "memory_mib", "kernel", "arch"};
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		const char *v = sysinfo_get(si, parts[i]);
+		h = fnv1a(v ? v : "", h);
+		h = fnv1a("|", h);
+	}
+	char host[40], when[32];
+	host_word(sysinfo_get(si, "host"), host, sizeof host);
+	sysinfo_add(si, "host_id", "%s-%08x", host, h);
+	strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", tm);
+	unsigned short r = 0;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (unsigned short)(getpid() ^ clock());
+	sysinfo_add(si, "run_id", "%s-%s-%04x", when, host, r);
+}
+
 void sysinfo_collect(struct sysinfo *si, int argc, char **argv)
 {
 	char buf[480];
@@ -84,4 +128,5 @@ void sysinfo_collect(struct sysinfo *si, int argc, char **argv)
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	sysinfo_add(si, "memory_mib", "%ld", pages > 0 ? pages / 1024 * page / 1024 : 0);
 	sysinfo_add(si, "page_bytes", "%ld", page);
+	ids(si, &tm);
 }

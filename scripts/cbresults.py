@@ -25,7 +25,7 @@ META_KEYS = ('date', 'version', 'cpu', 'cores', 'kernel')
 
 # The columns of words; every other column of the trials and the summary is a number
 # (the workloads' metrics too), finite or empty: a value that does not exist is empty.
-TEXT_COLUMNS = ('workload', 'params', 'runner', 'runner_params', 'preset', 'outcome',
+TEXT_COLUMNS = ('run_id', 'host_id', 'workload', 'params', 'runner', 'runner_params', 'preset', 'outcome',
                 'outcomes', 'flags', 'baseline', 'note')
 WORDS = {c: cbcsv.text for c in TEXT_COLUMNS}
 TRIAL_TYPES = dict(WORDS, tasks=integer(1), workers=integer(0), trial=integer(0),

@@ -8,8 +8,8 @@ change is beyond the noise threshold; same otherwise; too few trials when the tr
 could not have shown a change at all (fewer than 3 a side, or samples so small that even
 the most extreme ordering would not pass Holm's first step).
 
-On one machine it compares wall times. Across machines (their CPU, cores, memory, kernel
-or host name differ) seconds mean nothing, so it compares what is dimensionless: each
+On one machine it compares wall times. Across machines (their host ids differ: the host
+name and a digest of CPU, cores, memory, kernel and architecture) seconds mean nothing, so it compares what is dimensionless: each
 trial's speed-up over its run's serial trial of the same index (the trials are
 interleaved), or for a cell without one its overhead over its run's floor; --absolute
 compares seconds anyway.
@@ -67,6 +67,10 @@ def parse_args(argv):
 
 
 def host_of(meta):
+    """The machine a run was made on: its host_id, or for a run from before host ids
+    what a host id is made of."""
+    if meta.get('host_id'):
+        return (meta['host_id'],)
     return tuple(meta.get(k, '') for k in HOST_KEYS)
 
 

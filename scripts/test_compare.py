@@ -120,7 +120,8 @@ def copy_run(src, folder, name, wall_factor=None, runner=None, host=None, tight=
         with open(base + '.meta.csv', newline='') as f:
             meta = list(csv.reader(f))
         with open(base + '.meta.csv', 'w', newline='') as f:
-            csv.writer(f).writerows([[k, host if k == 'host' else v] for k, v in meta])
+            csv.writer(f).writerows([[k, host if k in ('host', 'host_id') else v]
+                                     for k, v in meta])
     return base + '.csv'
 
 
@@ -229,6 +230,38 @@ def bad_input(a, folder):
 CONCBENCH = None
 
 
+def bench_keeps_runs(folder):
+    """scripts/bench twice (a stand-in concbench running one tiny cell for the presets):
+    two run directories named by their run ids, each whole, results/latest at the newer,
+    and scripts/compare of the two reading them."""
+    src = os.path.join(folder, 'tree')
+    os.makedirs(src)
+    os.symlink(HERE, os.path.join(src, 'scripts'))
+    fake = os.path.join(folder, 'fake-concbench')
+    with open(fake, 'w') as f:
+        f.write('#!/bin/sh\nwhile [ "$1" != -o ]; do shift; done\n'
+                f'exec {CONCBENCH} -q --no-floors -w countdown -p countdown.n=1000 -r serial '
+                '-n 1 --repeat 3 --warmup 0 -o "$2"\n')
+    os.chmod(fake, 0o755)
+    ids = []
+    for _ in range(2):
+        r = run([os.path.join(HERE, 'bench'), fake, src], capture_output=True, text=True)
+        if r.returncode != 0:
+            return f'bench: exit {r.returncode}: {r.stderr}'
+        ids.append(os.readlink(os.path.join(src, 'results', 'latest')))
+    runs = sorted(os.listdir(os.path.join(src, 'results', 'runs')))
+    if len(runs) != 2 or ids[0] == ids[1] or ids[1] != 'runs/' + runs[-1] and \
+            ids[1] != 'runs/' + runs[0]:
+        return f'runs {runs}, latest {ids}'
+    for d in runs:
+        have = sorted(os.listdir(os.path.join(src, 'results', 'runs', d)))
+        if have[:4] != ['bench.csv', 'bench.md', 'bench.meta.csv', 'bench.summary.csv']:
+            return f'{d}: {have}'
+    a, b = (os.path.join(src, 'results', i, 'bench.csv') for i in ids)
+    rc, out, err = compare(a, b)
+    return '' if rc == 0 and 'serial' in out else f'compare: exit {rc}: {err}'
+
+
 def concbench_run_other(folder):
     out = os.path.join(folder, 'other.csv')
     run([CONCBENCH, '-q', '--no-floors', '-w', 'sleep', '-p', 'sleep.ms=1', '-r', 'serial',
@@ -263,7 +296,9 @@ def main():
                         ('csv, md, and the table without colour when NO_COLOR',
                          attempt(formats, a, folder)),
                         ('bad input: exit 2, one line, nothing on stdout',
-                         attempt(bad_input, a, folder))]
+                         attempt(bad_input, a, folder)),
+                        ('scripts/bench keeps every run in a directory of its own, '
+                         'results/latest at the newest', attempt(bench_keeps_runs, folder))]
     return report(results)
 
 

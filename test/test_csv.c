@@ -261,7 +261,8 @@ static void fixture_init(struct fixture *x)
 
 /* The documented trial columns, in order (results/README.md); metrics follow, then note. */
 static const char *const trial_columns[] = {
-	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trial",
+	"run_id", "host_id", "workload", "params", "runner", "runner_params", "tasks", "workers",
+	"preset", "trial",
 	"wall_s", "user_s", "sys_s", "maxrss_kib", "minflt", "vcsw", "ivcsw", "tasks_ok",
 	"tasks_failed", "warmup", "outcome", "trial_s", "majflt", "task_p50_s", "task_max_s",
 	"fail_check", "fail_spawn", "fail_died", "fail_connect", "fail_timeout", "fail_status",
@@ -307,7 +308,8 @@ Test(csv, trials_file)
 }
 
 static const char *const summary_columns[] = {
-	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trials",
+	"run_id", "host_id", "workload", "params", "runner", "runner_params", "tasks", "workers",
+	"preset", "trials",
 	"trials_ok", "tasks_failed", "mean_s", "median_s", "stddev_s", "min_s", "max_s",
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "speedup_lo", "speedup_hi", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
@@ -460,7 +462,7 @@ Test(csv, written_whole_or_not_at_all)
 	fputs("stale contents that are longer than nothing at all\n", f);
 	fclose(f);
 	cr_assert_eq(csv_write_trials(path, &x->plan, x->rows, 3, &err), CB_OK, "%s", err.msg);
-	cr_expect(strncmp(slurp(path), "workload,params,", 16) == 0);
+	cr_expect(strncmp(slurp(path), "run_id,host_id,workload,params,", 31) == 0);
 	cr_expect(strstr(slurp(path), "stale") == NULL);
 
 	scratch_path(path, sizeof path, "missing/run.csv");
@@ -675,9 +677,11 @@ Test(csv, set_of_a_run)
 	cr_assert_eq(csv_write_set(&cp, &r, &err), CB_OK, "%s", err.msg);
 	struct doc *d = malloc(sizeof *d);
 	doc_parse(d, slurp(cp.trials));
-	cr_expect(d->ok && d->n == 4 && strcmp(d->f[0][0], "workload") == 0);
+	cr_expect(d->ok && d->n == 4 && strcmp(d->f[0][0], "run_id") == 0 &&
+		  strcmp(d->f[0][2], "workload") == 0);
 	doc_parse(d, slurp(cp.summary));
-	cr_expect(d->ok && d->n == 2 && strcmp(d->f[0][0], "workload") == 0);
+	cr_expect(d->ok && d->n == 2 && strcmp(d->f[0][0], "run_id") == 0 &&
+		  strcmp(d->f[0][2], "workload") == 0);
 	doc_parse(d, slurp(cp.meta));
 	cr_expect(d->ok && strcmp(d->f[0][0], "key") == 0);
 	char names[512];

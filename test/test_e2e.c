@@ -305,13 +305,15 @@ Test(e2e, bad_value_keeps_an_old_file)
 /* ---- a small run ---- */
 
 static const char *const trial_columns[] = {
-	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trial",
+	"run_id", "host_id", "workload", "params", "runner", "runner_params", "tasks", "workers",
+	"preset", "trial",
 	"wall_s", "user_s", "sys_s", "maxrss_kib", "minflt", "vcsw", "ivcsw", "tasks_ok",
 	"tasks_failed", "warmup", "outcome", "trial_s", "majflt", "task_p50_s", "task_max_s",
 };
 
 static const char *const summary_columns[] = {
-	"workload", "params", "runner", "runner_params", "tasks", "workers", "preset", "trials",
+	"run_id", "host_id", "workload", "params", "runner", "runner_params", "tasks", "workers",
+	"preset", "trials",
 	"trials_ok", "tasks_failed", "mean_s", "median_s", "stddev_s", "min_s", "max_s",
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "speedup_lo", "speedup_hi", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
@@ -410,6 +412,46 @@ static const char *summary_value(const struct doc *d, const char *workload, cons
 		    strcmp(cell(d, r, "workload"), workload) == 0)
 			return cell(d, r, column);
 	return NULL;
+}
+
+static const char *meta_value(const struct doc *d, const char *key);
+
+/* Every row names its run and its machine, as the meta does: two runs on this machine
+ * share a host id and have run ids of their own. */
+Test(e2e, rows_carry_run_and_host_ids)
+{
+	scratch_make("e2e");
+	char run_id[2][96] = {"", ""}, host_id[2][96] = {"", ""};
+	for (int k = 0; k < 2; k++) {
+		char args[160];
+		snprintf(args, sizeof args, "-q --no-floors -w countdown -p countdown.n=1000 -r serial "
+			 "-n 1 --repeat 2 --warmup 0 -o @/id%d.csv", k);
+		struct proc *p = run(args);
+		cr_assert_eq(p->status, 0, "exit %d: %s", p->status, p->err);
+		free(p);
+		char name[32];
+		snprintf(name, sizeof name, "id%d.meta.csv", k);
+		struct doc *d = doc_of(name);
+		snprintf(run_id[k], sizeof run_id[k], "%s", meta_value(d, "run_id"));
+		snprintf(host_id[k], sizeof host_id[k], "%s", meta_value(d, "host_id"));
+		free(d);
+		static const char *const files[] = {"id%d.csv", "id%d.summary.csv"};
+		for (int f = 0; f < 2; f++) {
+			snprintf(name, sizeof name, files[f], k);
+			d = doc_of(name);
+			for (int r = 1; r < d->n; r++) {
+				cr_expect_str_eq(cell(d, r, "run_id"), run_id[k], "%s row %d", name, r);
+				cr_expect_str_eq(cell(d, r, "host_id"), host_id[k], "%s row %d", name, r);
+			}
+			free(d);
+		}
+	}
+	cr_expect(run_id[0][0] && strcmp(run_id[0], run_id[1]) != 0, "run ids '%s', '%s'",
+		  run_id[0], run_id[1]);
+	cr_expect(host_id[0][0] && strcmp(host_id[0], host_id[1]) == 0, "host ids '%s', '%s'",
+		  host_id[0], host_id[1]);
+	cr_expect(strchr(host_id[0], '-') && !strchr(host_id[0], '/'), "'%s'", host_id[0]);
+	scratch_remove();
 }
 
 /* With 6 pairs or more the speed-up has its interval, and holds it: trial i of serial
