@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fileset.h"
+#include "json.h"
 
 /* One field made of parts (NULL-terminated), quoted as a whole when any part needs it:
  * no buffer, so no length to cut it at. */
@@ -52,6 +53,7 @@ int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 	snprintf(cp->trials, sizeof cp->trials, "%s", output);
 	snprintf(cp->summary, sizeof cp->summary, "%.*s.summary.csv", (int)stem, output);
 	snprintf(cp->meta, sizeof cp->meta, "%.*s.meta.csv", (int)stem, output);
+	snprintf(cp->json, sizeof cp->json, "%.*s.json", (int)stem, output);
 	return CB_OK;
 }
 
@@ -64,9 +66,9 @@ int csv_check_writable(const struct csv_paths *cp, struct cb_err *err)
 {
 	if (cp->to_stdout)
 		return CB_OK;
-	const char *const paths[] = {cp->trials, cp->summary, cp->meta};
-	const char *const heads[] = {trials_head, summary_head, meta_head};
-	for (int i = 0; i < 3; i++)
+	const char *const paths[] = {cp->trials, cp->summary, cp->meta, cp->json};
+	const char *const heads[] = {trials_head, summary_head, meta_head, JSON_HEAD};
+	for (int i = 0; i < 4; i++)
 		if (fileset_check_target(paths[i], heads[i], err)) {
 			char msg[sizeof err->msg];
 			cb_copy(msg, err->msg, sizeof msg);
@@ -332,8 +334,9 @@ int csv_write_set(const struct csv_paths *cp, const struct csv_results *r, struc
 		{cp->trials, trials_body, r},
 		{cp->summary, summary_body, r},
 		{cp->meta, meta_body, r},
+		{cp->json, json_body, r},
 	};
-	return write_in_c_locale(set, 3, err);
+	return write_in_c_locale(set, 4, err);
 }
 
 void csv_print_trials(FILE *f, const struct csv_results *r)

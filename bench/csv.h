@@ -14,11 +14,12 @@
 #include "sysinfo.h"
 #include "trialcell.h"
 
-/* The three files of one run: FILE, FILE.summary.csv and FILE.meta.csv, where a
- * trailing ".csv" of FILE is dropped before adding the suffixes. FILE "-" is stdout,
- * for the trials alone (summary and meta are empty strings then). */
+/* The files of one run: FILE, FILE.summary.csv, FILE.meta.csv and FILE.json (the run as
+ * one document, bench/json.h), where a trailing ".csv" of FILE is dropped before adding
+ * the suffixes. FILE "-" is stdout, for the trials alone (the others are empty strings
+ * then). */
 struct csv_paths {
-	char trials[4096], summary[4096], meta[4096];
+	char trials[4096], summary[4096], meta[4096], json[4096];
 	bool to_stdout;
 };
 
@@ -39,7 +40,7 @@ struct csv_results {
 	const struct floors *fl;
 };
 
-/* The three files as one set: all complete, or none of the old ones changed. */
+/* The four files as one set: all complete, or none of the old ones changed. */
 int csv_write_set(const struct csv_paths *cp, const struct csv_results *r, struct cb_err *err);
 /* The trials CSV onto f (for -o -; the caller checks f). */
 void csv_print_trials(FILE *f, const struct csv_results *r);

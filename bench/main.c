@@ -129,7 +129,7 @@ static int write_results(const struct cli *c, const struct csv_results *res, FIL
 	if ((rc = csv_write_set(&cp, res, err)))
 		return rc;
 	if (!c->quiet)
-		fprintf(stderr, "wrote %s, %s, %s\n", cp.trials, cp.summary, cp.meta);
+		fprintf(stderr, "wrote %s, %s, %s, %s\n", cp.trials, cp.summary, cp.meta, cp.json);
 	return CB_OK;
 }
 

@@ -255,7 +255,8 @@ def bench_keeps_runs(folder):
         return f'runs {runs}, latest {ids}'
     for d in runs:
         have = sorted(os.listdir(os.path.join(src, 'results', 'runs', d)))
-        if have[:4] != ['bench.csv', 'bench.md', 'bench.meta.csv', 'bench.summary.csv']:
+        if have[:5] != ['bench.csv', 'bench.json', 'bench.md', 'bench.meta.csv',
+                        'bench.summary.csv']:
             return f'{d}: {have}'
     a, b = (os.path.join(src, 'results', i, 'bench.csv') for i in ids)
     rc, out, err = compare(a, b)

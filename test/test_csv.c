@@ -686,7 +686,7 @@ Test(csv, set_of_a_run)
 	cr_expect(d->ok && strcmp(d->f[0][0], "key") == 0);
 	char names[512];
 	scratch_list(names, sizeof names, NULL);
-	cr_expect_str_eq(names, "run.csv run.meta.csv run.summary.csv");
+	cr_expect_str_eq(names, "run.csv run.json run.meta.csv run.summary.csv");
 	/* and -o - gives the trials file's very text */
 	char buf[32768] = "";
 	FILE *f = fmemopen(buf, sizeof buf, "w");

@@ -345,7 +345,7 @@ Test(e2e, countdown_run_writes_three_files)
 	cr_expect(strstr(p->out, "workload"), "no table on stdout");
 	char listing[256];
 	scratch_list(listing, sizeof listing, NULL);
-	cr_expect_str_eq(listing, "run.csv run.meta.csv run.summary.csv");
+	cr_expect_str_eq(listing, "run.csv run.json run.meta.csv run.summary.csv");
 
 	struct doc *d = doc_of("run.csv");
 	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
@@ -820,21 +820,21 @@ static char *slurp_scratch(const char *name, size_t *len)
 
 /* The old set of r.csv: its three files' contents. */
 struct old_set {
-	char *text[3];
-	size_t len[3];
+	char *text[4];
+	size_t len[4];
 };
 
-static const char *const set_names[] = {"r.csv", "r.summary.csv", "r.meta.csv"};
+static const char *const set_names[] = {"r.csv", "r.summary.csv", "r.meta.csv", "r.json"};
 
 static void old_set_keep(struct old_set *o)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		o->text[i] = slurp_scratch(set_names[i], &o->len[i]);
 }
 
 static void old_set_expect_whole(struct old_set *o)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		size_t len;
 		char *now = slurp_scratch(set_names[i], &len);
 		cr_expect(len == o->len[i] && memcmp(now, o->text[i], len) == 0,
@@ -1102,7 +1102,7 @@ Test(e2e, sigint_writes_finished_trials)
 				   "--repeat 1000 --warmup 1 --no-floors -o @/int.csv", 3.0);
 	char listing[256];
 	scratch_list(listing, sizeof listing, NULL);
-	cr_expect_str_eq(listing, "int.csv int.meta.csv int.summary.csv");
+	cr_expect_str_eq(listing, "int.csv int.json int.meta.csv int.summary.csv");
 	struct doc *d = doc_of("int.csv");
 	expect_header(d, trial_columns, sizeof trial_columns / sizeof trial_columns[0], "trials");
 	expect_rectangular(d, "trials");
