@@ -230,11 +230,11 @@ static void summary_body(FILE *f, const void *arg)
 		fprintf(f, ",%d,%d,%ld", s->trials, s->trials_ok, s->tasks_failed);
 		const double v[] = {s->wall.mean, s->wall.median, s->wall.stddev, s->wall.min,
 				    s->wall.max, s->wall.ci95_lo, s->wall.ci95_hi, s->wall.cv,
-				    s->speedup, s->speedup_lo, s->speedup_hi, s->ideal_s, s->overhead_s, s->overhead_per_task_s,
-				    s->floor_s, s->overhead_vs_floor, s->maxrss_kib,
-				    s->rss_per_task_b, s->minflt, s->minflt_per_task, s->user_s,
-				    s->sys_s, s->vcsw, s->ivcsw, s->trial_s, s->task_p50_s,
-				    s->task_max_s};
+				    s->speedup, s->speedup_lo, s->speedup_hi, s->ideal_s,
+				    s->overhead_s, s->overhead_per_task_s, s->floor_s,
+				    s->overhead_vs_floor, s->maxrss_kib, s->rss_per_task_b,
+				    s->minflt, s->minflt_per_task, s->user_s, s->sys_s, s->vcsw,
+				    s->ivcsw, s->trial_s, s->task_p50_s, s->task_max_s};
 		for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
 			fputc(',', f);
 			csv_number(f, v[k]);

@@ -20,8 +20,9 @@ struct fileset_file {
 
 /* Checks before a run that path can be ours: its directory exists and is writable, and
  * the path is absent, empty, or a regular file whose contents begin with `ours` (a
- * file this program wrote; several beginnings may be given, '|' between them). A directory, FIFO, device, socket or symbolic link there,
- * or a file of other contents, is refused: CB_EINVAL, naming the path and what it is. */
+ * file this program wrote; several beginnings may be given, '|' between them). A
+ * directory, FIFO, device, socket or symbolic link there, or a file of other contents,
+ * is refused: CB_EINVAL, naming the path and what it is. */
 int fileset_check_target(const char *path, const char *ours, struct cb_err *err);
 
 /* Writes the n files as one set. On failure none of the targets is changed, the

@@ -387,12 +387,10 @@ void floors_settle(struct floors *f)
 			cb_copy(e->note, "not measured: the run stopped first", sizeof e->note);
 		if (e->k == 0)
 			continue;
-		double v[FLOOR_REPS_MAX];
-		memcpy(v, e->v, sizeof v[0] * (size_t)e->k);
-		e->seconds = stats_median(v, e->k);
-		e->fastest_s = v[0];
+		e->seconds = stats_median(e->v, e->k);
+		e->fastest_s = e->v[0];
 		for (int j = 1; j < e->k; j++)
-			e->fastest_s = fmin(e->fastest_s, v[j]);
+			e->fastest_s = fmin(e->fastest_s, e->v[j]);
 	}
 	for (int i = 0; i < f->n; i++) {
 		struct floor_entry *e = &f->e[i];

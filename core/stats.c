@@ -91,12 +91,10 @@ double stats_median_interval(const double *x, int n, double level, double *lo, d
 		tail += pj;
 		j++;
 	}
-	double cov;
-	cov = 1 - 2 * tail;
 	*lo = v[j - 1];
 	*hi = v[n - j];
 	free(v);
-	return cov;
+	return 1 - 2 * tail;
 }
 
 double stats_t975(int df)

@@ -93,10 +93,10 @@ def concbench_run(concbench, folder, name, repeat):
     return out
 
 
-def copy_run(src, folder, name, wall_factor=None, runner=None, host=None, tight=False):
-    """A copy of run src; runner's trials' walls times wall_factor (tight: first made
-    1%, 2%, ... above their median, so that a change is clear of this host's noise and the
-    test judges compare, not the machine); meta's host replaced."""
+def copy_run(src, folder, name, wall_factor=1.0, runners=(), host=None, tight=False):
+    """A copy of run src; the trials' walls of each of runners times wall_factor (tight:
+    first made 1%, 2%, ... above their median, so that a change is clear of this host's
+    noise and the test judges compare, not the machine); meta's host replaced."""
     base = os.path.join(folder, name)
     stem = src[:-len('.csv')]
     for suffix in ('.summary.csv', '.meta.csv'):
@@ -104,14 +104,15 @@ def copy_run(src, folder, name, wall_factor=None, runner=None, host=None, tight=
     with open(src, newline='') as f:
         rows = list(csv.DictReader(f))
     header = list(rows[0].keys())
-    mine = [r for r in rows if runner and r['runner'] == runner]
-    if tight and mine:
-        walls = sorted(float(r['wall_s']) for r in mine)
-        mid = walls[len(walls) // 2]
-        for i, r in enumerate(mine):
-            r['wall_s'] = repr(mid * (1 + 0.01 * i))
-    for r in mine:
-        r['wall_s'] = repr(float(r['wall_s']) * wall_factor)
+    for runner in runners:
+        mine = [r for r in rows if r['runner'] == runner]
+        if tight and mine:
+            walls = sorted(float(r['wall_s']) for r in mine)
+            mid = walls[len(walls) // 2]
+            for i, r in enumerate(mine):
+                r['wall_s'] = repr(mid * (1 + 0.01 * i))
+        for r in mine:
+            r['wall_s'] = repr(float(r['wall_s']) * wall_factor)
     with open(base + '.csv', 'w', newline='') as f:
         w = csv.DictWriter(f, header)
         w.writeheader()
@@ -134,21 +135,25 @@ def cells_of(out_json):
     return {c['runner']: c for c in json.loads(out_json)['cells']}
 
 
-def itself_is_same(a):
-    rc, out, err = compare(a, a, '--format', 'json')
+def compared(a, b, *args):
+    """compare's JSON of a and b: (its cells by runner, the whole document); an exit
+    status other than 0 fails the check that asked."""
+    rc, out, err = compare(a, b, '--format', 'json', *args)
     if rc != 0:
-        return f'exit {rc}: {err}'
-    bad = {k: c['verdict'] for k, c in cells_of(out).items() if c['verdict'] != 'same'}
+        raise RuntimeError(f'compare exited {rc}: {err.strip()}')
+    return cells_of(out), json.loads(out)
+
+
+def itself_is_same(a):
+    cells, _ = compared(a, a)
+    bad = {k: c['verdict'] for k, c in cells.items() if c['verdict'] != 'same'}
     return f'against itself: {bad}' if bad else ''
 
 
 def doubled_cell_is_slower(a, folder):
-    a = copy_run(a, folder, 'tight', wall_factor=1.0, runner='threads', tight=True)
-    b = copy_run(a, folder, 'doubled', wall_factor=2.0, runner='threads')
-    rc, out, err = compare(a, b, '--format', 'json')
-    if rc != 0:
-        return f'exit {rc}: {err}'
-    c = cells_of(out)
+    a = copy_run(a, folder, 'tight', runners=('threads',), tight=True)
+    b = copy_run(a, folder, 'doubled', wall_factor=2.0, runners=('threads',))
+    c, _ = compared(a, b)
     t, s = c['threads'], c['serial']
     if t['verdict'] != 'slower' or not t['lo'] <= 2.0 <= t['hi'] or not close(t['ratio'], 2, 1e-6):
         return f"threads: {t['verdict']}, {t['ratio']} [{t['lo']}, {t['hi']}]"
@@ -163,23 +168,16 @@ def doubled_cell_is_slower(a, folder):
 
 def too_few_trials(concbench, folder):
     a = concbench_run(concbench, folder, 'two', 2)
-    b = copy_run(a, folder, 'two-doubled', wall_factor=3.0, runner='threads')
-    rc, out, err = compare(a, b, '--format', 'json')
-    if rc != 0:
-        return f'exit {rc}: {err}'
-    bad = {k: c['verdict'] for k, c in cells_of(out).items() if c['verdict'] != 'too few trials'}
+    b = copy_run(a, folder, 'two-doubled', wall_factor=3.0, runners=('threads',))
+    cells, _ = compared(a, b)
+    bad = {k: c['verdict'] for k, c in cells.items() if c['verdict'] != 'too few trials'}
     return f'2 trials a side: {bad}' if bad else ''
 
 
 def across_machines_compares_ratios(a, folder):
-    a = copy_run(a, folder, 'tight-here', wall_factor=1.0, runner='threads', tight=True)
-    a = copy_run(a, folder, 'tight-here2', wall_factor=1.0, runner='serial', tight=True)
-    b = copy_run(a, folder, 'elsewhere', wall_factor=2.0, runner='threads', host='elsewhere')
-    rc, out, err = compare(a, b, '--format', 'json')
-    if rc != 0:
-        return f'exit {rc}: {err}'
-    doc = json.loads(out)
-    c = cells_of(out)
+    a = copy_run(a, folder, 'tight-here', runners=('threads', 'serial'), tight=True)
+    b = copy_run(a, folder, 'elsewhere', wall_factor=2.0, runners=('threads',), host='elsewhere')
+    c, doc = compared(a, b)
     if doc['context']['same_host'] or doc['context']['absolute']:
         return f"context: {doc['context']}"
     if c['threads']['metric'] != 'speedup' or c['threads']['verdict'] != 'slower':
@@ -189,13 +187,13 @@ def across_machines_compares_ratios(a, folder):
     rc, out, _ = compare(a, b)
     if 'different machines' not in out:
         return f'the table does not say the machines differ: {out[:300]}'
-    rc, out, _ = compare(a, b, '--absolute', '--format', 'json')
-    return '' if cells_of(out)['threads']['metric'] == 'wall_s' else '--absolute: not seconds'
+    c, _ = compared(a, b, '--absolute')
+    return '' if c['threads']['metric'] == 'wall_s' else '--absolute: not seconds'
 
 
 def formats(a, folder):
-    a = copy_run(a, folder, 'tight-fmt', wall_factor=1.0, runner='threads', tight=True)
-    b = copy_run(a, folder, 'fmt', wall_factor=2.0, runner='threads')
+    a = copy_run(a, folder, 'tight-fmt', runners=('threads',), tight=True)
+    b = copy_run(a, folder, 'fmt', wall_factor=2.0, runners=('threads',))
     rc, out, _ = compare(a, b, '--format', 'csv')
     rows = list(csv.DictReader(out.splitlines()))
     if rc or len(rows) != 2 or {r['verdict'] for r in rows} != {'same', 'slower'}:
