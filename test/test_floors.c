@@ -48,11 +48,12 @@ static long fl_switches(int who)
 	return ru.ru_nvcsw;
 }
 
-/* Every receipt after a pair's first waits for the other side to post, so a side
- * blocks once per receipt it did not start with: 2 x rounds - 1 a pair, no fewer than
- * half that (a post may find its partner not yet asleep), and no more than every wait
- * blocking once plus the workers' start and end. Fewer would be no hand-off at all,
- * twice as many the work of another cell. */
+/* Every receipt after a pair's first waits for the other side to post: the floor checks
+ * itself that the token came in turn (rc), and no side blocks more than once a wait plus
+ * the workers' start and end (twice as many would be the work of another cell). How
+ * few block has no bound: with each side on a core of its own a wait often finds its
+ * post already there (1 of 1,999 hand-offs blocked in one run here), so only the upper
+ * bound is checked. */
 Test(floors, threads_and_procs_hand_the_token_off)
 {
 	static const char *const names[] = {"threads", "procs"};
@@ -73,9 +74,6 @@ Test(floors, threads_and_procs_hand_the_token_off)
 				cr_expect_eq(rc, CB_OK, "%s N=%d rounds=%d: %s", rn->name, sizes[n],
 					     rounds[k], err.msg);
 				if (rounds[k] > 1) {
-					cr_expect_geq(blocked, handoffs / 2, "%s N=%d rounds=%d: %ld of %ld "
-						      "hand-offs blocked", rn->name, sizes[n], rounds[k],
-						      blocked, handoffs);
 					cr_expect_leq(blocked, handoffs + 4 * sizes[n] + 16, "%s N=%d rounds=%d: "
 						      "%ld blocked for %ld hand-offs", rn->name, sizes[n],
 						      rounds[k], blocked, handoffs);
