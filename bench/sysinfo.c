@@ -79,7 +79,8 @@ static void host_word(const char *host, char *out, size_t len)
 
 /* host_id: the host name and a digest of what makes two machines' figures comparable
  * (CPU model, cores, memory, kernel, architecture), the same on every run of one
- * machine as it is; run_id: the run's start, the host name and 16 random bits. */
+ * machine as it is; run_id: the run's start, the host name and 32 random bits
+ * (16 clashed now and then between runs started in one second). */
 static void ids(struct sysinfo *si, const struct tm *tm)
 {
 	const char *parts[] = {"cpu", "cores", "memory_mib", "kernel", "arch"};
@@ -93,10 +94,10 @@ static void ids(struct sysinfo *si, const struct tm *tm)
 	host_word(sysinfo_get(si, "host"), host, sizeof host);
 	sysinfo_add(si, "host_id", "%s-%08x", host, h);
 	strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", tm);
-	unsigned short r = 0;
+	uint32_t r = 0;
 	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-		r = (unsigned short)(getpid() ^ clock());
-	sysinfo_add(si, "run_id", "%s-%s-%04x", when, host, r);
+		r = (uint32_t)getpid() * 2654435761u ^ (uint32_t)clock();
+	sysinfo_add(si, "run_id", "%s-%s-%08x", when, host, (unsigned)r);
 }
 
 void sysinfo_collect(struct sysinfo *si, int argc, char **argv)

@@ -60,6 +60,31 @@ def check_known(where, what, name, allowed):
         raise ResultsError(f'{where}: unknown {what} "{name}" (allowed: {", ".join(allowed)})')
 
 
+RUN_ID = re.compile(r'[0-9]{8}T[0-9]{6}Z-[A-Za-z0-9._-]+')
+
+
+def resolve_run(path):
+    """A run as the scripts are given it: any of its files, a folder holding one run (a
+    run directory of `ninja bench`), or a run id of results/runs/. Returns one of its
+    files; a path that names nothing is returned as it is (reading it says so)."""
+    if not os.path.exists(path) and RUN_ID.fullmatch(path):
+        kept = os.path.join(TREE, 'results', 'runs', path)
+        if os.path.isdir(kept):
+            path = kept
+    if not os.path.exists(path) and not path.endswith('.csv'):
+        raise ResultsError(f'{path}: no such run (allowed: a file of a run, its folder, or '
+                           'a run id of results/runs/)')
+    if not os.path.isdir(path):
+        return path
+    found = sorted(f for f in os.listdir(path) if f.endswith('.summary.csv'))
+    if not found:
+        raise ResultsError(f'{path}: not a run: no FILE.summary.csv in it')
+    if len(found) > 1:
+        raise ResultsError(f'{path}: holds {len(found)} runs ({", ".join(found)}); name '
+                           'one of their files')
+    return os.path.join(path, found[0])
+
+
 def run_paths(path):
     """The trials, summary and meta files of one run, given any one of them."""
     base = path
@@ -114,7 +139,10 @@ def read_meta(path):
         if why:
             raise ResultsError(f"{path}:{r.line}: key '{r['key']}': {why}")
         meta[r['key']] = r['value']
-    missing = [k for k in META_KEYS if k not in meta]
+    # A merged set (scripts/merge) keeps each run's keys as RUN_ID.KEY and at the top
+    # only what its runs share.
+    need = ('date', 'version') if 'merged_from' in meta else META_KEYS
+    missing = [k for k in need if k not in meta]
     if missing:
         raise ResultsError(f'{path}: no {", ".join(missing)} (written by another version?)')
     return meta
@@ -141,7 +169,7 @@ def check_version(meta, path):
 
 def load_run(path, need_trials=True):
     """(trials, summary, meta) of one run; trials is None when not needed."""
-    tpath, spath, mpath = run_paths(path)
+    tpath, spath, mpath = run_paths(resolve_run(path))
     meta = read_meta(mpath)
     check_version(meta, mpath)
     sheader, summary = read_summary(spath)
@@ -175,7 +203,30 @@ def runner_rank(name):
     return RUNNER_ORDER.index(name) if name in RUNNER_ORDER else len(RUNNER_ORDER)
 
 
+def merged_runs(meta):
+    """The run ids of a merged set, in the order merged; [] for one run."""
+    return meta.get('merged_from', '').split()
+
+
+def run_meta(meta, run_id):
+    """The meta of one run of a merged set (or the meta of a single run)."""
+    if not merged_runs(meta):
+        return meta
+    prefix = run_id + '.'
+    return {k[len(prefix):]: v for k, v in meta.items() if k.startswith(prefix)}
+
+
 def machine_line(meta):
+    runs = merged_runs(meta)
+    if runs:
+        hosts = {}
+        for r in runs:
+            m = run_meta(meta, r)
+            hosts.setdefault(m.get('host_id', '?'), m)
+        return (f'{len(runs)} runs merged, {len(hosts)} machine' +
+                ('s' if len(hosts) > 1 else '') + ': ' +
+                '; '.join(f"{h}: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
+                          f"{m.get('kernel', '?')}" for h, m in hosts.items()))
     return (f"{meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, "
             f"{meta.get('kernel', '?')}, {meta.get('date', '?')}")
 

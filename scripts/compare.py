@@ -16,7 +16,8 @@ compares seconds anyway.
 
 usage: compare A B [--format table|md|csv|json] [--alpha 0.05] [--threshold 0.05]
                    [--absolute] [--fail-on slower]
-A and B: a run's trials CSV (or its .summary.csv or .meta.csv). Exit status 0; 1 with
+A and B: a run (any of its files, its directory, its run id) or a set of one machine's
+runs merged by scripts/merge, whose trials are pooled. Exit status 0; 1 with
 --fail-on slower when a cell got slower; 2 on bad input."""
 
 import argparse
@@ -66,9 +67,16 @@ def parse_args(argv):
     return a
 
 
-def host_of(meta):
+def host_of(meta, path):
     """The machine a run was made on: its host_id, or for a run from before host ids
-    what a host id is made of."""
+    what a host id is made of. A merged set must be of one machine."""
+    runs = cr.merged_runs(meta)
+    if runs:
+        hosts = meta.get('hosts', '').split()
+        if len(hosts) != 1:
+            raise ResultsError(f'{path}: a set of {len(hosts)} machines ({", ".join(hosts)});'
+                               ' compare takes the runs of one machine (merge them alone)')
+        return (hosts[0],)
     if meta.get('host_id'):
         return (meta['host_id'],)
     return tuple(meta.get(k, '') for k in HOST_KEYS)
@@ -88,14 +96,15 @@ def cell_name(key):
 
 
 def timed_trials(trials):
-    """{cell key: {trial index: wall}} of the ok, timed, non-warm-up trials."""
+    """{cell key: {(run id, trial index): wall}} of the ok, timed, non-warm-up trials (a
+    merged set pools the trials of its runs)."""
     out = {}
     for t in trials:
         if t['warmup'] in ('1', 'true') or t['outcome'] != 'ok':
             continue
         wall = float(t['wall_s'])
         if wall > 0:
-            out.setdefault(cell_key(t), {})[int(t['trial'])] = wall
+            out.setdefault(cell_key(t), {})[(t.get('run_id', ''), int(t['trial']))] = wall
     return out
 
 
@@ -123,23 +132,30 @@ def samples(run, key, absolute):
         serial = run['walls'].get(sk, {})
         pairs = [serial[i] / w for i, w in walls.items() if i in serial]
         return 'speedup', pairs, True
-    row = run['summary'].get(key)
-    floor = cr.num(row, 'floor_s') if row else None
-    ideal = (cr.num(row, 'ideal_s') or 0) if row else 0
-    if floor and floor > 0:
-        return 'overhead_vs_floor', [(w - ideal) / floor for w in walls.values()], False
-    return None, [], False
+    # each trial over the floor its own run measured
+    out = []
+    for (rid, _), w in walls.items():
+        row = run['rows'].get((rid, key))
+        floor = cr.num(row, 'floor_s') if row else None
+        if not floor or floor <= 0:
+            return None, [], False
+        out.append((w - (cr.num(row, 'ideal_s') or 0)) / floor)
+    return ('overhead_vs_floor', out, False) if out else (None, [], False)
 
 
 def load(path):
     trials, summary, meta, _ = cr.load_run(path)
-    return {'path': path, 'meta': meta, 'walls': timed_trials(trials),
-            'summary': {cell_key(r): r for r in summary}}
+    first = {}
+    for r in summary:
+        first.setdefault(cell_key(r), r)
+    return {'path': path, 'meta': meta, 'host': host_of(meta, path),
+            'walls': timed_trials(trials), 'summary': first,
+            'rows': {(r.get('run_id', ''), cell_key(r)): r for r in summary}}
 
 
 def compare(a, b, alpha, threshold, absolute):
     """The rows of the comparison, and whether the runs are from one machine."""
-    same_host = host_of(a['meta']) == host_of(b['meta'])
+    same_host = a['host'] == b['host']
     absolute = absolute or same_host
     keys_a, keys_b = set(a['summary']), set(b['summary'])
     common = [k for k in a['summary'] if k in keys_b]

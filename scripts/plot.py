@@ -1,7 +1,9 @@
 """Plots of a concbench run from its summary CSV alone (and .meta.csv for the machine),
 as PNG and SVG: per experiment the median wall per runner with min-max whiskers and the
 speed-up over serial; per sweep over N the wall and overhead per task on log-log axes
-with the ideal and the bare floor drawn, and peak RSS per task."""
+with the ideal and the bare floor drawn, and peak RSS per task. A set merged from several
+machines (scripts/merge) gets one series per machine, and per experiment the models x
+machines view: speed-up and overhead over the floor per machine, side by side."""
 
 import argparse
 import io
@@ -24,8 +26,8 @@ COLORS = {'serial': '#555555', 'threads': '#1f77b4', 'procs': '#d62728',
 def parse_args(argv):
     p = argparse.ArgumentParser(prog='plot', description='Plot a concbench run (PNG and SVG).')
     p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
-                   help='the run: its trials, .summary.csv or .meta.csv (default '
-                        'results/run.csv)')
+                   help='the run: any of its files, its folder, its run id, or a set '
+                        'scripts/merge made (default results/run.csv)')
     p.add_argument('--out', default=os.path.join(cr.TREE, 'results'),
                    help='folder for the images (default results/)')
     return p.parse_args(argv)
@@ -44,9 +46,22 @@ def groups(summary):
     return named
 
 
-def label(r):
+# One colour per machine in the models x machines view (Okabe-Ito: they stay apart under
+# the common colour-blindnesses); one line style per machine in a sweep.
+HOST_COLORS = ('#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00',
+               '#F0E442', '#000000')
+HOST_LINES = ('-', '--', ':', '-.')
+
+
+def hosts_of(rows):
+    """The machines of a summary in the order first seen: one for a single run."""
+    return list(dict.fromkeys(r.get('host_id', '') for r in rows))
+
+
+def label(r, hosts=()):
     w = int(r['workers'])
-    return f"{r['runner']}\nN={r['tasks']} " + ('all' if w == 0 else f'W={w}')
+    text = f"{r['runner']}\nN={r['tasks']} " + ('all' if w == 0 else f'W={w}')
+    return text + (f"\n{r.get('host_id', '')}" if len(hosts) > 1 else '')
 
 
 def footnote(fig, meta):
@@ -66,8 +81,10 @@ def rendered(plt, fig, out, name):
 
 
 def bars(plt, name, rows, meta, out):
+    hosts = hosts_of(rows)
     rows = sorted(rows, key=lambda r: (int(r['tasks']), cr.runner_rank(r['runner']),
-                                       -cr.effective_workers(r)))
+                                       -cr.effective_workers(r),
+                                       hosts.index(r.get('host_id', ''))))
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6))
     xs = range(len(rows))
     colors = [color(r['runner']) for r in rows]
@@ -104,7 +121,7 @@ def bars(plt, name, rows, meta, out):
         a2.legend(loc='upper right', fontsize=8)
     for ax in (a1, a2):
         ax.set_xticks(list(xs))
-        ax.set_xticklabels([label(r) for r in rows], fontsize=7)
+        ax.set_xticklabels([label(r, hosts) for r in rows], fontsize=7)
     first = rows[0]
     fig.suptitle(f"{name}: {first['workload']} {first['params']}", fontsize=11)
     footnote(fig, meta)
@@ -113,10 +130,10 @@ def bars(plt, name, rows, meta, out):
 
 
 def series(rows):
-    """{(runner, W): rows by N} for the cells that sweep N."""
+    """{(runner, W, host): rows by N} for the cells that sweep N."""
     by = {}
     for r in rows:
-        by.setdefault((r['runner'], r['workers']), []).append(r)
+        by.setdefault((r['runner'], r['workers'], r.get('host_id', '')), []).append(r)
     return {k: sorted(v, key=lambda r: int(r['tasks'])) for k, v in by.items() if len(v) > 1}
 
 
@@ -151,9 +168,14 @@ def sweep(plt, name, rows, meta, out):
         axes[i].plot(x, [v / scale for v in y], *style, **kw)
         drawn[i] += len(x)
 
-    for (runner, w), rs in ser.items():
+    hosts = hosts_of(rows)
+    for (runner, w, host), rs in ser.items():
         c, ls = color(runner), line(runner)
         lab = f"{runner} W={'all' if w == '0' else w}"
+        if len(hosts) > 1:
+            ls = ls[0] + HOST_LINES[hosts.index(host) % len(HOST_LINES)]
+            lab += f' {host}'
+
         draw(0, positive(rs, 'median_s'), ls, color=c, label=lab)
         draw(0, positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
         draw(1, positive(rs, 'overhead_per_task_s'), ls, color=c, label=lab)
@@ -183,6 +205,62 @@ def sweep(plt, name, rows, meta, out):
     return rendered(plt, fig, out, f'{name}-sweep')
 
 
+def machines(plt, name, rows, meta, out):
+    """The models x machines view of a merged set: per cell, one bar per machine of its
+    speed-up over serial and of its overhead over the floor, side by side (seconds do
+    not compare across machines; these ratios do)."""
+    hosts = hosts_of(rows)
+    if len(hosts) < 2:
+        return {}
+    cells = {}
+    for r in rows:
+        key = (int(r['tasks']), cr.runner_rank(r['runner']), r['runner'], r['workers'])
+        cells.setdefault(key, {})[r.get('host_id', '')] = r
+    keys = sorted(cells)
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(keys) + 3), 4.8))
+    width = 0.8 / len(hosts)
+    for ax, col, what in ((axes[0], 'speedup', 'speed-up over serial (x), whiskers 95%'),
+                          (axes[1], 'overhead_vs_floor', 'overhead over the floor (x)')):
+        drawn = 0
+        for h, host in enumerate(hosts):
+            xs, ys, lo, hi = [], [], [], []
+            for i, k in enumerate(keys):
+                r = cells[k].get(host)
+                v = num(r, col) if r else None
+                if v is None:
+                    continue
+                xs.append(i - 0.4 + width * (h + 0.5))
+                ys.append(v)
+                low = num(r, col + '_lo') if col == 'speedup' else None
+                high = num(r, col + '_hi') if col == 'speedup' else None
+                lo.append(max(v - low, 0) if low is not None else 0)
+                hi.append(max(high - v, 0) if high is not None else 0)
+            if xs:
+                ax.bar(xs, ys, width, color=HOST_COLORS[h % len(HOST_COLORS)], label=host,
+                       yerr=[lo, hi] if any(lo) or any(hi) else None, capsize=2,
+                       ecolor='#333333')
+                drawn += len(xs)
+        ax.set_xticks(range(len(keys)))
+        ax.set_xticklabels([f"{k[2]}\nN={k[0]} " + ('all' if k[3] == '0' else f'W={k[3]}')
+                            for k in keys], fontsize=7)
+        ax.set_ylabel(what)
+        if col == 'speedup':
+            ax.axhline(1, color='#555555', lw=0.8, ls='--')
+        if drawn:
+            ax.legend(fontsize=7, title='machine', title_fontsize=7)
+        else:
+            ax.text(0.5, 0.5, 'no value in this set', ha='center', transform=ax.transAxes,
+                    color='#666666')
+    axes[0].set_title('speed-up vs serial, per machine')
+    axes[1].set_title('overhead above ideal / the bare floor, per machine')
+    first = rows[0]
+    fig.suptitle(f"{name}: {first['workload']} {first['params']}, {len(hosts)} machines",
+                 fontsize=11)
+    footnote(fig, meta)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    return rendered(plt, fig, out, f'{name}-machines')
+
+
 def main(argv=None):
     """Every image of the run is rendered before any is written, then all are written
     whole or none: a bad run or a failed write replaces no image."""
@@ -205,6 +283,7 @@ def main(argv=None):
         for name, rows in groups(summary).items():
             images.update(bars(plt, name, rows, meta, args.out))
             images.update(sweep(plt, name, rows, meta, args.out))
+            images.update(machines(plt, name, rows, meta, args.out))
         cr.write_outputs(images)
     except cr.WriteError as e:
         return cr.refuse('plot', e)

@@ -1,4 +1,5 @@
-"""A Markdown table of a concbench summary CSV, one row per cell, for the README."""
+"""A Markdown table of a concbench summary CSV, one row per cell, for the README; of a
+merged set (scripts/merge), its host and run first where it has several."""
 
 import argparse
 import os
@@ -11,8 +12,8 @@ from cbresults import ResultsError, fmt_s, num
 def parse_args(argv):
     p = argparse.ArgumentParser(prog='table', description='Markdown table of a concbench run.')
     p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
-                   help='the run: its trials, .summary.csv or .meta.csv (default '
-                        'results/run.csv)')
+                   help='the run: any of its files, its folder, its run id, or a set '
+                        'scripts/merge made (default results/run.csv)')
     return p.parse_args(argv)
 
 
@@ -24,11 +25,21 @@ def speedup_text(r, sp):
     return f'{sp:.2f}x [{lo:.2f}, {hi:.2f}]' if lo is not None and hi is not None else f'{sp:.2f}x'
 
 
-def row_text(r):
+def lead_columns(summary):
+    """The columns a merged set needs first: host where its cells are of several
+    machines, run where one machine has several runs."""
+    hosts = {}
+    for r in summary:
+        hosts.setdefault(r.get('host_id', ''), set()).add(r.get('run_id', ''))
+    cols = ['host_id'] if len(hosts) > 1 else []
+    return cols + (['run_id'] if any(len(runs) > 1 for runs in hosts.values()) else [])
+
+
+def row_text(r, lead=()):
     sp, rss = num(r, 'speedup'), num(r, 'rss_per_task_b')
     vsf, cores = num(r, 'overhead_vs_floor'), num(r, 'cores_used')
     base = r.get('baseline') or ''
-    cells = [r['preset'], r['workload'], r['params'], r['runner'], r['tasks'], r['workers'],
+    cells = [r[c] for c in lead] + [r['preset'], r['workload'], r['params'], r['runner'], r['tasks'], r['workers'],
              fmt_s(num(r, 'median_s')), f"{num(r, 'cv') or 0:.1%}" if r.get('cv') else '',
              speedup_text(r, sp), base if base != r['runner'] else '',
              '' if cores is None else f'{cores:.2f}', fmt_s(num(r, 'ideal_s')),
@@ -42,8 +53,10 @@ HEAD = ('preset', 'workload', 'params', 'runner', 'N', 'W', 'median', 'cv', 'spe
 
 
 def table_text(summary, meta):
-    lines = ['| ' + ' | '.join(HEAD) + ' |', '|' + '---|' * len(HEAD)]
-    lines += [row_text(r) for r in summary]
+    lead = lead_columns(summary)
+    head = [c[:-3] for c in lead] + list(HEAD)
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines += [row_text(r, lead) for r in summary]
     lines += ['', f'{cr.machine_line(meta)}; concbench {meta["version"]}']
     return '\n'.join(lines) + '\n'
 

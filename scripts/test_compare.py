@@ -1,7 +1,8 @@
 """scripts/compare and its statistics (meson test --suite unit): U and p against hand
 computations, Holm's correction, 80 cells of one distribution that must not come out
 changed, and compare on real runs: a run against itself, one cell's time doubled, too
-few trials, two machines, the output formats and bad input. TAP on stdout.
+few trials, two machines, the output formats, bad input, and end to end one cell doing
+twice the work in runs taken in turn and merged. TAP on stdout.
 
 usage: test_compare.py CONCBENCH"""
 
@@ -21,6 +22,7 @@ from tap import attempt, report, run  # noqa: E402
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 COMPARE = [sys.executable, os.path.join(HERE, 'compare')]
+MERGE = [sys.executable, os.path.join(HERE, 'merge')]
 
 
 def close(x, y, eps=1e-9):
@@ -228,6 +230,93 @@ def bad_input(a, folder):
 CONCBENCH = None
 
 
+def e2e_run(folder, name, scale):
+    """One trial of each of a sleep of 5 ms, a countdown of 4M and a queue of three
+    orders (waits of 1 and 2 ms each), the first two doing scale times that work."""
+    out = os.path.join(folder, name + '.csv')
+    r = run([CONCBENCH, '-q', '--no-floors', '-w', 'sleep,countdown,queue',
+             '-p', f'sleep.ms={5 * scale}', '-p', f'countdown.n={4_000_000 * scale}',
+             '-p', 'queue.think_ms=1', '-p', 'queue.cook_ms=2', '-r', 'serial', '-n', '1', '--repeat', '1',
+             '--warmup', '1', '-o', out], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f'concbench exited {r.returncode}: {r.stderr}')
+    return out
+
+
+def relabel(path, runner, params, as_params):
+    """The cells of runner in run path (trials and summary) labelled as_params: the same
+    cell doing other work, as a change to a library or to the harness would make it."""
+    stem = path[:-len('.csv')]
+    for f in (path, stem + '.summary.csv'):
+        with open(f, newline='') as fh:
+            rows = list(csv.DictReader(fh))
+        for r in rows:
+            if r['runner'] == runner and r['params'] == params:
+                r['params'] = as_params
+        with open(f, 'w', newline='') as fh:
+            w = csv.DictWriter(fh, list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+
+
+def merged(folder, name, runs):
+    out = os.path.join(folder, name)
+    r = run(MERGE + runs + ['-o', out], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f'merge exited {r.returncode}: {r.stderr}')
+    return os.path.join(out, 'merged.csv')
+
+
+ROUNDS = 15
+
+
+def doubled(c, name, ratio_lo, ratio_hi):
+    """Why cell c, doing twice the work in B, is not slower with its ratio in
+    ratio_lo..ratio_hi and an interval reaching 2; '' when it is."""
+    if (c['n_a'], c['n_b']) != (ROUNDS, ROUNDS):
+        return f"{name}: {c['n_a']} and {c['n_b']} trials pooled, not {ROUNDS} a side"
+    if c['verdict'] != 'slower' or not ratio_lo <= c['ratio'] <= ratio_hi or \
+            not c['lo'] <= c['ratio'] <= c['hi'] or c['hi'] < 1.8 or c['lo'] > 2.2:
+        return f"{name}: {c['verdict']}, {c['ratio']:.3f} [{c['lo']:.3f}, {c['hi']:.3f}]"
+    return ''
+
+
+def work_doubled_end_to_end(folder):
+    """Real runs, A and B in turn ROUNDS times (one trial each, so that a drift of the
+    machine meets both alike), merged per side: in B the sleep waits and the countdown
+    counts twice as far. Those two cells slower, each ratio inside its interval and the
+    interval reaching 2, and the queue the same. The sleep's ratio is held to 1.6..2.4 (a
+    timer's slack); the countdown's only to 1.2..3.5: on this kind of host a process now
+    and then runs at half speed for many milliseconds (a countdown of 40M took 11 ms or
+    20 ms, in turn, in one process), so the median of 15 CPU trials a side can land in
+    either speed. For the same reason the cell left alone waits rather than computes: a
+    power cell of the same work in 15 processes a side came out 16% slower or faster at
+    p 0.005 in 2 of 35 such tests, the host flipping speed for seconds at a time, not at
+    random from trial to trial as the U test assumes. A ratio the wrong way up (0.5), a
+    change not seen (1.0), or a change in the wrong cell still fails."""
+    side = {'a': [], 'b': []}
+    coin = random.Random(17)
+    for i in range(ROUNDS):
+        # which side goes first is drawn each round: a host whose speed flips every
+        # process or two would otherwise meet one side in one speed more often
+        for which in coin.sample(('a', 'b'), 2):
+            out = e2e_run(folder, f'e2e-{which}{i}', 1 if which == 'a' else 2)
+            if which == 'b':
+                relabel(out, 'serial', 'ms=10;steps=1', 'ms=5;steps=1')
+                relabel(out, 'serial', 'n=8000000', 'n=4000000')
+            side[which].append(out)
+    a, b = merged(folder, 'e2e-A', side['a']), merged(folder, 'e2e-B', side['b'])
+    _, doc = compared(a, b)
+    c = {x['workload']: x for x in doc['cells']}
+    if set(c) != {'sleep', 'countdown', 'queue'} or doc['only_in_a'] or doc['only_in_b']:
+        return f"cells: {sorted(c)}, only in A {doc['only_in_a']}, in B {doc['only_in_b']}"
+    why = doubled(c['sleep'], 'sleep', 1.6, 2.4) or doubled(c['countdown'], 'countdown', 1.2, 3.5)
+    s = c['queue']
+    return why or ('' if s['verdict'] == 'same' else
+                   f"queue: {s['verdict']}, {s['ratio']:.3f} [{s['lo']:.3f}, {s['hi']:.3f}]"
+                   f" p {s['p_holm']}")
+
+
 def bench_keeps_runs(folder):
     """scripts/bench twice (a stand-in concbench running one tiny cell for the presets):
     two run directories named by their run ids, each whole, results/latest at the newer,
@@ -297,7 +386,10 @@ def main():
                         ('bad input: exit 2, one line, nothing on stdout',
                          attempt(bad_input, a, folder)),
                         ('scripts/bench keeps every run in a directory of its own, '
-                         'results/latest at the newest', attempt(bench_keeps_runs, folder))]
+                         'results/latest at the newest', attempt(bench_keeps_runs, folder)),
+                        ('real runs, a sleep and a countdown doing twice the work: those '
+                         'cells slower, ratio near 2, the queue same',
+                         attempt(work_doubled_end_to_end, folder))]
     return report(results)
 
 
