@@ -16,7 +16,8 @@
 #define WORKERS_MAX 10000000
 
 enum { OPT_REPEAT = 256, OPT_WARMUP, OPT_TIMEOUT, OPT_ORDER, OPT_LIST, OPT_FLOORS, OPT_SCALE,
-       OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS, OPT_HEAP };
+       OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS, OPT_HEAP,
+       OPT_JSON };
 
 /* The one table of options: the parser's getopt tables and --help are made from it. */
 struct cli_opt {
@@ -43,6 +44,9 @@ static const struct cli_opt cli_opts[] = {
 	{"output", 'o', "FILE", "write trials to FILE and FILE's .summary.csv and .meta.csv "
 	 "beside it, as one set, whole or not at all; - writes the trials to stdout (and the "
 	 "table to stderr)"},
+	{"json", OPT_JSON, "FILE", "also write the run as one JSON document (context, each cell's "
+	 "summary and raw trials; results/run.schema.json) to FILE; - writes it to stdout (and "
+	 "the table to stderr)"},
 	{"floors", OPT_FLOORS, NULL, "measure the machine's primitives only, and print them"},
 	{"no-floors", OPT_NO_FLOORS, NULL, "skip them (the floor columns stay empty)"},
 	{"heap", OPT_HEAP, "PAGES", "malloc's pages, for every model alike: small (glibc's own) "
@@ -245,6 +249,11 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 		if (*arg == '\0')
 			return cb_fail(err, CB_EINVAL, "--output: empty file name");
 		c->output = arg;
+		return CB_OK;
+	case OPT_JSON:
+		if (*arg == '\0')
+			return cb_fail(err, CB_EINVAL, "--json: empty file name");
+		c->json = arg;
 		return CB_OK;
 	case 'q':
 		c->quiet = true;

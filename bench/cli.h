@@ -33,6 +33,7 @@ struct cli {
 	enum cli_order order;
 	enum cli_heap heap; /* malloc's pages for the run */
 	const char *output; /* trials CSV; NULL: none */
+	const char *json;   /* --json: the run as one JSON document; NULL: none */
 	char *presets[CLI_LIST_MAX]; /* --preset names; "all" for every one */
 	int npresets;
 	bool list, help, version, floors, no_floors, quiet;

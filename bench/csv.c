@@ -41,7 +41,9 @@ void csv_number(FILE *f, double v)
 
 int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 {
-	*cp = (struct csv_paths){.to_stdout = strcmp(output, "-") == 0};
+	*cp = (struct csv_paths){.to_stdout = output && strcmp(output, "-") == 0};
+	if (!output)
+		return CB_OK;
 	if (cp->to_stdout) {
 		snprintf(cp->trials, sizeof cp->trials, "-");
 		return CB_OK;
@@ -57,6 +59,24 @@ int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err)
 	return CB_OK;
 }
 
+int csv_paths_add_json(struct csv_paths *cp, const char *path, struct cb_err *err)
+{
+	if (strcmp(path, "-") == 0) {
+		if (cp->to_stdout)
+			return cb_fail(err, CB_EINVAL, "--json -: stdout already carries the trials "
+				       "of -o - (allowed: a file name for one of them)");
+		cp->json_to_stdout = true;
+		return CB_OK;
+	}
+	if (strlen(path) >= sizeof cp->json_only)
+		return cb_fail(err, CB_EINVAL, "--json: path too long");
+	if (cp->json[0] && strcmp(path, cp->json) == 0)
+		return cb_fail(err, CB_EINVAL, "--json %s: -o writes that file already "
+			       "(allowed: another name, or -o alone)", path);
+	snprintf(cp->json_only, sizeof cp->json_only, "%s", path);
+	return CB_OK;
+}
+
 /* The first bytes of each file as we write it, so an old one can be told ours: this
  * version's, or an earlier one's (rows without run and host ids). */
 static const char trials_head[] = "run_id,|workload,", summary_head[] = "run_id,|workload,",
@@ -64,15 +84,14 @@ static const char trials_head[] = "run_id,|workload,", summary_head[] = "run_id,
 
 int csv_check_writable(const struct csv_paths *cp, struct cb_err *err)
 {
-	if (cp->to_stdout)
-		return CB_OK;
-	const char *const paths[] = {cp->trials, cp->summary, cp->meta, cp->json};
-	const char *const heads[] = {trials_head, summary_head, meta_head, JSON_HEAD};
-	for (int i = 0; i < 4; i++)
-		if (fileset_check_target(paths[i], heads[i], err)) {
+	const char *const paths[] = {cp->trials, cp->summary, cp->meta, cp->json,
+				     cp->json_only};
+	const char *const heads[] = {trials_head, summary_head, meta_head, JSON_HEAD, JSON_HEAD};
+	for (int i = cp->to_stdout ? 4 : 0; i < 5; i++)
+		if (paths[i][0] && fileset_check_target(paths[i], heads[i], err)) {
 			char msg[sizeof err->msg];
 			cb_copy(msg, err->msg, sizeof msg);
-			return cb_fail(err, CB_EINVAL, "--output: %s", msg);
+			return cb_fail(err, CB_EINVAL, "%s: %s", i == 4 ? "--json" : "--output", msg);
 		}
 	return CB_OK;
 }
@@ -330,13 +349,26 @@ int csv_write_meta(const char *path, const struct sysinfo *si, const struct floo
 
 int csv_write_set(const struct csv_paths *cp, const struct csv_results *r, struct cb_err *err)
 {
-	const struct fileset_file set[] = {
+	const struct fileset_file all[] = {
 		{cp->trials, trials_body, r},
 		{cp->summary, summary_body, r},
 		{cp->meta, meta_body, r},
 		{cp->json, json_body, r},
+		{cp->json_only, json_body, r},
 	};
-	return write_in_c_locale(set, 4, err);
+	struct fileset_file set[5];
+	int n = 0;
+	for (int i = cp->to_stdout ? 4 : 0; i < 5; i++)
+		if (all[i].path[0])
+			set[n++] = all[i];
+	return n ? write_in_c_locale(set, n, err) : CB_OK;
+}
+
+void csv_print_json(FILE *f, const struct csv_results *r)
+{
+	locale_t old, c_loc = c_locale_hold(&old);
+	json_body(f, r);
+	c_locale_release(c_loc, old);
 }
 
 void csv_print_trials(FILE *f, const struct csv_results *r)

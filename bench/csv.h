@@ -20,10 +20,15 @@
  * then). */
 struct csv_paths {
 	char trials[4096], summary[4096], meta[4096], json[4096];
-	bool to_stdout;
+	char json_only[4096]; /* --json FILE: the document again, on its own; "" for none */
+	bool to_stdout;       /* -o -: the trials go to stdout */
+	bool json_to_stdout;  /* --json -: the document goes to stdout */
 };
 
+/* output NULL: no CSV set (the paths stay empty). */
 int csv_paths_for(struct csv_paths *cp, const char *output, struct cb_err *err);
+/* Adds --json PATH ("-" for stdout) to the set; CB_EINVAL when stdout is taken already. */
+int csv_paths_add_json(struct csv_paths *cp, const char *path, struct cb_err *err);
 /* Checks before the run that the files can be written and are ours to replace: the
  * directory exists and is writable; each path is absent, empty, or one of our results
  * files (fileset_check_target). Nothing to check for stdout. */
@@ -40,10 +45,13 @@ struct csv_results {
 	const struct floors *fl;
 };
 
-/* The four files as one set: all complete, or none of the old ones changed. */
+/* The files of cp as one set (the four of -o FILE, and --json FILE): all complete, or
+ * none of the old ones changed. */
 int csv_write_set(const struct csv_paths *cp, const struct csv_results *r, struct cb_err *err);
 /* The trials CSV onto f (for -o -; the caller checks f). */
 void csv_print_trials(FILE *f, const struct csv_results *r);
+/* The JSON document onto f (for --json -). */
+void csv_print_json(FILE *f, const struct csv_results *r);
 
 /* Each file alone, whole or not at all. */
 int csv_write_trials(const char *path, const struct plan *p, const struct trial_row *rows,

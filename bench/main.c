@@ -114,23 +114,37 @@ static int run_trials(const struct plan *p, const struct cli *c, struct floors *
 	return n;
 }
 
-/* The three files as one set, or with -o - the trials onto what goes to stdout. */
+/* The results files (-o, --json) as one set; with - for either, that one onto what
+ * goes to stdout. */
+static int results_paths(const struct cli *c, struct csv_paths *cp, struct cb_err *err)
+{
+	int rc = csv_paths_for(cp, c->output, err);
+	return rc || !c->json ? rc : csv_paths_add_json(cp, c->json, err);
+}
+
 static int write_results(const struct cli *c, const struct csv_results *res, FILE *out,
 			 struct cb_err *err)
 {
 	struct csv_paths cp;
-	int rc = csv_paths_for(&cp, c->output, err);
+	int rc = results_paths(c, &cp, err);
 	if (rc)
 		return rc;
-	if (cp.to_stdout) {
+	if (cp.to_stdout)
 		csv_print_trials(out, res);
-		return CB_OK;
-	}
+	if (cp.json_to_stdout)
+		csv_print_json(out, res);
 	if ((rc = csv_write_set(&cp, res, err)))
 		return rc;
-	if (!c->quiet)
+	if (!c->quiet && c->output && !cp.to_stdout)
 		fprintf(stderr, "wrote %s, %s, %s, %s\n", cp.trials, cp.summary, cp.meta, cp.json);
+	if (!c->quiet && cp.json_only[0])
+		fprintf(stderr, "wrote %s\n", cp.json_only);
 	return CB_OK;
+}
+
+static bool stdout_carries_results(const struct cli *c)
+{
+	return (c->output && strcmp(c->output, "-") == 0) || (c->json && strcmp(c->json, "-") == 0);
 }
 
 /* From here on the driver starts no child (which would inherit this): a closed pipe or a file-size limit makes a write
@@ -173,8 +187,8 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 		fprintf(stderr, "concbench: no memory for the output\n");
 		return EXIT_SOME_FAILED;
 	}
-	/* With -o -, stdout carries the trials CSV alone and the table goes to stderr. */
-	FILE *human = c->output && strcmp(c->output, "-") == 0 ? stderr : out.f;
+	/* With -o - or --json -, stdout carries that alone and the table goes to stderr. */
+	FILE *human = stdout_carries_results(c) ? stderr : out.f;
 	struct cb_err err = {0};
 	struct floors fl = {0};
 	struct trial_row *rows = NULL;
@@ -226,7 +240,7 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 			status = EXIT_SOME_FAILED;
 	/* The files first: whatever becomes of the terminal, the results are kept. */
 	struct csv_results res = {p, rows, nrows, sums, p->ncells, si, &fl};
-	if (c->output && write_results(c, &res, out.f, &err))
+	if ((c->output || c->json) && write_results(c, &res, out.f, &err))
 		status = EXIT_SOME_FAILED;
 	report_table(human, sums, p->ncells);
 	report_floors(human, &fl);
@@ -252,7 +266,7 @@ out:
  * one would be ignored, or would decide for every other preset. */
 static const char *run_wide_option(const struct cli *own)
 {
-	return own->npresets ? "--preset" : own->output ? "-o/--output" : own->heap != HEAP_SMALL ? "--heap"
+	return own->npresets ? "--preset" : own->output ? "-o/--output" : own->json ? "--json" : own->heap != HEAP_SMALL ? "--heap"
 	       : own->order != ORDER_INTERLEAVED ? "--order" : own->quiet ? "-q/--quiet"
 	       : own->floors ? "--floors" : own->no_floors ? "--no-floors" : own->list ? "--list"
 	       : own->help ? "-h/--help" : own->version ? "--version" : NULL;
@@ -405,7 +419,7 @@ int main(int argc, char **argv)
 	if (build_plan(&p, &pl, &c, argc, argv, &err))
 		goto fail;
 	struct csv_paths cp;
-	if (c.output && (csv_paths_for(&cp, c.output, &err) || csv_check_writable(&cp, &err)))
+	if (results_paths(&c, &cp, &err) || csv_check_writable(&cp, &err))
 		goto fail;
 	/* --heap huge: the driver starts again on that heap, and that one goes on from here. */
 	heap_apply(c.heap == HEAP_HUGE, argv);

@@ -96,6 +96,32 @@ def not_ours_is_kept(concbench, folder):
     return ''
 
 
+def json_option(concbench, folder):
+    """--json FILE alone writes that document and nothing else; --json - puts it on stdout
+    with the table on stderr; -o - with --json - is refused (one stdout)."""
+    small = [concbench, '-q', '--no-floors', '-w', 'countdown', '-p', 'countdown.n=10',
+             '-r', 'serial', '-n', '1', '--repeat', '2']
+    sub = os.path.join(folder, 'only')
+    os.mkdir(sub)
+    r = run(small + ['--json', os.path.join(sub, 'doc.json')], capture_output=True, text=True)
+    if r.returncode != 0 or sorted(os.listdir(sub)) != ['doc.json']:
+        return f'--json FILE: exit {r.returncode}, wrote {sorted(os.listdir(sub))}: {r.stderr}'
+    with open(os.path.join(sub, 'doc.json'), encoding='utf-8') as f:
+        doc = json.load(f)
+    if len(doc['cells']) != 1 or len(doc['cells'][0]['trials']) != 3:
+        return f"--json FILE: {len(doc['cells'])} cells, want 1 with 3 trials"
+    r = run(small + ['--json', '-'], capture_output=True, text=True)
+    if r.returncode != 0:
+        return f'--json -: exit {r.returncode}: {r.stderr}'
+    piped = json.loads(r.stdout)
+    if piped['cells'][0]['runner'] != 'serial' or 'countdown' not in r.stderr:
+        return '--json -: the document is not on stdout, or the table not on stderr'
+    r = run(small + ['-o', '-', '--json', '-'], capture_output=True, text=True)
+    if r.returncode != 2 or r.stdout or len(r.stderr.splitlines()) != 1:
+        return f'-o - with --json -: exit {r.returncode}, {r.stderr!r}'
+    return ''
+
+
 def main():
     concbench = sys.argv[1]
     results = []
@@ -120,6 +146,8 @@ def main():
                             attempt(trials_are_the_csvs, doc, out)))
         results.append(('a FILE.json that is not ours: exit 2, kept, named',
                         attempt(not_ours_is_kept, concbench, folder)))
+        results.append(('--json FILE alone, --json - on stdout, both on stdout refused',
+                        attempt(json_option, concbench, folder)))
     return report(results)
 
 
