@@ -11,6 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <ev.h>
+#include <gmp.h>
+#include <gnu/libc-version.h>
+
 #include "version.h"
 
 void sysinfo_add(struct sysinfo *si, const char *key, const char *fmt, ...)
@@ -129,5 +134,12 @@ void sysinfo_collect(struct sysinfo *si, int argc, char **argv)
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	sysinfo_add(si, "memory_mib", "%ld", pages > 0 ? pages / 1024 * page / 1024 : 0);
 	sysinfo_add(si, "page_bytes", "%ld", page);
+	/* The versions running, not the headers built against: a library upgraded under
+	 * the binary is what a comparison of two runs must see. */
+	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	sysinfo_add(si, "libs", "glibc %s, libev %d.%d, libcurl %s (%s), gmp %s",
+		    gnu_get_libc_version(), ev_version_major(), ev_version_minor(),
+		    cv ? cv->version : "?", cv && cv->ssl_version ? cv->ssl_version : "no TLS",
+		    gmp_version);
 	ids(si, &tm);
 }

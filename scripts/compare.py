@@ -36,6 +36,8 @@ MIN_TRIALS = 3
 KEY = ('preset', 'workload', 'params', 'runner', 'runner_params', 'tasks', 'workers')
 # What says which machine a run was made on.
 HOST_KEYS = ('host', 'cpu', 'cores', 'memory_mib', 'kernel', 'arch')
+# Not the machine, but what can move its figures: named in the header when A and B differ.
+CONTEXT_KEYS = ('commit', 'build', 'libs', 'heap')
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -217,6 +219,10 @@ def header_lines(ctx):
                      ('seconds compared anyway (--absolute)' if ctx['absolute'] else
                       'compared by speed-up over serial or overhead over the floor, not '
                       'seconds'))
+    for key in CONTEXT_KEYS:  # what else could explain a change, said before any verdict
+        va, vb = ctx['meta_a'].get(key, ''), ctx['meta_b'].get(key, '')
+        if va != vb:
+            lines.append(f'{key} differs: A {va or "(none)"}, B {vb or "(none)"}')
     lines.append(f"{ctx['cells']} cells in both; B/A of medians with a 95% bootstrap "
                  f"interval; Mann-Whitney U, Holm-corrected over {ctx['tested']} cells, "
                  f"alpha {ctx['alpha']}, changes under {ctx['threshold']:.0%} are 'same'")

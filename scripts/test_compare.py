@@ -193,6 +193,24 @@ def across_machines_compares_ratios(a, folder):
     return '' if c['threads']['metric'] == 'wall_s' else '--absolute: not seconds'
 
 
+def context_differences_named(a, folder):
+    """A run whose commit and libraries differ: the header says so, with both values."""
+    b = copy_run(a, folder, 'newlibs')
+    meta = b[:-len('.csv')] + '.meta.csv'
+    with open(meta, newline='') as f:
+        rows = [[k, {'commit': 'abc123', 'libs': 'libcurl 9.9'}.get(k, v)]
+                for k, v in csv.reader(f)]
+    with open(meta, 'w', newline='') as f:
+        csv.writer(f).writerows(rows)
+    rc, out, err = compare(a, b)
+    want = ('commit differs: A ', ', B abc123', 'libs differs: A ', ', B libcurl 9.9')
+    missing = [w for w in want if w not in out]
+    if rc != 0 or missing:
+        return f'exit {rc}, missing {missing}: {out[:300]}{err}'
+    rc, out, _ = compare(a, a)
+    return 'differs' in out and f'itself: {out[:300]}' or ''
+
+
 def formats(a, folder):
     a = copy_run(a, folder, 'tight-fmt', runners=('threads',), tight=True)
     b = copy_run(a, folder, 'fmt', wall_factor=2.0, runners=('threads',))
@@ -381,6 +399,8 @@ def main():
                          attempt(too_few_trials, CONCBENCH, folder)),
                         ('two machines: speed-ups, not seconds, and said so',
                          attempt(across_machines_compares_ratios, a, folder)),
+                        ('what differs besides the machine (commit, libraries) is named',
+                         attempt(context_differences_named, a, folder)),
                         ('csv, md, and the table without colour when NO_COLOR',
                          attempt(formats, a, folder)),
                         ('bad input: exit 2, one line, nothing on stdout',
