@@ -14,6 +14,7 @@
 /* One transfer in flight, so curl_ev_free can remove what never finished. */
 struct curl_ev_xfer {
 	struct fetch_xfer *x;
+	struct curl_ev *ce;
 	struct curl_ev_xfer *prev, *next;
 };
 
@@ -24,10 +25,18 @@ struct curl_ev_shard {
 	long nlive, maxconns;
 };
 
-/* One socket curl asked us to watch. */
+/* One socket curl asked us to watch. When its transfer ends, curl says REMOVE and, on a
+ * kept-alive connection, asks for the same socket again with the next transfer: the
+ * watcher is parked, not stopped, so the pair costs no epoll_ctl (one system call of
+ * six a fetch). A parked watcher stops when its socket stirs (the server closed the
+ * idle connection), and is dropped when curl opens a new socket with its number: the
+ * old one was closed then, and the kernel forgot its registration. (Not a closesocket
+ * callback: curl may call one after the multi handle, and this, are gone.) */
 struct curl_ev_sock {
 	ev_io io;
 	struct curl_ev_shard *sh;
+	bool parked; /* curl said REMOVE; the watcher still runs, its events ignored, and
+		      * unref'd so that it keeps no loop running */
 };
 
 struct curl_ev {
@@ -38,7 +47,78 @@ struct curl_ev {
 	int nshards, cap;
 	int fill; /* the shard that new handles join while it has room */
 	struct curl_ev_xfer *live; /* transfers added and not yet finished */
+	struct curl_ev_sock **socks; /* by fd: the watchers of the sockets curl has open */
+	int nsocks;
 };
+
+static void curl_ev_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+
+static struct curl_ev_sock *curl_ev_sock_at(struct curl_ev *ce, curl_socket_t fd)
+{
+	return fd >= 0 && fd < ce->nsocks ? ce->socks[fd] : NULL;
+}
+
+static void curl_ev_unpark(struct ev_loop *loop, struct curl_ev_sock *s)
+{
+	if (!s->parked)
+		return;
+	s->parked = false;
+	if (ev_is_active(&s->io))
+		ev_ref(loop);
+}
+
+static void curl_ev_park(struct ev_loop *loop, struct curl_ev_sock *s)
+{
+	if (s->parked || !ev_is_active(&s->io))
+		return;
+	s->parked = true;
+	ev_unref(loop);
+}
+
+static void curl_ev_sock_drop(struct curl_ev *ce, curl_socket_t fd)
+{
+	struct curl_ev_sock *s = curl_ev_sock_at(ce, fd);
+	if (!s)
+		return;
+	curl_ev_unpark(ce->loop, s);
+	ev_io_stop(ce->loop, &s->io);
+	ce->socks[fd] = NULL;
+	free(s);
+}
+
+static struct curl_ev_sock *curl_ev_sock_new(struct curl_ev *ce, struct curl_ev_shard *sh,
+					     curl_socket_t fd)
+{
+	if (fd < 0)
+		return NULL;
+	if (fd >= ce->nsocks) {
+		int n = ce->nsocks ? ce->nsocks : 64;
+		while (n <= fd)
+			n *= 2;
+		struct curl_ev_sock **grown = realloc(ce->socks, (size_t)n * sizeof *grown);
+		if (!grown)
+			return NULL;
+		for (int i = ce->nsocks; i < n; i++)
+			grown[i] = NULL;
+		ce->socks = grown;
+		ce->nsocks = n;
+	}
+	struct curl_ev_sock *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->sh = sh;
+	ev_init(&s->io, curl_ev_io_cb);
+	ce->socks[fd] = s;
+	return s;
+}
+
+/* The handle's options as fetch_prepare left them. */
+static void curl_ev_unhook(struct fetch_xfer *x)
+{
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, x);
+}
 
 /* Reports finished transfers; runs after socket_action returned, never inside curl. */
 static void curl_ev_reap(struct curl_ev_shard *sh)
@@ -62,7 +142,7 @@ static void curl_ev_reap(struct curl_ev_shard *sh)
 			t->next->prev = t->prev;
 		sh->nlive--;
 		struct fetch_xfer *x = t->x;
-		curl_easy_setopt(easy, CURLOPT_PRIVATE, x); /* as fetch_prepare left it */
+		curl_ev_unhook(x);
 		free(t);
 		ce->done(x, rc, ce->ud);
 	}
@@ -70,8 +150,13 @@ static void curl_ev_reap(struct curl_ev_shard *sh)
 
 static void curl_ev_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	(void)loop;
-	struct curl_ev_shard *sh = ((struct curl_ev_sock *)io)->sh; /* curl may free the socket's */
+	struct curl_ev_sock *s = (struct curl_ev_sock *)io;
+	if (s->parked) { /* no transfer wants it: an idle connection the server closed */
+		curl_ev_unpark(loop, s);
+		ev_io_stop(loop, io);
+		return;
+	}
+	struct curl_ev_shard *sh = s->sh; /* curl may close the socket inside */
 	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
 		     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int running;
@@ -92,28 +177,36 @@ static void curl_ev_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static int curl_ev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	(void)easy;
+	(void)socketp;
 	struct curl_ev_shard *sh = userp;
-	struct curl_ev_sock *s = socketp;
+	struct curl_ev *ce = sh->ce;
+	struct curl_ev_sock *s = curl_ev_sock_at(ce, fd);
 	if (what == CURL_POLL_REMOVE) {
-		if (s) {
-			ev_io_stop(sh->ce->loop, &s->io);
-			curl_multi_assign(sh->multi, fd, NULL);
-			free(s);
-		}
+		if (s)
+			curl_ev_park(ce->loop, s);
 		return 0;
 	}
-	if (!s) {
-		if (!(s = calloc(1, sizeof *s)))
-			return -1; /* curl fails the transfer */
-		s->sh = sh;
-		ev_init(&s->io, curl_ev_io_cb);
-		curl_multi_assign(sh->multi, fd, s);
-	}
+	if (!s && !(s = curl_ev_sock_new(ce, sh, fd)))
+		return -1; /* curl fails the transfer */
+	s->sh = sh;
+	curl_ev_unpark(ce->loop, s);
 	int events = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	ev_io_stop(sh->ce->loop, &s->io);
+	if (ev_is_active(&s->io) && s->io.fd == fd && (s->io.events & (EV_READ | EV_WRITE)) == events)
+		return 0; /* as it is already: no epoll_ctl */
+	ev_io_stop(ce->loop, &s->io);
 	ev_io_set(&s->io, fd, events);
-	ev_io_start(sh->ce->loop, &s->io);
+	ev_io_start(ce->loop, &s->io);
 	return 0;
+}
+
+/* A new socket: a watcher left at its number watched a socket closed since. */
+static curl_socket_t curl_ev_open_socket(void *clientp, curlsocktype purpose,
+					 struct curl_sockaddr *a)
+{
+	struct curl_ev_xfer *t = clientp;
+	curl_socket_t fd = fetch_open_socket(t->x, purpose, a);
+	curl_ev_sock_drop(t->ce, fd);
+	return fd;
 }
 
 /* Only arms the timer: calling curl back from inside its own callback is refused. */
@@ -203,7 +296,7 @@ int curl_ev_add(struct curl_ev *ce, struct fetch_xfer *x)
 		free(t);
 		return CB_ESYS;
 	}
-	*t = (struct curl_ev_xfer){.x = x, .next = ce->live};
+	*t = (struct curl_ev_xfer){.x = x, .ce = ce, .next = ce->live};
 	/* The multi handle's connection cache must hold a connection per busy handle,
 	 * or reused handles would lose theirs to the cache's default limit. */
 	if (sh->nlive + 1 > sh->maxconns) {
@@ -211,8 +304,10 @@ int curl_ev_add(struct curl_ev *ce, struct fetch_xfer *x)
 		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, sh->maxconns);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, curl_ev_open_socket);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, t);
 	if (curl_multi_add_handle(sh->multi, x->easy) != CURLM_OK) {
-		curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+		curl_ev_unhook(x);
 		free(t);
 		return CB_ESYS;
 	}
@@ -232,6 +327,7 @@ void curl_ev_free(struct curl_ev *ce)
 		ce->live = t->next;
 		struct fetch_xfer *x = t->x;
 		curl_multi_remove_handle(ce->shards[x->shard - 1]->multi, x->easy);
+		curl_ev_unhook(x);
 		free(t);
 	}
 	for (int i = 0; i < ce->nshards; i++) {
@@ -240,6 +336,9 @@ void curl_ev_free(struct curl_ev *ce)
 		ev_timer_stop(ce->loop, &sh->timer);
 		free(sh);
 	}
+	for (int fd = 0; fd < ce->nsocks; fd++) /* left open by curl: none, but never a leak */
+		curl_ev_sock_drop(ce, fd);
+	free(ce->socks);
 	free(ce->shards);
 	free(ce);
 }

@@ -29,8 +29,7 @@ static size_t fetch_count(char *data, size_t size, size_t n, void *userp)
 
 /* curl's own socket(), but keeping its errno: curl reports a refused socket as a
  * connection that failed, with no errno, so fd exhaustion would go unnamed. */
-static curl_socket_t fetch_open_socket(void *clientp, curlsocktype purpose,
-				       struct curl_sockaddr *a)
+curl_socket_t fetch_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	(void)purpose;
 	struct fetch_xfer *x = clientp;

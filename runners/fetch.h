@@ -24,6 +24,9 @@ struct fetch_xfer {
 	const char *url_of;
 };
 
+/* curl's own socket() for CURLOPT_OPENSOCKETFUNCTION (clientp: the fetch_xfer), but
+ * keeping its errno in sock_errno. */
+curl_socket_t fetch_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a);
 /* Makes the handle once per worker; reusing it keeps its connection alive. */
 CURL *fetch_easy_new(void);
 /* Closes x's handle (and its connection) and its parsed URL; x may be reused. */

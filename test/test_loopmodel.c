@@ -264,6 +264,40 @@ Test(loopmodel, fetch_judges_each_transfer)
 	srv_stop(&s);
 }
 
+/* A server that closes each kept-alive connection after one answer: the loop models
+ * park a finished fetch's socket rather than stop watching it, so a socket that the
+ * server closes while parked, and a new socket curl opens under the same number, must
+ * neither hang a task nor lose a fetch. Four fetches a task, each on a new connection. */
+Test(loopmodel, fetches_survive_a_server_closing_idle_connections)
+{
+	struct srv s;
+	srv_start_hanging_up(&s);
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/x", s.port);
+	struct step steps[8];
+	for (int i = 0; i < 8; i += 2) {
+		steps[i] = (struct step){.kind = STEP_FETCH, .fetch = {url, 200, 5, 5000}};
+		steps[i + 1] = (struct step){.kind = STEP_SLEEP, .sleep = {.ns = 5000000}};
+	}
+	FOR_EACH_MODEL(m)
+	{
+		for (int w = 0; w <= 1; w++) {
+			struct task tasks[3];
+			struct task_result res[3] = {0};
+			for (int i = 0; i < 3; i++)
+				tasks[i] = (struct task){.steps = steps, .nsteps = 7};
+			int before = atomic_load(&s.accepted);
+			double wall = lm_run(m, tasks, 3, w, NULL, 0, res);
+			cr_expect_eq(tasks_ok(res, 3), 3, "%s W=%d: %d of 3 ok (%s)", m->name, w,
+				     tasks_ok(res, 3), task_fail_name(res[0].fail));
+			cr_expect_eq(atomic_load(&s.accepted) - before, 12, "%s W=%d: %d connections "
+				     "for 12 fetches", m->name, w, atomic_load(&s.accepted) - before);
+			cr_expect_lt(wall, 3.0, "%s W=%d: %.2f s", m->name, w, wall);
+		}
+	}
+	srv_stop(&s);
+}
+
 /* Ten tasks of two fetches on two workers: each worker keeps its one connection. */
 Test(loopmodel, a_worker_keeps_its_connection)
 {

@@ -56,6 +56,13 @@ static void *srv_main(void *arg)
 			}
 			len[i] += (int)r;
 			srv_answer(pf[i].fd, buf[i], &len[i]);
+			if (atomic_load(&s->hang_up)) {
+				usleep(2000); /* the client has parked its socket by now */
+				close(pf[i].fd);
+				pf[i] = pf[--n];
+				memcpy(buf[i], buf[n], (size_t)len[n]);
+				len[i--] = len[n];
+			}
 		}
 	}
 	for (int i = 1; i < n; i++)
@@ -83,6 +90,16 @@ void srv_start(struct srv *s)
 	s->port = srv_port(&s->lfd, false);
 	atomic_init(&s->stop, 0);
 	atomic_init(&s->accepted, 0);
+	atomic_init(&s->hang_up, 0);
+	cr_assert_eq(pthread_create(&s->tid, NULL, srv_main, s), 0);
+}
+
+void srv_start_hanging_up(struct srv *s)
+{
+	s->port = srv_port(&s->lfd, false);
+	atomic_init(&s->stop, 0);
+	atomic_init(&s->accepted, 0);
+	atomic_init(&s->hang_up, 1);
 	cr_assert_eq(pthread_create(&s->tid, NULL, srv_main, s), 0);
 }
 

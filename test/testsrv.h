@@ -13,10 +13,13 @@
 struct srv {
 	int lfd, port;
 	atomic_int stop, accepted;
+	atomic_int hang_up; /* set: each connection is closed after its first answer, with
+			     * no "Connection: close" said (an idle timeout, as servers have) */
 	pthread_t tid;
 };
 
 void srv_start(struct srv *s);
+void srv_start_hanging_up(struct srv *s);
 void srv_stop(struct srv *s);
 /* A socket bound to a free port of 127.0.0.1; listening unless `closed`, then the
  * port is free again and connecting to it is refused. */
