@@ -12,7 +12,9 @@
 #include "cli.h"
 #include "clock.h"
 #include "csv.h"
+#include "dryrun.h"
 #include "fileset.h"
+#include "filter.h"
 #include "floors.h"
 #include "heap.h"
 #include "plan.h"
@@ -252,7 +254,8 @@ out:
  * one would be ignored, or would decide for every other preset. */
 static const char *run_wide_option(const struct cli *own)
 {
-	return own->npresets ? "--preset" : own->output ? "-o/--output" : own->heap != HEAP_SMALL ? "--heap"
+	return own->npresets ? "--preset" : own->nfilters ? "--filter" : own->dry_run ? "--dry-run"
+	       : own->add ? "--add" : own->output ? "-o/--output" : own->heap != HEAP_SMALL ? "--heap"
 	       : own->order != ORDER_INTERLEAVED ? "--order" : own->quiet ? "-q/--quiet"
 	       : own->floors ? "--floors" : own->no_floors ? "--no-floors" : own->list ? "--list"
 	       : own->help ? "-h/--help" : own->version ? "--version" : NULL;
@@ -267,30 +270,25 @@ static int preset_fail(struct cb_err *err, const struct preset *ps, int sweep, b
 		       ps->name, with_user ? " (with the command line's options)" : "", copy);
 }
 
-/* The user's own words, less --preset, go after a preset's so they add or override.
- * The preset's words are parsed alone first, so an error in them names their line. */
-static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int argc,
-		      char **argv, struct cb_err *err)
+/* A preset's words, parsed alone first so an error in them names their line, then the
+ * user's options merged in (cli_merge: they replace the preset's, or add with --add). */
+static int preset_cli(struct cli *sub, const struct preset *ps, int sweep,
+		      const struct cli *user, const char *argv0, struct cb_err *err)
 {
 	size_t len = strlen(ps->sweep[sweep].args) + 1;
-	char *buf = malloc(len), *words[PRESET_ARGS_MAX];
-	char **args = calloc((size_t)argc + PRESET_ARGS_MAX + 2, sizeof *args);
-	int nw, n = 0, rc = CB_OK;
+	char *buf = malloc(len), *words[PRESET_ARGS_MAX + 2];
+	int nw, rc = CB_OK;
 	*sub = (struct cli){0};
-	if (!buf || !args) {
+	if (!buf) {
 		rc = cb_fail_errno(err, CB_ESYS, "presets");
 		goto out;
 	}
-	if ((rc = preset_words(ps, sweep, words, PRESET_ARGS_MAX, &nw, buf, len, err)))
+	if ((rc = preset_words(ps, sweep, words + 1, PRESET_ARGS_MAX, &nw, buf, len, err)))
 		goto out;
-	args[n++] = argv[0];
-	for (int i = 0; i < nw; i++)
-		args[n++] = words[i];
-	args[n] = NULL;
-	struct cli own;
-	rc = cli_parse(&own, n, args, err);
-	const char *wide = rc ? NULL : run_wide_option(&own);
-	cli_free(&own);
+	words[0] = (char *)argv0;
+	words[nw + 1] = NULL;
+	rc = cli_parse(sub, nw + 1, words, err);
+	const char *wide = rc ? NULL : run_wide_option(sub);
 	if (rc || wide) {
 		char why[200];
 		if (wide)
@@ -300,32 +298,22 @@ static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int a
 		rc = preset_fail(err, ps, sweep, false, wide ? why : err->msg);
 		goto out;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--preset") == 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(argv[i], "--preset=", 9) != 0)
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
-	if ((rc = cli_parse(sub, n, args, err)))
+	if ((rc = cli_merge(sub, user, err)))
 		rc = preset_fail(err, ps, sweep, true, err->msg);
 out:
 	free(buf);
-	free(args);
 	return rc;
 }
 
 /* user: the command line's own options; an error a preset's words meet with them
  * says so, since the preset alone may be fine. */
 static int add_preset(struct plan *p, const struct preset *ps, const struct cli *user,
-		      int argc, char **argv, struct cb_err *err)
+		      const char *argv0, struct cb_err *err)
 {
 	int rc = CB_OK;
 	for (int i = 0; rc == CB_OK && i < ps->nsweeps; i++) {
 		struct cli sub;
-		rc = preset_cli(&sub, ps, i, argc, argv, err);
+		rc = preset_cli(&sub, ps, i, user, argv0, err);
 		if (rc == CB_OK && (rc = plan_add(p, &sub, ps->name, err)) == CB_EINVAL)
 			preset_fail(err, ps, i, cli_shapes_cells(user), err->msg);
 		cli_free(&sub);
@@ -333,15 +321,43 @@ static int add_preset(struct plan *p, const struct preset *ps, const struct cli 
 	return rc;
 }
 
-static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *c, int argc,
-		      char **argv, struct cb_err *err)
+/* Appends "key=v1,v2" of a list the user gave, as a clause that narrows the presets. */
+static int narrow(struct filter *f, const char *key, char *const *names, const int64_t *nums,
+		  int n, struct cb_err *err)
+{
+	if (n == 0)
+		return CB_OK;
+	char expr[CLI_LIST_MAX * 24 + 32];
+	size_t off = (size_t)snprintf(expr, sizeof expr, "%s=", key);
+	for (int i = 0; i < n && off < sizeof expr; i++)
+		off += names ? (size_t)snprintf(expr + off, sizeof expr - off, "%s%s", i ? "," : "",
+						names[i])
+			     : (size_t)snprintf(expr + off, sizeof expr - off, "%s%lld", i ? "," : "",
+						(long long)nums[i]);
+	return filter_parse(f, expr, err);
+}
+
+/* --filter's clauses, and without --add the -w/-r/-n/-j that narrow the presets. */
+static int build_filter(struct filter *f, const struct cli *c, struct cb_err *err)
 {
 	int rc;
-	if (c->npresets == 0) {
-		if ((rc = plan_add(p, c, NULL, err)))
+	for (int i = 0; i < c->nfilters; i++)
+		if ((rc = filter_parse(f, c->filters[i], err)))
 			return rc;
-		return plan_order(p, c->order, err);
-	}
+	if (c->npresets == 0 || c->add)
+		return CB_OK;
+	if ((rc = narrow(f, "workload", c->workloads, NULL, c->nworkloads, err)) ||
+	    (rc = narrow(f, "runner", c->runners, NULL, c->nrunners, err)) ||
+	    (rc = narrow(f, "tasks", NULL, c->tasks, c->ntasks, err)) ||
+	    (rc = narrow(f, "workers", NULL, c->workers, c->nworkers, err)))
+		return rc;
+	return CB_OK;
+}
+
+static int add_presets(struct plan *p, struct preset_list *pl, const struct cli *c,
+		       const char *argv0, struct cb_err *err)
+{
+	int rc;
 	if ((rc = preset_load_dir(pl, preset_dir(), err)))
 		return rc;
 	for (int i = 0; i < c->npresets; i++) {
@@ -358,11 +374,53 @@ static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *
 		}
 		for (int k = 0; k < pl->n; k++) {
 			bool take = all ? pl->v[k].in_all : ps == &pl->v[k];
-			if (take && (rc = add_preset(p, &pl->v[k], c, argc, argv, err)))
+			if (take && (rc = add_preset(p, &pl->v[k], c, argv0, err)))
 				return rc;
 		}
 	}
-	return plan_order(p, c->order, err);
+	return CB_OK;
+}
+
+static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *c,
+		      const char *argv0, struct cb_err *err)
+{
+	struct filter f = {0};
+	int rc;
+	if (c->add && c->npresets == 0) {
+		rc = cb_fail(err, CB_EINVAL, "--add goes with --preset (it adds -w, -r, -n, -j and "
+			     "-p to a preset's cells; without one they make the cells)");
+		goto out;
+	}
+	if ((rc = build_filter(&f, c, err)))
+		goto out;
+	p->filter = f.n ? &f : NULL;
+	rc = c->npresets ? add_presets(p, pl, c, argv0, err) : plan_add(p, c, NULL, err);
+	p->filter = NULL;
+	if (rc == CB_OK && p->ncells == 0) {
+		bool narrowed = f.n > 0 && c->npresets && !c->add &&
+				(c->nworkloads || c->nrunners || c->ntasks || c->nworkers);
+		rc = cb_fail(err, CB_EINVAL, "no cell to run: %s%s%s rule%s out every cell (allowed: "
+			     "values the plan has, which --dry-run without them lists%s)",
+			     c->nfilters ? "--filter" : "", c->nfilters && narrowed ? " and " : "",
+			     narrowed ? "-w/-r/-n/-j" : "", c->nfilters && narrowed ? "" : "s",
+			     narrowed ? "; --add adds them to a preset instead" : "");
+	}
+	if (rc == CB_OK)
+		rc = plan_order(p, c->order, err);
+out:
+	filter_free(&f);
+	return rc;
+}
+
+/* The plan on stdout, nothing run; a reader that went away (EPIPE) wanted no more. */
+static int dry_run(const struct plan *p)
+{
+	ignore_output_signals();
+	dryrun_print(stdout, p);
+	if (fflush(stdout) == 0 || errno == EPIPE)
+		return EXIT_ALL_OK;
+	fprintf(stderr, "concbench: cannot write to stdout: %s\n", strerror(errno));
+	return EXIT_SOME_FAILED;
 }
 
 static void list_presets(FILE *f)
@@ -402,11 +460,20 @@ int main(int argc, char **argv)
 		cli_free(&c);
 		return EXIT_ALL_OK;
 	}
-	if (build_plan(&p, &pl, &c, argc, argv, &err))
+	if (build_plan(&p, &pl, &c, argv[0], &err))
 		goto fail;
 	struct csv_paths cp;
 	if (c.output && (csv_paths_for(&cp, c.output, &err) || csv_check_writable(&cp, &err)))
 		goto fail;
+	if (c.dry_run) {
+		if (p.skipped[0])
+			fprintf(stderr, "%s\n", p.skipped);
+		status = dry_run(&p);
+		preset_list_free(&pl);
+		plan_free(&p);
+		cli_free(&c);
+		return status;
+	}
 	/* --heap huge: the driver starts again on that heap, and that one goes on from here. */
 	heap_apply(c.heap == HEAP_HUGE, argv);
 	if (p.skipped[0])

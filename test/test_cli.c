@@ -156,8 +156,12 @@ static void cli_describe(const struct cli *c, char *buf, size_t len)
 	strncat(buf, " p=", len - strlen(buf) - 1);
 	for (int i = 0; i < c->nparams; i++) {
 		size_t off = strlen(buf);
-		snprintf(buf + off, len - off, "[%s][%s][%s]", c->params[i].module,
-			 c->params[i].key, c->params[i].value);
+		snprintf(buf + off, len - off, "[%s][%s][", c->params[i].module, c->params[i].key);
+		for (int j = 0; j < c->params[i].nvalues; j++) {
+			off = strlen(buf);
+			snprintf(buf + off, len - off, "%s%s", j ? "|" : "", c->params[i].values[j]);
+		}
+		strncat(buf, "]", len - strlen(buf) - 1);
 	}
 	size_t off = strlen(buf);
 	snprintf(buf + off, len - off,
