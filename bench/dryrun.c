@@ -99,12 +99,18 @@ void dryrun_print(FILE *f, const struct plan *p)
 	}
 	char t[64];
 	duration(t, sizeof t, total);
-	fprintf(f, "\n%d cell%s, %ld trials (%ld warm-up + %ld measured); at least %s of trials%s\n",
-		p->ncells, p->ncells == 1 ? "" : "s", warm + measured, warm, measured, t,
-		unknown ? "," : "");
-	if (unknown)
-		fprintf(f, "plus %d cell%s whose workload has no ideal time (CPU work: '?' above),\n",
-			unknown, unknown == 1 ? "" : "s");
-	fprintf(f, "plus start-up, each model's overhead, and the floors (a few seconds).\n"
-		   "W 0 = all at once; trials = warm-up + measured; ideal = one trial at best.\n");
+	fprintf(f, "\n%d cell%s, %ld trials (%ld warm-up + %ld measured)", p->ncells,
+		p->ncells == 1 ? "" : "s", warm + measured, warm, measured);
+	if (unknown == p->ncells)
+		fprintf(f, "; no estimate of the time:\nno cell's workload knows its ideal time "
+			   "(CPU work, real URLs: '?' above).\n");
+	else if (unknown)
+		fprintf(f, "; estimated at least %s of trials,\nplus %d cell%s whose workload "
+			   "knows no ideal time (CPU work, real URLs: '?' above),\nplus ", t, unknown,
+			unknown == 1 ? "" : "s");
+	else
+		fprintf(f, "; estimated at least %s of trials,\nplus ", t);
+	if (unknown < p->ncells)
+		fprintf(f, "start-up, each model's overhead, and the floors (a few seconds).\n");
+	fprintf(f, "W 0 = all at once; trials = warm-up + measured; ideal = one trial at best.\n");
 }

@@ -131,11 +131,11 @@ static int clause_values(struct filter_clause *c, const char *v, bool list, stru
 		if (!item)
 			return cb_fail_errno(err, CB_ESYS, "--filter");
 		c->values[c->nvalues++] = item;
-		char what[160];
-		snprintf(what, sizeof what, "--filter '%s'", c->text);
-		if (c->numeric &&
-		    parse_double(item, -1e18, 1e18, &c->nums[c->nvalues - 1], what, err))
-			return CB_EINVAL;
+		struct cb_err why = {0};
+		if (c->numeric && parse_double(item, -1e18, 1e18, &c->nums[c->nvalues - 1], "",
+					       &why))
+			return cb_fail(err, CB_EINVAL, "--filter '%s': '%s' is not a number (allowed: "
+				       "a number such as 1000, 0.5 or 1e6)", c->text, item);
 		if (check_name(c, item, err))
 			return CB_EINVAL;
 		v += len;

@@ -402,7 +402,7 @@ static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *
 		rc = cb_fail(err, CB_EINVAL, "no cell to run: %s%s%s rule%s out every cell (allowed: "
 			     "values the plan has, which --dry-run without them lists%s)",
 			     c->nfilters ? "--filter" : "", c->nfilters && narrowed ? " and " : "",
-			     narrowed ? "-w/-r/-n/-j" : "", c->nfilters && narrowed ? "" : "s",
+			     narrowed ? "-w/-r/-n/-j" : "", narrowed ? "" : "s",
 			     narrowed ? "; --add adds them to a preset instead" : "");
 	}
 	if (rc == CB_OK)
