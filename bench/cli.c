@@ -243,7 +243,7 @@ int cli_range(const char *item, double *out, int *n, int max, bool whole, const 
 		return CB_EINVAL;
 	if (colon) {
 		op = colon[1];
-		if (parse_double(colon + 2, op == 'x' ? 1 : 0, 1e18, &step, what2, err))
+		if (parse_double(colon + 2, -1e18, 1e18, &step, what2, err))
 			return CB_EINVAL;
 		if (step <= (op == 'x' ? 1 : 0))
 			return cb_fail(err, CB_EINVAL, "%s: the %s must be above %d", what2,

@@ -334,7 +334,13 @@ static int narrow(struct filter *f, const char *key, char *const *names, const i
 						names[i])
 			     : (size_t)snprintf(expr + off, sizeof expr - off, "%s%lld", i ? "," : "",
 						(long long)nums[i]);
-	return filter_parse(f, expr, err);
+	if (filter_parse(f, expr, err) == CB_OK)
+		return CB_OK;
+	/* The user wrote -r, not a filter: say what is wrong without the clause. */
+	const char *why = strstr(err->msg, "': ");
+	char copy[sizeof err->msg];
+	cb_copy(copy, why ? why + 3 : err->msg, sizeof copy);
+	return cb_fail(err, CB_EINVAL, "%s", copy);
 }
 
 /* --filter's clauses, and without --add the -w/-r/-n/-j that narrow the presets. */
