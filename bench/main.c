@@ -270,10 +270,41 @@ static int preset_fail(struct cb_err *err, const struct preset *ps, int sweep, b
 		       ps->name, with_user ? " (with the command line's options)" : "", copy);
 }
 
+/* The command line, as the presets it names take it. */
+struct preset_user {
+	const struct cli *c;
+	const char *argv0;
+	bool used[CLI_LIST_MAX]; /* the -p that some sweep ran */
+};
+
+static bool named_in(char *const *names, int n, const char *m)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], m) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a preset's sweep (with the user's --add lists) runs module m: its -w and -r,
+ * or the registries' defaults when it names none. */
+static bool sweep_runs(const struct cli *sub, const struct cli *user, const char *m)
+{
+	const struct workload *wl = workload_find(m);
+	const struct runner *rn = runner_find(m);
+	if (named_in(sub->workloads, sub->nworkloads, m) || named_in(sub->runners, sub->nrunners, m))
+		return true;
+	if (user->add &&
+	    (named_in(user->workloads, user->nworkloads, m) || named_in(user->runners, user->nrunners, m)))
+		return true;
+	return (wl && wl->in_default && sub->nworkloads == 0 && !(user->add && user->nworkloads)) ||
+	       (rn && rn->in_default && sub->nrunners == 0 && !(user->add && user->nrunners));
+}
+
 /* A preset's words, parsed alone first so an error in them names their line, then the
- * user's options merged in (cli_merge: they replace the preset's, or add with --add). */
+ * user's options merged in (cli_merge: they replace the preset's, or add with --add);
+ * a -p goes to the sweeps that run its module, so one -p fits a preset of several. */
 static int preset_cli(struct cli *sub, const struct preset *ps, int sweep,
-		      const struct cli *user, const char *argv0, struct cb_err *err)
+		      struct preset_user *pu, struct cb_err *err)
 {
 	size_t len = strlen(ps->sweep[sweep].args) + 1;
 	char *buf = malloc(len), *words[PRESET_ARGS_MAX + 2];
@@ -285,7 +316,7 @@ static int preset_cli(struct cli *sub, const struct preset *ps, int sweep,
 	}
 	if ((rc = preset_words(ps, sweep, words + 1, PRESET_ARGS_MAX, &nw, buf, len, err)))
 		goto out;
-	words[0] = (char *)argv0;
+	words[0] = (char *)pu->argv0;
 	words[nw + 1] = NULL;
 	rc = cli_parse(sub, nw + 1, words, err);
 	const char *wide = rc ? NULL : run_wide_option(sub);
@@ -298,7 +329,14 @@ static int preset_cli(struct cli *sub, const struct preset *ps, int sweep,
 		rc = preset_fail(err, ps, sweep, false, wide ? why : err->msg);
 		goto out;
 	}
-	if ((rc = cli_merge(sub, user, err)))
+	struct cli mine = *pu->c; /* a shallow copy: cli_merge only reads it */
+	mine.nparams = 0;
+	for (int i = 0; i < pu->c->nparams; i++)
+		if (sweep_runs(sub, pu->c, pu->c->params[i].module)) {
+			mine.params[mine.nparams++] = pu->c->params[i];
+			pu->used[i] = true;
+		}
+	if ((rc = cli_merge(sub, &mine, err)))
 		rc = preset_fail(err, ps, sweep, true, err->msg);
 out:
 	free(buf);
@@ -307,15 +345,15 @@ out:
 
 /* user: the command line's own options; an error a preset's words meet with them
  * says so, since the preset alone may be fine. */
-static int add_preset(struct plan *p, const struct preset *ps, const struct cli *user,
-		      const char *argv0, struct cb_err *err)
+static int add_preset(struct plan *p, const struct preset *ps, struct preset_user *pu,
+		      struct cb_err *err)
 {
 	int rc = CB_OK;
 	for (int i = 0; rc == CB_OK && i < ps->nsweeps; i++) {
 		struct cli sub;
-		rc = preset_cli(&sub, ps, i, user, argv0, err);
+		rc = preset_cli(&sub, ps, i, pu, err);
 		if (rc == CB_OK && (rc = plan_add(p, &sub, ps->name, err)) == CB_EINVAL)
-			preset_fail(err, ps, i, cli_shapes_cells(user), err->msg);
+			preset_fail(err, ps, i, cli_shapes_cells(pu->c), err->msg);
 		cli_free(&sub);
 	}
 	return rc;
@@ -363,6 +401,7 @@ static int build_filter(struct filter *f, const struct cli *c, struct cb_err *er
 static int add_presets(struct plan *p, struct preset_list *pl, const struct cli *c,
 		       const char *argv0, struct cb_err *err)
 {
+	struct preset_user pu = {.c = c, .argv0 = argv0};
 	int rc;
 	if ((rc = preset_load_dir(pl, preset_dir(), err)))
 		return rc;
@@ -380,9 +419,21 @@ static int add_presets(struct plan *p, struct preset_list *pl, const struct cli 
 		}
 		for (int k = 0; k < pl->n; k++) {
 			bool take = all ? pl->v[k].in_all : ps == &pl->v[k];
-			if (take && (rc = add_preset(p, &pl->v[k], c, argv0, err)))
+			if (take && (rc = add_preset(p, &pl->v[k], &pu, err)))
 				return rc;
 		}
+	}
+	for (int i = 0; i < c->nparams; i++) {
+		const struct cli_param *cp = &c->params[i];
+		if (pu.used[i] || !filter_name(p->filter, FILTER_WORKLOAD, cp->module) ||
+		    !filter_name(p->filter, FILTER_RUNNER, cp->module))
+			continue;
+		if (!workload_find(cp->module) && !runner_find(cp->module))
+			return cb_fail(err, CB_EINVAL, "-p %s.%s: no workload or runner is named '%s' "
+				       "(see --list)", cp->module, cp->key, cp->module);
+		return cb_fail(err, CB_EINVAL, "-p %s.%s: no preset named runs %s (allowed: a "
+			       "parameter of the presets' workloads and runners; --add -w or -r adds "
+			       "one)", cp->module, cp->key, cp->module);
 	}
 	return CB_OK;
 }

@@ -263,6 +263,7 @@ static const struct bad_case bad_cases[] = {
 	 "above 1", false},
 	{"-w sleep -r serial -p sleep.ms=5,x", "sleep.ms: 'x' is not a number", false},
 	{"--add -w sleep", "--add goes with --preset", false},
+	{"--preset cpu -p sleep.ms=5", "-p sleep.ms: no preset named runs sleep", false},
 	{"-w sleep -r serial -p sleep.ms=5 --dry-run -p sleep.ms=-1", "sleep.ms: -1 is out of "
 	 "range", false},
 };
@@ -1319,6 +1320,9 @@ static const struct dry_case dry_cases[] = {
 	{"--preset waiting -r evloop,green -n 10,100", 4, "waiting sleep"},
 	{"--preset waiting --filter runner=evloop --filter tasks<=100", 3, "waiting evloop"},
 	{"--preset switch,d-switch -r threads", 2, "pingpong threads"},
+	/* a -p goes to the sweeps that run its module, and sweeps there too */
+	{"--preset cpu -r threads -w power -p power.exp=10,20 -p countdown.n=5", 2,
+	 "cpu power threads"},
 	/* -p lists and ranges sweep like -n; a repeated -p adds */
 	{"-w sleep -r serial,evloop -p sleep.ms=1,2 -n 1,2", 8, "sleep"},
 	{"-w sleep -r evloop -p sleep.ms=1 -p sleep.ms=2..8:x2", 4, "sleep evloop"},
