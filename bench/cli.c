@@ -331,7 +331,8 @@ static struct cli_param *param_entry(struct cli *c, const char *module, size_t m
 				     const char *key, size_t klen, struct cb_err *err)
 {
 	for (int i = 0; i < c->nparams; i++)
-		if (strlen(c->params[i].module) == mlen && strncmp(c->params[i].module, module, mlen) == 0 &&
+		if (strlen(c->params[i].module) == mlen &&
+		    strncmp(c->params[i].module, module, mlen) == 0 &&
 		    strlen(c->params[i].key) == klen && strncmp(c->params[i].key, key, klen) == 0)
 			return &c->params[i];
 	if (c->nparams >= CLI_LIST_MAX) {
@@ -588,7 +589,8 @@ int cli_merge(struct cli *dst, const struct cli *user, struct cb_err *err)
 {
 	int rc;
 	if (user->add &&
-	    ((rc = copy_strs(dst->workloads, &dst->nworkloads, user->workloads, user->nworkloads, err)) ||
+	    ((rc = copy_strs(dst->workloads, &dst->nworkloads, user->workloads, user->nworkloads,
+			     err)) ||
 	     (rc = copy_strs(dst->runners, &dst->nrunners, user->runners, user->nrunners, err)) ||
 	     (rc = copy_nums(dst->tasks, &dst->ntasks, user->tasks, user->ntasks, err)) ||
 	     (rc = copy_nums(dst->workers, &dst->nworkers, user->workers, user->nworkers, err))))

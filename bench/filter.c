@@ -108,8 +108,8 @@ static int check_name(const struct filter_clause *c, const char *v, struct cb_er
 		return CB_OK;
 	char all[512] = "";
 	size_t off = 0;
-	for (int i = 0; off < sizeof all && (wl ? workload_table[i] != NULL : runner_table[i] != NULL);
-	     i++)
+	for (int i = 0;
+	     off < sizeof all && (wl ? workload_table[i] != NULL : runner_table[i] != NULL); i++)
 		off += (size_t)snprintf(all + off, sizeof all - off, "%s%s", i ? ", " : "",
 					wl ? workload_table[i]->name : runner_table[i]->name);
 	return cb_fail(err, CB_EINVAL, "--filter '%s': unknown %s '%s' (allowed: %s)", c->text,

@@ -291,10 +291,11 @@ static bool sweep_runs(const struct cli *sub, const struct cli *user, const char
 {
 	const struct workload *wl = workload_find(m);
 	const struct runner *rn = runner_find(m);
-	if (named_in(sub->workloads, sub->nworkloads, m) || named_in(sub->runners, sub->nrunners, m))
+	if (named_in(sub->workloads, sub->nworkloads, m) ||
+	    named_in(sub->runners, sub->nrunners, m))
 		return true;
-	if (user->add &&
-	    (named_in(user->workloads, user->nworkloads, m) || named_in(user->runners, user->nrunners, m)))
+	if (user->add && (named_in(user->workloads, user->nworkloads, m) ||
+			  named_in(user->runners, user->nrunners, m)))
 		return true;
 	return (wl && wl->in_default && sub->nworkloads == 0 && !(user->add && user->nworkloads)) ||
 	       (rn && rn->in_default && sub->nrunners == 0 && !(user->add && user->nrunners));

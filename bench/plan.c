@@ -10,7 +10,7 @@
 #include "filter.h"
 
 /* The modules one command line names, before they join the plan: first one instance
- * a module with its defaults, then one an combination of its -p values. */
+ * per module with its defaults, then one per combination of its -p values. */
 struct picked {
 	struct wl_inst *wls[PLAN_INST_MAX];
 	int nwls;
@@ -332,7 +332,8 @@ static int add_cells(struct plan *p, const struct picked *k, const struct cli *c
 }
 
 /* Replaces each picked module by one instance a combination of its -p values. */
-static int apply_params(struct plan *p, struct picked *k, const struct cli *c, struct cb_err *err)
+static int apply_params(struct plan *p, struct picked *k, const struct cli *c,
+			struct cb_err *err)
 {
 	int rc = check_param_modules(p, k, c, err);
 	struct params *out = calloc(PLAN_INST_MAX, sizeof *out);
