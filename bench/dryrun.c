@@ -111,6 +111,7 @@ void dryrun_print(FILE *f, const struct plan *p)
 	else
 		fprintf(f, "; estimated at least %s of trials,\nplus ", t);
 	if (unknown < p->ncells)
-		fprintf(f, "start-up, each model's overhead, and the floors (a few seconds).\n");
+		fprintf(f, "start-up, each model's overhead, and measuring the floors\n"
+			   "(several seconds; --no-floors skips it).\n");
 	fprintf(f, "W 0 = all at once; trials = warm-up + measured; ideal = one trial at best.\n");
 }
