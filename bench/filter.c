@@ -62,7 +62,8 @@ static int clause_key(struct filter_clause *c, const char *key, bool *list, stru
 		bool numeric;
 	} keys[] = {{"workload", FILTER_WORKLOAD, false}, {"runner", FILTER_RUNNER, false},
 		    {"tasks", FILTER_TASKS, true},        {"n", FILTER_TASKS, true},
-		    {"workers", FILTER_WORKERS, true},    {"j", FILTER_WORKERS, true},
+		    {"N", FILTER_TASKS, true},            {"workers", FILTER_WORKERS, true},
+		    {"j", FILTER_WORKERS, true},          {"W", FILTER_WORKERS, true},
 		    {"preset", FILTER_PRESET, false}};
 	*list = false;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

@@ -171,6 +171,7 @@ static const struct filter_case filter_cases[] = {
 	/* W as run: a one-at-a-time runner is W = 1 */
 	{"-w sleep -r serial,procs -n 4 -j 0,2", "workers=1", SL "/serial{}/4/1"},
 	{"-w sleep -r serial,procs -n 4 -j 0,2", "j>=2", SL "/procs{}/4/2"},
+	{"-w sleep -r serial,procs -n 4,8 -j 0,2", "W=2 N=8", SL "/procs{}/8/2"},
 	{"-w sleep -r serial,procs -n 4 -j 0,2", "workers<1", SL "/procs{}/4/0"},
 	{"-w sleep -r serial -n 1", "preset=burgers", SL "/serial{}/1/1"},
 	{"-w sleep -r serial -n 1", "preset!=burgers", ""},
