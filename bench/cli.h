@@ -12,8 +12,13 @@
 enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
 enum cli_heap { HEAP_SMALL, HEAP_HUGE };
 
+/* One -p key and every value given to it: a sweep, one cell per value. A parameter
+ * whose value is itself a list (bank.amounts, http.url) has one value, which a repeated
+ * -p extends. */
 struct cli_param {
-	char *module, *key, *value; /* from "-p module.key=value"; owned */
+	char *module, *key;          /* from "-p module.key=value"; owned */
+	char *values[CLI_LIST_MAX]; /* owned */
+	int nvalues;
 };
 
 struct cli {
@@ -36,6 +41,14 @@ struct cli {
 	const char *json;   /* --json: the run as one JSON document; NULL: none */
 	char *presets[CLI_LIST_MAX]; /* --preset names; "all" for every one */
 	int npresets;
+	char *filters[CLI_LIST_MAX]; /* --filter expressions, all of which a cell must meet */
+	int nfilters;
+	bool add;     /* -w/-r/-n/-j/-p add to a preset's cells instead of narrowing them */
+	bool dry_run; /* print the cells and an estimate, run nothing */
+	/* Which of the run's numbers the command line gave, so they override a preset's. */
+	struct {
+		bool repeat, warmup, timeout, scale;
+	} given;
 	bool list, help, version, floors, no_floors, quiet;
 };
 
@@ -49,6 +62,16 @@ void cli_free(struct cli *c);
 /* Whether it says anything about the cells (workloads, runners, sizes, trials), rather
  * than only about the run (output, order, heap, quiet). */
 bool cli_shapes_cells(const struct cli *c);
+/* Adds user's options to a preset's command line dst: --repeat, --warmup, --timeout,
+ * --scale and each -p key the user gave replace the preset's; with --add the user's
+ * -w, -r, -n, -j and -p values are added to the preset's lists instead (without it
+ * -w/-r/-n/-j narrow the preset's cells, which is the filter's job, not this). */
+int cli_merge(struct cli *dst, const struct cli *user, struct cb_err *err);
+/* Expands one range item A..B:xF (times F) or A..B:+S (plus S;
+ * A..B alone is +1), into out[*n...] (at most max in all); what names the option in
+ * messages, whole: the values must be whole numbers. */
+int cli_range(const char *item, double *out, int *n, int max, bool whole, const char *what,
+	       struct cb_err *err);
 /* The --help text. */
 const char *cli_usage(void);
 

@@ -12,10 +12,12 @@
 #include "cli.h"
 #include "clock.h"
 #include "csv.h"
+#include "dryrun.h"
 #include "fileset.h"
 #include "floors.h"
 #include "heap.h"
 #include "plan.h"
+#include "planbuild.h"
 #include "preset.h"
 #include "report.h"
 #include "summary.h"
@@ -262,121 +264,15 @@ out:
 	return status;
 }
 
-/* Options that choose how the whole run goes, not which cells it has: a preset holding
- * one would be ignored, or would decide for every other preset. */
-static const char *run_wide_option(const struct cli *own)
+/* The plan on stdout, nothing run; a reader that went away (EPIPE) wanted no more. */
+static int dry_run(const struct plan *p)
 {
-	return own->npresets ? "--preset" : own->output ? "-o/--output" : own->json ? "--json" : own->heap != HEAP_SMALL ? "--heap"
-	       : own->order != ORDER_INTERLEAVED ? "--order" : own->quiet ? "-q/--quiet"
-	       : own->floors ? "--floors" : own->no_floors ? "--no-floors" : own->list ? "--list"
-	       : own->help ? "-h/--help" : own->version ? "--version" : NULL;
-}
-
-static int preset_fail(struct cb_err *err, const struct preset *ps, int sweep, bool with_user,
-		       const char *msg)
-{
-	char copy[sizeof err->msg];
-	cb_copy(copy, msg, sizeof copy);
-	return cb_fail(err, CB_EINVAL, "%s:%d: preset %s%s: %s", ps->file, ps->sweep[sweep].line,
-		       ps->name, with_user ? " (with the command line's options)" : "", copy);
-}
-
-/* The user's own words, less --preset, go after a preset's so they add or override.
- * The preset's words are parsed alone first, so an error in them names their line. */
-static int preset_cli(struct cli *sub, const struct preset *ps, int sweep, int argc,
-		      char **argv, struct cb_err *err)
-{
-	size_t len = strlen(ps->sweep[sweep].args) + 1;
-	char *buf = malloc(len), *words[PRESET_ARGS_MAX];
-	char **args = calloc((size_t)argc + PRESET_ARGS_MAX + 2, sizeof *args);
-	int nw, n = 0, rc = CB_OK;
-	*sub = (struct cli){0};
-	if (!buf || !args) {
-		rc = cb_fail_errno(err, CB_ESYS, "presets");
-		goto out;
-	}
-	if ((rc = preset_words(ps, sweep, words, PRESET_ARGS_MAX, &nw, buf, len, err)))
-		goto out;
-	args[n++] = argv[0];
-	for (int i = 0; i < nw; i++)
-		args[n++] = words[i];
-	args[n] = NULL;
-	struct cli own;
-	rc = cli_parse(&own, n, args, err);
-	const char *wide = rc ? NULL : run_wide_option(&own);
-	cli_free(&own);
-	if (rc || wide) {
-		char why[200];
-		if (wide)
-			snprintf(why, sizeof why, "%s is an option of the whole run, not of a preset "
-				 "(allowed in args: -w, -r, -n, -j, -p, --repeat, --warmup, --timeout, "
-				 "--scale)", wide);
-		rc = preset_fail(err, ps, sweep, false, wide ? why : err->msg);
-		goto out;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--preset") == 0) {
-			i++;
-			continue;
-		}
-		if (strncmp(argv[i], "--preset=", 9) != 0)
-			args[n++] = argv[i];
-	}
-	args[n] = NULL;
-	if ((rc = cli_parse(sub, n, args, err)))
-		rc = preset_fail(err, ps, sweep, true, err->msg);
-out:
-	free(buf);
-	free(args);
-	return rc;
-}
-
-/* user: the command line's own options; an error a preset's words meet with them
- * says so, since the preset alone may be fine. */
-static int add_preset(struct plan *p, const struct preset *ps, const struct cli *user,
-		      int argc, char **argv, struct cb_err *err)
-{
-	int rc = CB_OK;
-	for (int i = 0; rc == CB_OK && i < ps->nsweeps; i++) {
-		struct cli sub;
-		rc = preset_cli(&sub, ps, i, argc, argv, err);
-		if (rc == CB_OK && (rc = plan_add(p, &sub, ps->name, err)) == CB_EINVAL)
-			preset_fail(err, ps, i, cli_shapes_cells(user), err->msg);
-		cli_free(&sub);
-	}
-	return rc;
-}
-
-static int build_plan(struct plan *p, struct preset_list *pl, const struct cli *c, int argc,
-		      char **argv, struct cb_err *err)
-{
-	int rc;
-	if (c->npresets == 0) {
-		if ((rc = plan_add(p, c, NULL, err)))
-			return rc;
-		return plan_order(p, c->order, err);
-	}
-	if ((rc = preset_load_dir(pl, preset_dir(), err)))
-		return rc;
-	for (int i = 0; i < c->npresets; i++) {
-		bool all = strcmp(c->presets[i], "all") == 0;
-		const struct preset *ps = all ? NULL : preset_find(pl, c->presets[i]);
-		if (!all && !ps) {
-			char names[2048] = "all";
-			size_t off = 3;
-			for (int k = 0; k < pl->n && off < sizeof names; k++)
-				off += (size_t)snprintf(names + off, sizeof names - off, ", %s",
-							pl->v[k].name);
-			return cb_fail(err, CB_EINVAL, "unknown preset '%s' (allowed: %s)",
-				       c->presets[i], names);
-		}
-		for (int k = 0; k < pl->n; k++) {
-			bool take = all ? pl->v[k].in_all : ps == &pl->v[k];
-			if (take && (rc = add_preset(p, &pl->v[k], c, argc, argv, err)))
-				return rc;
-		}
-	}
-	return plan_order(p, c->order, err);
+	ignore_output_signals();
+	dryrun_print(stdout, p);
+	if (fflush(stdout) == 0 || errno == EPIPE)
+		return EXIT_ALL_OK;
+	fprintf(stderr, "concbench: cannot write to stdout: %s\n", strerror(errno));
+	return EXIT_SOME_FAILED;
 }
 
 static void list_presets(FILE *f)
@@ -416,11 +312,20 @@ int main(int argc, char **argv)
 		cli_free(&c);
 		return EXIT_ALL_OK;
 	}
-	if (build_plan(&p, &pl, &c, argc, argv, &err))
+	if (planbuild(&p, &pl, &c, argv[0], &err))
 		goto fail;
 	struct csv_paths cp;
 	if (results_paths(&c, &cp, &err) || csv_check_writable(&cp, &err))
 		goto fail;
+	if (c.dry_run) {
+		if (p.skipped[0])
+			fprintf(stderr, "%s\n", p.skipped);
+		status = dry_run(&p);
+		preset_list_free(&pl);
+		plan_free(&p);
+		cli_free(&c);
+		return status;
+	}
 	/* --heap huge: the driver starts again on that heap, and that one goes on from here. */
 	heap_apply(c.heap == HEAP_HUGE, argv);
 	if (p.skipped[0])

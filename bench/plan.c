@@ -1,17 +1,20 @@
 /* From parsed command lines to cells and an order of trials. */
 #include "plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "external.h"
+#include "filter.h"
 
-/* The modules one command line names, before they join the plan. */
+/* The modules one command line names, before they join the plan: first one instance
+ * per module with its defaults, then one per combination of its -p values. */
 struct picked {
-	struct wl_inst *wls[CLI_LIST_MAX];
+	struct wl_inst *wls[PLAN_INST_MAX];
 	int nwls;
-	struct rn_inst *rns[CLI_LIST_MAX];
+	struct rn_inst *rns[PLAN_INST_MAX];
 	int nrns;
 };
 
@@ -93,44 +96,112 @@ static const char *default_runner(int i)
 	return runner_table[i] ? (runner_table[i]->in_default ? runner_table[i]->name : "") : NULL;
 }
 
-/* The names given, or else every name `defaults` marks (its i-th: the name, "" for one
- * not in the defaults, NULL past the end). */
-static int pick_names(struct plan *p, struct picked *k, char *const *names, int n,
-		      const char *(*defaults)(int), pick_fn pick, struct cb_err *err)
+static bool name_known(enum filter_key key, const char *name)
 {
-	for (int i = 0; i < n; i++)
+	return key == FILTER_WORKLOAD ? workload_find(name) != NULL : runner_find(name) != NULL;
+}
+
+/* The names given, or else every name `defaults` marks (its i-th: the name, "" for one
+ * not in the defaults, NULL past the end), less those the filter rules out (a name
+ * that is no module's still gets pick's message). *tried: how many the filter let by. */
+static int pick_names(struct plan *p, struct picked *k, char *const *names, int n,
+		      const char *(*defaults)(int), enum filter_key key, pick_fn pick,
+		      int *tried, struct cb_err *err)
+{
+	*tried = 0;
+	for (int i = 0; i < n; i++) {
+		if (name_known(key, names[i]) && !filter_name(p->filter, key, names[i]))
+			continue;
+		++*tried;
 		if (pick(p, k, names[i], err))
 			return err->code;
+	}
 	if (n > 0)
 		return CB_OK;
-	for (int i = 0; defaults(i); i++)
-		if (*defaults(i) && pick(p, k, defaults(i), err))
+	for (int i = 0; defaults(i); i++) {
+		if (!*defaults(i) || !filter_name(p->filter, key, defaults(i)))
+			continue;
+		++*tried;
+		if (pick(p, k, defaults(i), err))
 			return err->code;
+	}
 	return CB_OK;
 }
 
-/* Routes each -p to the workload or runner it names. */
-static int apply_params(struct picked *k, const struct cli *c, struct cb_err *err)
+/* Whether module m is among the picked ones. */
+static bool picked_has(const struct picked *k, const char *m)
+{
+	for (int j = 0; j < k->nwls; j++)
+		if (strcmp(k->wls[j]->wl->name, m) == 0)
+			return true;
+	for (int j = 0; j < k->nrns; j++)
+		if (strcmp(k->rns[j]->rn->name, m) == 0)
+			return true;
+	return false;
+}
+
+/* Each -p names a module of this run, or one the filter left out (its values then
+ * have nothing to apply to). */
+static int check_param_modules(const struct plan *p, const struct picked *k,
+			       const struct cli *c, struct cb_err *err)
 {
 	for (int i = 0; i < c->nparams; i++) {
 		const struct cli_param *cp = &c->params[i];
-		struct params *target = NULL;
-		for (int j = 0; j < k->nwls && !target; j++)
-			if (strcmp(k->wls[j]->wl->name, cp->module) == 0)
-				target = &k->wls[j]->params;
-		for (int j = 0; j < k->nrns && !target; j++)
-			if (strcmp(k->rns[j]->rn->name, cp->module) == 0)
-				target = &k->rns[j]->params;
-		if (!target) {
-			if (workload_find(cp->module) || runner_find(cp->module))
-				return cb_fail(err, CB_EINVAL, "-p %s.%s: module '%s' is not in this "
-					       "run (add it with -w or -r)", cp->module, cp->key,
-					       cp->module);
-			return cb_fail(err, CB_EINVAL, "-p %s.%s: no workload or runner is named "
-				       "'%s' (see --list)", cp->module, cp->key, cp->module);
+		if (picked_has(k, cp->module))
+			continue;
+		if ((workload_find(cp->module) && !filter_name(p->filter, FILTER_WORKLOAD, cp->module)) ||
+		    (runner_find(cp->module) && !filter_name(p->filter, FILTER_RUNNER, cp->module)))
+			continue;
+		if (workload_find(cp->module) || runner_find(cp->module))
+			return cb_fail(err, CB_EINVAL, "-p %s.%s: module '%s' is not in this "
+				       "run (add it with -w or -r)", cp->module, cp->key,
+				       cp->module);
+		return cb_fail(err, CB_EINVAL, "-p %s.%s: no workload or runner is named "
+			       "'%s' (see --list)", cp->module, cp->key, cp->module);
+	}
+	return CB_OK;
+}
+
+/* Every combination of the -p values for base's module, the first -p varying slowest,
+ * into out[*n...], less those the filter rules out. */
+static int param_combos(const struct plan *p, const struct params *base, const struct cli *c,
+			struct params *out, int *n, struct cb_err *err)
+{
+	int idx[CLI_LIST_MAX], m = 0;
+	size_t total = 1;
+	for (int i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].module, base->module) == 0) {
+			idx[m++] = i;
+			total *= (size_t)(c->params[i].nvalues ? c->params[i].nvalues : 1);
+			if (total > PLAN_INST_MAX)
+				return cb_fail(err, CB_EINVAL, "the -p values of %s make more than %d "
+					       "combinations (allowed: at most %d)", base->module,
+					       PLAN_INST_MAX, PLAN_INST_MAX);
 		}
-		if (params_set(target, cp->key, cp->value, err))
+	for (size_t combo = 0; combo < total; combo++) {
+		struct params *q = &out[*n];
+		if (*n >= PLAN_INST_MAX)
+			return cb_fail(err, CB_EINVAL, "more than %d workload or runner settings",
+				       PLAN_INST_MAX);
+		if (params_copy(q, base, err))
 			return err->code;
+		size_t rest = combo;
+		int rc = CB_OK;
+		for (int j = m - 1; j >= 0 && rc == CB_OK; j--) {
+			const struct cli_param *cp = &c->params[idx[j]];
+			if (cp->nvalues == 0)
+				continue;
+			rc = params_set(q, cp->key, cp->values[rest % (size_t)cp->nvalues], err);
+			rest /= (size_t)cp->nvalues;
+		}
+		if (rc) {
+			params_free(q);
+			return rc;
+		}
+		if (filter_params(p->filter, q))
+			++*n;
+		else
+			params_free(q);
 	}
 	return CB_OK;
 }
@@ -251,7 +322,7 @@ static int add_cells(struct plan *p, const struct picked *k, const struct cli *c
 						.repeat = (int)c->repeat, .warmup = (int)c->warmup,
 						.timeout_s = c->timeout_s};
 					cb_copy(cell.preset, preset ? preset : "", sizeof cell.preset);
-					bool dup = false;
+					bool dup = !filter_cell(p->filter, &cell);
 					for (int x = 0; x < p->ncells && !dup; x++)
 						dup = same_cell(&p->cells[x], &cell);
 					if (!dup)
@@ -260,20 +331,76 @@ static int add_cells(struct plan *p, const struct picked *k, const struct cli *c
 	return CB_OK;
 }
 
+/* Replaces each picked module by one instance a combination of its -p values. */
+static int apply_params(struct plan *p, struct picked *k, const struct cli *c,
+			struct cb_err *err)
+{
+	int rc = check_param_modules(p, k, c, err);
+	struct params *out = calloc(PLAN_INST_MAX, sizeof *out);
+	if (!out)
+		return cb_fail_errno(err, CB_ESYS, "plan");
+	int nw = k->nwls, nr = k->nrns;
+	struct wl_inst *wls[PLAN_INST_MAX];
+	struct rn_inst *rns[PLAN_INST_MAX];
+	memcpy(wls, k->wls, sizeof wls[0] * (size_t)nw);
+	memcpy(rns, k->rns, sizeof rns[0] * (size_t)nr);
+	k->nwls = k->nrns = 0;
+	for (int i = 0; i < nw; i++) {
+		int n = 0;
+		if (rc == CB_OK)
+			rc = param_combos(p, &wls[i]->params, c, out, &n, err);
+		for (int j = 0; j < n; j++) {
+			struct wl_inst *wi = calloc(1, sizeof *wi);
+			if (!wi || k->nwls >= PLAN_INST_MAX) {
+				free(wi);
+				params_free(&out[j]);
+				rc = rc ? rc : cb_fail(err, CB_EINVAL, "more than %d workload settings",
+						       PLAN_INST_MAX);
+				continue;
+			}
+			*wi = (struct wl_inst){.wl = wls[i]->wl, .params = out[j]};
+			k->wls[k->nwls++] = wi;
+		}
+		wl_inst_free(wls[i]);
+	}
+	for (int i = 0; i < nr; i++) {
+		int n = 0;
+		if (rc == CB_OK)
+			rc = param_combos(p, &rns[i]->params, c, out, &n, err);
+		for (int j = 0; j < n; j++) {
+			struct rn_inst *ri = calloc(1, sizeof *ri);
+			if (!ri || k->nrns >= PLAN_INST_MAX) {
+				free(ri);
+				params_free(&out[j]);
+				rc = rc ? rc : cb_fail(err, CB_EINVAL, "more than %d runner settings",
+						       PLAN_INST_MAX);
+				continue;
+			}
+			*ri = (struct rn_inst){.rn = rns[i]->rn, .params = out[j]};
+			k->rns[k->nrns++] = ri;
+		}
+		rn_inst_free(rns[i]);
+	}
+	free(out);
+	return rc;
+}
+
 int plan_add(struct plan *p, const struct cli *c, const char *preset, struct cb_err *err)
 {
 	struct picked k = {0};
-	int rc;
+	int rc, nw, nr;
 	if ((rc = pick_names(p, &k, c->workloads, c->nworkloads, default_workload,
-			     pick_workload, err)) ||
-	    (rc = pick_names(p, &k, c->runners, c->nrunners, default_runner, pick_runner,
-			     err)))
+			     FILTER_WORKLOAD, pick_workload, &nw, err)) ||
+	    (rc = pick_names(p, &k, c->runners, c->nrunners, default_runner, FILTER_RUNNER,
+			     pick_runner, &nr, err)))
+		goto fail;
+	if (nw == 0 || nr == 0) /* the filter left no workload or no runner: no cells */
 		goto fail;
 	if (k.nrns == 0) {
 		rc = cb_fail(err, CB_EINVAL, "no runner can run here:\n%s", p->skipped);
 		goto fail;
 	}
-	if ((rc = apply_params(&k, c, err)) || (rc = adopt(p, &k, c->scale, err)))
+	if ((rc = apply_params(p, &k, c, err)) || (rc = adopt(p, &k, c->scale, err)))
 		goto fail;
 	return add_cells(p, &k, c, preset, err);
 fail:
@@ -360,4 +487,15 @@ void plan_free(struct plan *p)
 	free(p->cells);
 	free(p->order);
 	*p = (struct plan){0};
+}
+
+double plan_ideal_s(const struct cell *c)
+{
+	const struct workload *wl = c->wi->wl;
+	double v = NAN;
+	if (c->ri->rn->waits_skipped) /* such a runner leaves the waits out */
+		v = wl->cpu_bound ? NAN : 0;
+	else if (wl->ideal_s)
+		v = wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
+	return v < 0 ? NAN : v;
 }

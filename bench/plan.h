@@ -13,6 +13,8 @@
 #include "runner.h"
 #include "workload.h"
 
+struct filter;
+
 #define PLAN_INST_MAX 256
 /* Counts a trial's index and the order hold (int). */
 #define PLAN_CELLS_MAX 100000000
@@ -59,15 +61,23 @@ struct plan {
 	struct plan_trial *order;
 	int norder;
 	char skipped[1024]; /* runners left out as unavailable, with what to install */
+	/* Set before plan_add: the cells it keeps (NULL: all); not owned. Workloads,
+	 * runners and parameter sets it rules out are never configured or checked. */
+	const struct filter *filter;
 };
 
 /* When the command line names no workload or runner, the plan takes those their
  * registries mark in_default; no -n is CLI_DEFAULT_TASKS. */
 
-/* Adds the cells of one command line (preset: its name, or NULL). */
+/* Adds the cells of one command line (preset: its name, or NULL): every workload
+ * crossed with each combination of its -p values, every runner likewise, every -n and
+ * every -j, less those p->filter rules out. */
 int plan_add(struct plan *p, const struct cli *c, const char *preset, struct cb_err *err);
 /* Orders every cell's trials, once all are added. */
 int plan_order(struct plan *p, enum cli_order order, struct cb_err *err);
 void plan_free(struct plan *p);
+/* Seconds one trial of the cell takes at best (the workload's ideal), or NAN when the
+ * workload knows none (CPU work, whose time only a run shows). */
+double plan_ideal_s(const struct cell *c);
 
 #endif

@@ -291,9 +291,25 @@ int params_strs(const struct params *p, const char *name, char **out, int max, c
 {
 	snprintf(buf, len, "%s", must(p, name));
 	int n = 0;
-	char *save, *tok = strtok_r(buf, ",", &save);
-	for (; tok && n < max; tok = strtok_r(NULL, ",", &save))
-		out[n++] = tok;
+	/* Items are copied down in place as "\," becomes ','; empty ones are skipped. */
+	char *w = buf, *item = buf;
+	for (const char *r = buf;; r++) {
+		if (r[0] == '\\' && r[1] == ',') {
+			*w++ = *++r;
+			continue;
+		}
+		if (*r != ',' && *r != '\0') {
+			*w++ = *r;
+			continue;
+		}
+		bool end = *r == '\0';
+		*w++ = '\0';
+		if (*item && n < max)
+			out[n++] = item;
+		if (end)
+			break;
+		item = w;
+	}
 	return n;
 }
 

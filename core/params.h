@@ -16,7 +16,7 @@ enum param_type {
 	PARAM_MS,     /* a duration in milliseconds, fractions allowed, in [min, max] */
 	PARAM_INTS,   /* a comma list of integers, each in [min, max] */
 	PARAM_CHOICE, /* one of `choices`, a '|' separated list */
-	PARAM_STRS,   /* a comma list of strings; repeating the key appends */
+	PARAM_STRS,   /* a comma list of strings ("\," a comma inside one); repeating the key appends */
 };
 
 struct param_spec {
@@ -50,7 +50,8 @@ int params_scale(struct params *p, double factor, struct cb_err *err);
 int64_t params_int(const struct params *p, const char *name);
 double params_ms(const struct params *p, const char *name);
 const char *params_str(const struct params *p, const char *name);
-/* Splits a list parameter; returns how many items, at most max. */
+/* Splits a list parameter; returns how many items, at most max. params_strs keeps a
+ * comma written "\," inside its item (a URL may hold one). */
 int params_ints(const struct params *p, const char *name, int64_t *out, int max);
 int params_strs(const struct params *p, const char *name, char **out, int max, char *buf, size_t len);
 

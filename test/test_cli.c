@@ -16,7 +16,7 @@ struct cli_case {
 static const struct cli_case cli_cases[] = {
 	/* Defaults, and every option once. */
 	{"", CB_OK, "w= r= n= j= p= rep=10 wu=1 to=300 sc=1 ord=interleaved o=- pre= "
-		    "list=0 help=0 version=0 floors=0 no_floors=0 quiet=0"},
+		    "list=0 help=0 version=0 floors=0 no_floors=0 quiet=0 f= dry=0 add=0"},
 	{"-w sleep,countdown", CB_OK, " w=sleep,countdown "},
 	{"--workload=sleep -w power", CB_OK, " w=sleep,power "},
 	{"-wsleep", CB_OK, " w=sleep "},
@@ -48,6 +48,40 @@ static const struct cli_case cli_cases[] = {
 	{"--no-floors=1", CB_EINVAL, "unknown option '--no-floors=1'"},
 	{"-q", CB_OK, " quiet=1"},
 	{"--quiet", CB_OK, " quiet=1"},
+	{"--dry-run", CB_OK, " dry=1 "},
+	{"--add", CB_OK, " add=1"},
+	{"--filter tasks<=5 --filter runner=evloop,green", CB_OK, " f=tasks<=5|runner=evloop,green "},
+
+	/* One rule for every list: commas, repeats adding, ranges for numbers. */
+	{"-p sleep.ms=5,10,20", CB_OK, " p=[sleep][ms][5|10|20] "},
+	{"-p sleep.ms=5 -p sleep.ms=7 -p sleep.steps=2", CB_OK, " p=[sleep][ms][5|7][sleep][steps][2] "},
+	{"-p countdown.n=1e6..1e9:x10", CB_OK,
+	 " p=[countdown][n][1000000|10000000|100000000|1000000000] "},
+	{"-p sleep.ms=1..2:+0.5,7", CB_OK, " p=[sleep][ms][1|1.5|2|7] "},
+	{"-p sleep.ms=1..3", CB_OK, " p=[sleep][ms][1|2|3] "},
+	{"-p green.stack=copy,separate", CB_OK, " p=[green][stack][copy|separate] "},
+	/* a parameter whose value is a list keeps its commas, and a repeat extends it */
+	{"-p bank.amounts=80,70 -p bank.amounts=5", CB_OK, " p=[bank][amounts][80,70,5] "},
+	{"-p http.url=http://a/x,y..z -p http.url=http://b/", CB_OK,
+	 " p=[http][url][http://a/x,y..z,http://b/] "},
+	{"-n 1..1000:x10", CB_OK, " n=1,10,100,1000 "},
+	{"-n 1 -n 5..15:+5", CB_OK, " n=1,5,10,15 "},
+	{"-j 0..4:+2,8", CB_OK, " j=0,2,4,8 "},
+	{"-n 2..40:x3", CB_OK, " n=2,6,18 "},
+	{"-n 1..10:x1", CB_EINVAL, "--tasks: range '1..10:x1': the factor must be above 1"},
+	{"-n 10..1", CB_EINVAL, "--tasks: range '10..1' goes down (allowed: A <= B)"},
+	{"-n 1..10:x1.5", CB_EINVAL, "--tasks: range '1..10:x1.5' gives 1.5, not a whole number"},
+	{"-n 0..10:+5", CB_EINVAL, "--tasks: range '0..10:+5' gives 0, out of range (allowed: 1.."},
+	{"-n 1..x", CB_EINVAL, "--tasks: range '1..x': 'x' is not a number"},
+	{"-n 1..10:y2", CB_EINVAL, "--tasks: '1..10:y2' is not a range (allowed: A..B:xF, A..B:+S"},
+	{"-n ..10", CB_EINVAL, "--tasks: '..10' is not a range"},
+	{"-n 1..", CB_EINVAL, "--tasks: '1..' is not a range"},
+	{"-n 1..1e9:+1", CB_EINVAL, "--tasks: more than 64 items"},
+	{"-p countdown.n=0.5..2:x2", CB_EINVAL,
+	 "-p countdown.n: range '0.5..2:x2' gives 0.5, not a whole number"},
+	{"-p sleep.ms=1..2:+0", CB_EINVAL, "-p sleep.ms: range '1..2:+0': the step must be above 0"},
+	{"-p sleep.ms=-5..5:x2", CB_EINVAL, "a range that multiplies starts above 0"},
+	{"-p sleep.ms=5,,6", CB_EINVAL, "-p sleep.ms: '5,,6' has an empty item"},
 
 	/* Lists. */
 	{"-w ''", CB_EINVAL, "--workload: empty list"},
@@ -156,8 +190,12 @@ static void cli_describe(const struct cli *c, char *buf, size_t len)
 	strncat(buf, " p=", len - strlen(buf) - 1);
 	for (int i = 0; i < c->nparams; i++) {
 		size_t off = strlen(buf);
-		snprintf(buf + off, len - off, "[%s][%s][%s]", c->params[i].module,
-			 c->params[i].key, c->params[i].value);
+		snprintf(buf + off, len - off, "[%s][%s][", c->params[i].module, c->params[i].key);
+		for (int j = 0; j < c->params[i].nvalues; j++) {
+			off = strlen(buf);
+			snprintf(buf + off, len - off, "%s%s", j ? "|" : "", c->params[i].values[j]);
+		}
+		strncat(buf, "]", len - strlen(buf) - 1);
 	}
 	size_t off = strlen(buf);
 	snprintf(buf + off, len - off,
@@ -167,8 +205,14 @@ static void cli_describe(const struct cli *c, char *buf, size_t len)
 		 c->output ? c->output : "-");
 	join_strs(buf, len, c->presets, c->npresets);
 	off = strlen(buf);
-	snprintf(buf + off, len - off, " list=%d help=%d version=%d floors=%d no_floors=%d quiet=%d",
+	snprintf(buf + off, len - off, " list=%d help=%d version=%d floors=%d no_floors=%d quiet=%d f=",
 		 c->list, c->help, c->version, c->floors, c->no_floors, c->quiet);
+	for (int i = 0; i < c->nfilters; i++) {
+		off = strlen(buf);
+		snprintf(buf + off, len - off, "%s%s", i ? "|" : "", c->filters[i]);
+	}
+	off = strlen(buf);
+	snprintf(buf + off, len - off, " dry=%d add=%d", c->dry_run, c->add);
 }
 
 /* Splits args into argv (argv[0] = "concbench"), in words. */
@@ -240,7 +284,62 @@ Test(cli, usage_lists_every_option)
 					   "--param", "--repeat", "--warmup", "--timeout",
 					   "--order", "--scale", "--preset", "--output",
 					   "--floors", "--no-floors", "--list", "--quiet",
-					   "--help", "--version"};
+					   "--help", "--version", "--filter", "--dry-run",
+					   "--add"};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
 		cr_expect(strstr(cli_usage(), opts[i]), "usage lacks %s", opts[i]);
+}
+
+/* The one rule for lists and --filter's grammar are in --help, in words. */
+Test(cli, usage_states_the_rule_for_lists)
+{
+	static const char *const words[] = {"an option given\nagain adds to its list",
+					    "A..B:xF", "A..B:+S", "--filter EXPR: clauses",
+					    "narrow a preset's cells", "\\,"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		cr_expect(strstr(cli_usage(), words[i]), "usage lacks '%s'", words[i]);
+}
+
+struct merge_case {
+	const char *preset, *user;
+	const char *want; /* the merged line's description holds it */
+};
+
+static const struct merge_case merge_cases[] = {
+	/* without --add: -w/-r/-n/-j stay the preset's (a filter narrows them), the rest
+	 * replaces the preset's */
+	{"-w sleep -r serial,threads -n 1,10 -p sleep.ms=100 --repeat 3",
+	 "-r evloop -n 10 -p sleep.ms=5,10 --repeat 2",
+	 " w=sleep r=serial,threads n=1,10 j= p=[sleep][ms][5|10] rep=2 "},
+	{"-w sleep --repeat 3 --warmup 2 --timeout 9 --scale 2", "--repeat 10",
+	 " rep=10 wu=2 to=9 sc=2 "}, /* a value equal to the default still overrides */
+	{"-w sleep --repeat 3", "--warmup 0 --timeout 1 --scale 0.5", " rep=3 wu=0 to=1 sc=0.5 "},
+	{"-w sleep -p sleep.ms=100", "-p sleep.steps=2", " p=[sleep][ms][100][sleep][steps][2] "},
+	/* with --add: every list grows, as a repeat on one command line does */
+	{"-w sleep -r serial -n 1 -j 0 -p sleep.ms=100", "--add -w countdown -r evloop -n 5 -j 2 "
+	 "-p sleep.ms=5",
+	 " w=sleep,countdown r=serial,evloop n=1,5 j=0,2 p=[sleep][ms][100|5] "},
+	{"-w http -p http.url=http://a/", "--add -p http.url=http://b/",
+	 " p=[http][url][http://a/,http://b/] "},
+	{"-w http -p http.url=http://a/", "-p http.url=http://b/", " p=[http][url][http://b/] "},
+};
+
+Test(cli, merge_into_a_preset)
+{
+	for (size_t i = 0; i < sizeof merge_cases / sizeof merge_cases[0]; i++) {
+		const struct merge_case *t = &merge_cases[i];
+		char w1[512], w2[512], *a1[32], *a2[32], got[2048];
+		int n1 = split_args(t->preset, w1, sizeof w1, a1, 32);
+		int n2 = split_args(t->user, w2, sizeof w2, a2, 32);
+		struct cli dst, user;
+		struct cb_err err = {0};
+		cr_assert_eq(cli_parse(&dst, n1, a1, &err), CB_OK, "%s", err.msg);
+		cr_assert_eq(cli_parse(&user, n2, a2, &err), CB_OK, "%s", err.msg);
+		cr_assert_eq(cli_merge(&dst, &user, &err), CB_OK, "%s", err.msg);
+		cli_describe(&dst, got, sizeof got);
+		cr_expect(strstr(got, t->want), "'%s' + '%s': got '%s', expected '%s'", t->preset,
+			  t->user, got, t->want);
+		cli_free(&dst);
+		cli_free(&user);
+	}
 }

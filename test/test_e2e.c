@@ -246,6 +246,26 @@ static const struct bad_case bad_cases[] = {
 	{"-w sleep -r serial -o @/afile/out.csv", "afile' is not a directory", false},
 	{"-w sleep -r serial -o @/adir", "adir' is a directory", false},
 	{"-w sleep -r serial -o @/ro/out.csv", "ro' is not writable", true},
+	/* narrowing, --filter, sweeps and ranges */
+	{"--preset waiting -r py-gevent -n 50", "no cell to run: -w/-r/-n/-j rule out every cell "
+	 "(allowed: values the plan has, which --dry-run without them lists; --add", false},
+	{"--preset waiting -r evlop", "concbench: unknown runner 'evlop' (allowed: serial,", false},
+	{"-w sleep -r serial --filter runner=evloop", "no cell to run: --filter rules out every "
+	 "cell", false},
+	{"-w sleep -r serial --filter tasks<=x", "--filter 'tasks<=x': 'x' is not a number", false},
+	{"-w sleep -r serial --filter bogus=1", "--filter 'bogus=1': unknown key 'bogus'", false},
+	{"-w sleep -r serial --filter runner<evloop", "runner is not a number, so it takes = or "
+	 "!= only", false},
+	{"-w sleep -r serial --dry-run --filter sleep.nope=1", "sleep has no parameter 'nope'",
+	 false},
+	{"-w sleep -r serial -p sleep.ms=5..1", "-p sleep.ms: range '5..1' goes down", false},
+	{"-w sleep -r serial -n 1..10:x0.5", "--tasks: range '1..10:x0.5': the factor must be "
+	 "above 1", false},
+	{"-w sleep -r serial -p sleep.ms=5,x", "sleep.ms: 'x' is not a number", false},
+	{"--add -w sleep", "--add goes with --preset", false},
+	{"--preset cpu -p sleep.ms=5", "-p sleep.ms: no preset named runs sleep", false},
+	{"-w sleep -r serial -p sleep.ms=5 --dry-run -p sleep.ms=-1", "sleep.ms: -1 is out of "
+	 "range", false},
 };
 
 Test(e2e, bad_input_exits_2_and_writes_nothing)
@@ -1265,6 +1285,129 @@ Test(e2e, presets)
 	struct proc *p = run_as("-q --preset tiny", env, 0);
 	cr_expect_eq(p->status, 2);
 	cr_expect(strstr(p->err, "t.preset:3: expected 'key = value' or '[name]'"), "%s", p->err);
+	free(p);
+	scratch_remove();
+}
+
+/* ---- --dry-run: the cells, narrowed presets, sweeps; nothing run or written ---- */
+
+/* The cell lines of a dry run's stdout: those after its header, up to the blank line. */
+static int dry_cells(const char *out, char lines[][256], int max)
+{
+	const char *l = strchr(out, '\n');
+	int n = 0;
+	cr_assert(l && strncmp(out, "preset ", 7) == 0, "no header: '%s'", out);
+	for (l++; *l && *l != '\n'; n++) {
+		const char *e = strchr(l, '\n');
+		cr_assert(e, "'%s': cut short", out);
+		if (n < max)
+			snprintf(lines[n], 256, "%.*s", (int)(e - l), l);
+		l = e + 1;
+	}
+	return n;
+}
+
+struct dry_case {
+	const char *args;
+	int ncells;
+	const char *each; /* words every cell line holds, space-separated */
+};
+
+static const struct dry_case dry_cases[] = {
+	/* -w/-r/-n/-j with a preset narrow its cells (they used to add) */
+	{"--preset waiting -r evloop -n 10 --scale 0.1 --repeat 3", 1, "waiting sleep evloop 10 1+3"},
+	{"--preset cpu -w power -r threads", 1, "cpu power threads"},
+	{"--preset waiting -r evloop,green -n 10,100", 4, "waiting sleep"},
+	{"--preset waiting --filter runner=evloop --filter tasks<=100", 3, "waiting evloop"},
+	{"--preset switch,d-switch -r threads", 2, "pingpong threads"},
+	/* a -p goes to the sweeps that run its module, and sweeps there too */
+	{"--preset cpu -r threads -w power -p power.exp=10,20 -p countdown.n=5", 2,
+	 "cpu power threads"},
+	/* -p lists and ranges sweep like -n; a repeated -p adds */
+	{"-w sleep -r serial,evloop -p sleep.ms=1,2 -n 1,2", 8, "sleep"},
+	{"-w sleep -r evloop -p sleep.ms=1 -p sleep.ms=2..8:x2", 4, "sleep evloop"},
+	{"-w countdown -r threads -p countdown.n=1e3..1e6:x10 -n 2", 4, "countdown threads"},
+	{"-w sleep -r evloop -n 1..1000:x10 --filter tasks>=10", 3, "sleep evloop"},
+};
+
+Test(e2e, dry_run_lists_the_cells_and_writes_nothing)
+{
+	scratch_make("e2e");
+	for (size_t i = 0; i < sizeof dry_cases / sizeof dry_cases[0]; i++) {
+		const struct dry_case *t = &dry_cases[i];
+		char args[512], lines[64][256], listing[256];
+		snprintf(args, sizeof args, "--dry-run -o @/out.csv %s", t->args);
+		struct proc *p = run(args);
+		cr_expect_eq(p->status, 0, "'%s': exit %d (%s)", t->args, p->status, p->err);
+		int n = dry_cells(p->out, lines, 64);
+		cr_expect_eq(n, t->ncells, "'%s': %d cells:\n%s", t->args, n, p->out);
+		for (int k = 0; k < n && k < 64; k++) {
+			char words[128];
+			snprintf(words, sizeof words, "%s", t->each);
+			char *save, *w = strtok_r(words, " ", &save);
+			for (; w; w = strtok_r(NULL, " ", &save)) {
+				char pad[64];
+				snprintf(pad, sizeof pad, " %s ", w);
+				cr_expect(strstr(lines[k], pad) || strncmp(lines[k], pad + 1, strlen(w) + 1) == 0,
+					  "'%s': cell '%s' lacks '%s'", t->args, lines[k], w);
+			}
+		}
+		cr_expect(strstr(p->out, "trials ("), "'%s': no totals: %s", t->args, p->out);
+		cr_expect_lt(p->elapsed_s, 10, "'%s': a dry run runs nothing", t->args);
+		scratch_list(listing, sizeof listing, NULL);
+		cr_expect_str_eq(listing, "", "'%s' wrote %s", t->args, listing);
+		free(p);
+	}
+	scratch_remove();
+}
+
+/* The estimate is the ideal times the trials: 2 cells of 1 + 3 trials of 100 ms and
+ * 1 s (10 tasks one at a time), 4.4 s in all. */
+Test(e2e, dry_run_estimates_from_the_ideal)
+{
+	struct proc *p = run("--dry-run -w sleep -r serial,evloop -n 10 --repeat 3 --warmup 1 "
+			     "--filter runner=serial,evloop");
+	cr_expect_eq(p->status, 0, "%s", p->err);
+	cr_expect(strstr(p->out, "2 cells, 8 trials (2 warm-up + 6 measured); estimated at least "
+			 "4.4 s of trials"), "%s", p->out);
+	cr_expect(strstr(p->out, "  1+3  100 ms    400 ms\n"), "%s", p->out);
+	cr_expect(strstr(p->out, "  1+3     1 s       4 s\n"), "%s", p->out);
+	free(p);
+	p = run("--dry-run -w countdown -r serial");
+	cr_expect(strstr(p->out, "no estimate of the time"), "%s", p->out);
+	free(p);
+}
+
+/* --add keeps the old way: the command line's lists join each sweep of the preset. */
+Test(e2e, add_adds_to_a_preset)
+{
+	char lines[1][256];
+	struct proc *base = run("--dry-run --preset switch");
+	struct proc *added = run("--dry-run --preset switch --add -r serial -n 4");
+	cr_expect_eq(added->status, 0, "%s", added->err);
+	int nb = dry_cells(base->out, lines, 0), na = dry_cells(added->out, lines, 0);
+	/* 4 runners x N=2 before; serial joins and N=4 too: 5 runners x 2 sizes */
+	cr_expect_eq(nb, 4, "%s", base->out);
+	cr_expect_eq(na, 10, "%s", added->out);
+	free(base);
+	free(added);
+}
+
+/* A run narrowed from a preset runs only its cells. */
+Test(e2e, narrowed_preset_runs_only_its_cells)
+{
+	scratch_make("e2e");
+	struct proc *p = run("-q --no-floors -o @/out.csv --preset waiting -r evloop -n 10 "
+			     "--scale 0.02 --repeat 2 --warmup 0");
+	cr_expect_eq(p->status, 0, "%s", p->err);
+	struct doc *d = doc_of("out.csv");
+	cr_expect_eq(d->n, 1 + 2, "%d rows", d->n - 1);
+	for (int r = 1; r < d->n; r++) {
+		cr_expect_str_eq(cell(d, r, "runner"), "evloop");
+		cr_expect_str_eq(cell(d, r, "tasks"), "10");
+		cr_expect_str_eq(cell(d, r, "preset"), "waiting");
+	}
+	free(d);
 	free(p);
 	scratch_remove();
 }

@@ -139,6 +139,32 @@ Test(params, strs_append_when_repeated)
 	params_free(&p);
 }
 
+/* "\\," is a comma inside one item (a URL with a comma); empty items are skipped. */
+Test(params, strs_keep_an_escaped_comma)
+{
+	static const struct {
+		const char *value, *want; /* the items joined by '|' */
+	} cases[] = {
+		{"http://a/x\\,y,http://b/", "http://a/x,y|http://b/"},
+		{"a\\,\\,b", "a,,b"},
+		{"a\\b,c", "a\\b|c"},
+		{",a,,b,", "a|b"},
+		{"\\,", ","},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct params p;
+		struct cb_err err = {0};
+		cr_assert_eq(params_init(&p, "demo", demo_spec, &err), CB_OK);
+		cr_assert_eq(params_set(&p, "url", cases[i].value, &err), CB_OK);
+		char buf[64], *out[8], got[128] = "";
+		int n = params_strs(&p, "url", out, 8, buf, sizeof buf);
+		for (int k = 0; k < n; k++)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? "|" : "", out[k]);
+		cr_expect_str_eq(got, cases[i].want, "'%s'", cases[i].value);
+		params_free(&p);
+	}
+}
+
 Test(params, ints_split)
 {
 	struct params p;

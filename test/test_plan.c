@@ -1,6 +1,7 @@
 /* plan: the cells of a sweep, one-at-a-time runners collapsing W, bad names and
  * parameters, the order of trials, and presets sharing workload instances. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "filter.h"
 #include "plan.h"
 
 /* Parses args (split at spaces) into c. */
@@ -76,6 +78,20 @@ static const struct add_case add_cases[] = {
 	 "countdown{n=5}/serial/10/1 countdown{n=5}/threads/10/0 countdown{n=5}/procs/10/0 "
 	 "power{"},
 
+	/* -p lists and ranges sweep like -n, the first -p varying slowest */
+	{"-w sleep -r threads -n 2 -p sleep.ms=5,10 -p sleep.steps=1,2", CB_OK,
+	 "sleep{ms=5;steps=1}/threads/2/0 sleep{ms=5;steps=2}/threads/2/0 "
+	 "sleep{ms=10;steps=1}/threads/2/0 sleep{ms=10;steps=2}/threads/2/0"},
+	{"-w sleep -r threads -n 1,2 -p sleep.ms=1..4:x2", CB_OK,
+	 "sleep{ms=1;steps=1}/threads/1/0 sleep{ms=1;steps=1}/threads/2/0 "
+	 "sleep{ms=2;steps=1}/threads/1/0 sleep{ms=2;steps=1}/threads/2/0 "
+	 "sleep{ms=4;steps=1}/threads/1/0 sleep{ms=4;steps=1}/threads/2/0"},
+	{"-w sleep -r threads -n 1 -p sleep.ms=5 -p sleep.ms=7", CB_OK,
+	 "sleep{ms=5;steps=1}/threads/1/0 sleep{ms=7;steps=1}/threads/1/0"},
+	{"-w sleep -r evloop,green -n 1 -p green.stack=copy,separate", CB_OK,
+	 "sleep{ms=100;steps=1}/evloop/1/0 sleep{ms=100;steps=1}/green/1/0 "
+	 "sleep{ms=100;steps=1}/green/1/0"},
+	{"-w sleep -r serial -p sleep.ms=5,-1", CB_EINVAL, "sleep.ms: -1 is out of range"},
 	{"-w nope", CB_EINVAL, "unknown workload 'nope' (allowed: countdown, power, sleep"},
 	{"-w sleep,nope -r serial", CB_EINVAL, "unknown workload 'nope'"},
 	{"-w sleep -r nope", CB_EINVAL, "unknown runner 'nope' (allowed: serial, threads, procs"},
@@ -116,6 +132,168 @@ Test(plan, add_table)
 		plan_free(&p);
 		cli_free(&c);
 	}
+}
+
+/* "workload{params}/runner{params}/N/W" per cell, joined by spaces. */
+static void describe_cells_full(const struct plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < p->ncells && off < len; i++) {
+		const struct cell *c = &p->cells[i];
+		off += (size_t)snprintf(buf + off, len - off, "%s%s{%s}/%s{%s}/%d/%d", i ? " " : "",
+					c->wi->wl->name, c->wi->params_str, c->ri->rn->name,
+					c->ri->params_str, c->tasks, c->workers);
+	}
+}
+
+struct filter_case {
+	const char *args, *expr;
+	const char *want; /* the cells, as describe_cells_full gives them; "" for none */
+};
+
+#define SL "sleep{ms=100;steps=1}"
+#define CD "countdown{n=7}"
+static const struct filter_case filter_cases[] = {
+	{"-w sleep,countdown -r serial -n 1 -p countdown.n=7", "workload=sleep", SL "/serial{}/1/1"},
+	{"-w sleep,countdown -r serial -n 1 -p countdown.n=7", "workload!=sleep",
+	 CD "/serial{}/1/1"},
+	{"-w sleep -r serial,procs,evloop -n 1", "runner=evloop,procs",
+	 SL "/procs{}/1/0 " SL "/evloop{}/1/0"},
+	{"-w sleep -r serial,procs,evloop -n 1", "runner!=serial,procs", SL "/evloop{}/1/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks<=10", SL "/procs{}/1/0 " SL "/procs{}/10/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks>10", SL "/procs{}/100/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks<10", SL "/procs{}/1/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks>=10 tasks<100", SL "/procs{}/10/0"},
+	{"-w sleep -r procs -n 1,10,100", "n=1,100", SL "/procs{}/1/0 " SL "/procs{}/100/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks!=10", SL "/procs{}/1/0 " SL "/procs{}/100/0"},
+	{"-w sleep -r procs -n 1,10,100", "tasks=1e2", SL "/procs{}/100/0"},
+	/* W as run: a one-at-a-time runner is W = 1 */
+	{"-w sleep -r serial,procs -n 4 -j 0,2", "workers=1", SL "/serial{}/4/1"},
+	{"-w sleep -r serial,procs -n 4 -j 0,2", "j>=2", SL "/procs{}/4/2"},
+	{"-w sleep -r serial,procs -n 4,8 -j 0,2", "W=2 N=8", SL "/procs{}/8/2"},
+	{"-w sleep -r serial,procs -n 4 -j 0,2", "workers<1", SL "/procs{}/4/0"},
+	{"-w sleep -r serial -n 1", "preset=burgers", SL "/serial{}/1/1"},
+	{"-w sleep -r serial -n 1", "preset!=burgers", ""},
+	{"-w sleep -r procs -n 1 -p sleep.ms=5,10,20", "sleep.ms>5",
+	 "sleep{ms=10;steps=1}/procs{}/1/0 sleep{ms=20;steps=1}/procs{}/1/0"},
+	{"-w sleep -r procs -n 1 -p sleep.ms=5,10,20", "sleep.ms=5,20.0",
+	 "sleep{ms=5;steps=1}/procs{}/1/0 sleep{ms=20;steps=1}/procs{}/1/0"},
+	{"-w sleep -r procs -n 1 -p sleep.ms=5,10,20", "sleep.ms!=10 sleep.steps=1",
+	 "sleep{ms=5;steps=1}/procs{}/1/0 sleep{ms=20;steps=1}/procs{}/1/0"},
+	/* a clause on a parameter keeps only cells whose workload or runner has it */
+	{"-w sleep -r evloop,green -n 1 -p green.stack=copy,separate", "green.stack=separate",
+	 SL "/green{stack=separate;stack_kib=0}/1/0"},
+	{"-w sleep,countdown -r serial -n 1 -p countdown.n=7", "countdown.n>=1", CD "/serial{}/1/1"},
+	{"-w sleep,countdown -r procs,evloop,green -n 10,10000 -p countdown.n=7",
+	 "runner=evloop,green tasks<=1000 workload=sleep",
+	 SL "/evloop{}/10/0 " SL "/green{stack=copy;stack_kib=0}/10/0"},
+	/* the filter rules out every runner of this line: no cells, not an error */
+	{"-w sleep -r serial -n 1", "runner=evloop", ""},
+};
+#undef SL
+#undef CD
+
+/* --filter on every key and operator: the cells a plan keeps. */
+Test(plan, filter_table)
+{
+	for (size_t i = 0; i < sizeof filter_cases / sizeof filter_cases[0]; i++) {
+		const struct filter_case *t = &filter_cases[i];
+		struct cli c;
+		parse(&c, t->args);
+		struct filter f = {0};
+		struct plan p = {0};
+		struct cb_err err = {0};
+		cr_assert_eq(filter_parse(&f, t->expr, &err), CB_OK, "'%s': %s", t->expr, err.msg);
+		p.filter = &f;
+		int rc = plan_add(&p, &c, "burgers", &err);
+		cr_expect_eq(rc, CB_OK, "'%s' / '%s': %s", t->args, t->expr, err.msg);
+		char got[2048];
+		describe_cells_full(&p, got, sizeof got);
+		cr_expect_str_eq(got, t->want, "'%s' / '%s'", t->args, t->expr);
+		plan_free(&p);
+		filter_free(&f);
+		cli_free(&c);
+	}
+}
+
+struct bad_filter_case {
+	const char *expr, *want;
+};
+
+static const struct bad_filter_case bad_filter_cases[] = {
+	{"", "--filter: an empty expression (allowed: clauses KEY OP VALUE"},
+	{"   ", "--filter: an empty expression"},
+	{"foo=1", "--filter 'foo=1': unknown key 'foo' (allowed: workload, runner, tasks (n), "
+		  "workers (j), preset, or a parameter such as sleep.ms"},
+	{"tasks", "--filter 'tasks': not KEY OP VALUE (OP: =, !=, <, <=, >, >="},
+	{"=5", "--filter '=5': not KEY OP VALUE"},
+	{"tasks!5", "--filter 'tasks!5': not KEY OP VALUE"},
+	{"tasks<", "--filter 'tasks<': an empty value"},
+	{"tasks=1,,2", "--filter 'tasks=1,,2': an empty value"},
+	{"tasks<=x", "--filter 'tasks<=x': 'x' is not a number (allowed: a number"},
+	{"tasks<=1,2", "--filter 'tasks<=1,2': '1,2' is not a number"},
+	{"runner<evloop", "--filter 'runner<evloop': runner is not a number, so it takes = or != "
+			  "only"},
+	{"green.stack>=copy", "green.stack is not a number, so it takes = or != only"},
+	{"runner=evlop", "--filter 'runner=evlop': unknown runner 'evlop' (allowed: serial, "},
+	{"workload=sleep,nope", "--filter 'workload=sleep,nope': unknown workload 'nope' (allowed: "},
+	{"nomod.k=1", "--filter 'nomod.k=1': no workload or runner is named 'nomod'"},
+	{"sleep.bogus=1", "--filter 'sleep.bogus=1': sleep has no parameter 'bogus' (allowed: "
+			  "sleep.ms, sleep.steps)"},
+	{"tasks=1 runner<x", "--filter 'runner<x': runner is not a number"},
+};
+
+Test(plan, bad_filters_name_the_clause)
+{
+	for (size_t i = 0; i < sizeof bad_filter_cases / sizeof bad_filter_cases[0]; i++) {
+		const struct bad_filter_case *t = &bad_filter_cases[i];
+		struct filter f = {0};
+		struct cb_err err = {0};
+		cr_expect_eq(filter_parse(&f, t->expr, &err), CB_EINVAL, "'%s' accepted", t->expr);
+		cr_expect(strstr(err.msg, t->want), "'%s': '%s' lacks '%s'", t->expr, err.msg,
+			  t->want);
+		cr_expect(!strchr(err.msg, '\n'), "'%s': not one line", t->expr);
+		filter_free(&f);
+	}
+}
+
+/* What the filter rules out by name is never picked: an unavailable peer it leaves
+ * out is not reported as skipped, and a -p for a module it leaves out is no error. */
+Test(plan, filter_prunes_before_picking)
+{
+	struct cli c;
+	struct filter f = {0};
+	struct plan p = {0};
+	struct cb_err err = {0};
+	parse(&c, "-w sleep,countdown -r evloop,go,node,py-gevent -n 1 -p countdown.n=5 "
+		  "-p go.bogus=1");
+	cr_assert_eq(filter_parse(&f, "runner=evloop workload=sleep", &err), CB_OK);
+	p.filter = &f;
+	cr_assert_eq(plan_add(&p, &c, NULL, &err), CB_OK, "%s", err.msg);
+	cr_expect_str_empty(p.skipped, "%s", p.skipped);
+	cr_expect_eq(p.nwls, 1);
+	cr_expect_eq(p.nrns, 1);
+	cr_expect_eq(p.ncells, 1);
+	plan_free(&p);
+	filter_free(&f);
+	cli_free(&c);
+}
+
+/* The ideal a dry run estimates from: the workload's own, NAN for CPU work. */
+Test(plan, ideal_of_a_cell)
+{
+	struct cli c;
+	struct plan p = {0};
+	struct cb_err err = {0};
+	parse(&c, "-w sleep,countdown -r serial,threads -n 4 -j 2 -p sleep.ms=50");
+	cr_assert_eq(plan_add(&p, &c, NULL, &err), CB_OK, "%s", err.msg);
+	cr_assert_eq(p.ncells, 4);
+	cr_expect_float_eq(plan_ideal_s(&p.cells[0]), 0.2, 1e-9); /* serial: 4 x 50 ms */
+	cr_expect_float_eq(plan_ideal_s(&p.cells[1]), 0.1, 1e-9); /* 2 at a time */
+	cr_expect(isnan(plan_ideal_s(&p.cells[2])));
+	plan_free(&p);
+	cli_free(&c);
 }
 
 /* An unknown name is answered with every valid one. */

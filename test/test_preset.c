@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "plan.h"
+#include "planbuild.h"
 #include "preset.h"
 #include "scratch.h"
 
@@ -153,7 +154,7 @@ Test(preset, words_table)
 			off += (size_t)snprintf(got + off, sizeof got - off, "%s%s", k ? "|" : "",
 						words[k]);
 		cr_expect_eq(n, t->n, "'%s': %d words", t->args, n);
-		cr_expect_str_eq(got, t->want, "'%s'", t->args);
+		cr_expect_str_eq(got, t->want, "'%s': got %s", t->args, got);
 	}
 }
 
@@ -295,5 +296,114 @@ Test(preset, nul_byte)
 	cr_expect_eq(preset_load_file(&pl, path, &err), CB_EINVAL);
 	cr_expect(strstr(err.msg, "t.preset:2: a NUL byte at column 10"), "%s", err.msg);
 	preset_list_free(&pl);
+	scratch_remove();
+}
+
+/* ---- the plan a command line with presets asks for (planbuild) ---- */
+
+static const char two_sweeps[] =
+	"[two]\n"
+	"args = -w sleep -p sleep.ms=5 -r serial,threads -n 1,10 --repeat 3\n"
+	"args = -w countdown -p countdown.n=1000 -r threads,procs -n 2 --repeat 2\n";
+
+struct build_case {
+	const char *args;
+	int rc;
+	const char *want; /* CB_OK: the cells "wl{params}/runner/N/W/repeat", or "#n" for
+			   * their count; otherwise: in the message */
+};
+
+#define S5 "sleep{ms=5;steps=1}"
+#define C1 "countdown{n=1000}"
+static const struct build_case build_cases[] = {
+	{"--preset two", CB_OK, "#6"},
+	/* -w/-r/-n/-j narrow, across every sweep */
+	{"--preset two -r threads", CB_OK,
+	 S5 "/threads/1/0/3 " S5 "/threads/10/0/3 " C1 "/threads/2/0/2"},
+	{"--preset two -n 10", CB_OK, S5 "/serial/10/1/3 " S5 "/threads/10/0/3"},
+	{"--preset two -w countdown -j 0", CB_OK, C1 "/threads/2/0/2 " C1 "/procs/2/0/2"},
+	{"--preset two -r serial -j 1", CB_OK, S5 "/serial/1/1/3 " S5 "/serial/10/1/3"},
+	/* --add: the lists join each sweep's */
+	{"--preset two --add -r procs -n 3", CB_OK, "#13"},
+	{"--preset two --add -p sleep.ms=6 -r threads -n 1", CB_OK, "#12"},
+	/* -p replaces the preset's values in the sweeps that run its module, and sweeps */
+	{"--preset two -p sleep.ms=7,8", CB_OK, "#10"},
+	{"--preset two -p sleep.ms=7,8 -r serial -n 1", CB_OK,
+	 "sleep{ms=7;steps=1}/serial/1/1/3 sleep{ms=8;steps=1}/serial/1/1/3"},
+	{"--preset two -p sleep.ms=9 -r procs", CB_OK, C1 "/procs/2/0/2"},
+	{"--preset two --repeat 5 -w countdown", CB_OK, C1 "/threads/2/0/5 " C1 "/procs/2/0/5"},
+	/* --filter, with or without narrowing */
+	{"--preset two --filter sleep.ms=5", CB_OK, "#4"},
+	{"--preset two --filter preset=two --filter tasks>=2", CB_OK, "#4"},
+	{"--preset two --filter runner!=threads -n 2", CB_OK, C1 "/procs/2/0/2"},
+	/* bad input: one line naming it */
+	{"--preset two -p power.exp=5", CB_EINVAL, "-p power.exp: no preset named runs power"},
+	{"--preset two -p nomod.k=5", CB_EINVAL, "-p nomod.k: no workload or runner is named"},
+	{"--preset two -r evloop", CB_EINVAL, "no cell to run: -w/-r/-n/-j rule out every cell"},
+	{"--preset two --filter tasks>99", CB_EINVAL, "no cell to run: --filter rules out every "
+						      "cell"},
+	{"--preset two -n 99 --filter tasks>99", CB_EINVAL, "no cell to run: --filter and "
+							    "-w/-r/-n/-j rule out every cell"},
+	{"--preset two -r evlop", CB_EINVAL, "unknown runner 'evlop' (allowed: serial"},
+	{"--preset two --filter 'x'", CB_EINVAL, "--filter ''x'': not KEY OP VALUE"},
+	{"-w sleep --add", CB_EINVAL, "--add goes with --preset"},
+	{"--preset two -p sleep.ms=-1", CB_EINVAL, "preset two (with the command line's options): "
+						   "sleep.ms: -1 is out of range"},
+};
+#undef S5
+#undef C1
+
+static void describe_plan(const struct plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < p->ncells && off < len; i++) {
+		const struct cell *c = &p->cells[i];
+		off += (size_t)snprintf(buf + off, len - off, "%s%s{%s}/%s/%d/%d/%d", i ? " " : "",
+					c->wi->wl->name, c->wi->params_str, c->ri->rn->name,
+					c->tasks, c->workers, c->repeat);
+	}
+}
+
+Test(preset, build_narrows_adds_and_routes)
+{
+	scratch_make("preset");
+	scratch_file("t.preset", two_sweeps);
+	setenv("CONCBENCH_PRESETS", scratch, 1);
+	for (size_t i = 0; i < sizeof build_cases / sizeof build_cases[0]; i++) {
+		const struct build_case *t = &build_cases[i];
+		char words[512], *argv[32], got[4096];
+		snprintf(words, sizeof words, "%s", t->args);
+		int argc = 0;
+		argv[argc++] = "concbench";
+		char *save, *tok = strtok_r(words, " ", &save);
+		for (; tok && argc < 31; tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		struct cli c;
+		struct plan p = {0};
+		struct preset_list pl = {0};
+		struct cb_err err = {0};
+		cr_assert_eq(cli_parse(&c, argc, argv, &err), CB_OK, "'%s': %s", t->args, err.msg);
+		int rc = planbuild(&p, &pl, &c, "concbench", &err);
+		if (rc == CB_OK && t->want[0] == '#')
+			snprintf(got, sizeof got, "#%d", p.ncells);
+		else if (rc == CB_OK)
+			describe_plan(&p, got, sizeof got);
+		else
+			cb_copy(got, err.msg, sizeof got);
+		cr_expect_eq(rc, t->rc, "'%s': rc %d (%s)", t->args, rc, got);
+		if (rc == CB_OK)
+			cr_expect_str_eq(got, t->want, "'%s': got %s", t->args, got);
+		else
+			cr_expect(strstr(got, t->want) && !strchr(got, '\n'), "'%s': '%s' lacks '%s'",
+				  t->args, got, t->want);
+		if (rc == CB_OK)
+			cr_expect_gt(p.norder, 0, "'%s': no trials ordered", t->args);
+		preset_list_free(&pl);
+		plan_free(&p);
+		cli_free(&c);
+	}
+	unsetenv("CONCBENCH_PRESETS");
 	scratch_remove();
 }
