@@ -346,7 +346,8 @@ void params_describe(const struct param_spec *s, char *buf, size_t len)
 		snprintf(range, sizeof range, "%s", s->choices);
 		break;
 	case PARAM_STRS:
-		snprintf(range, sizeof range, "list, repeatable");
+		snprintf(range, sizeof range, "one list: commas and repeats extend it, '\\,' "
+			 "is a comma inside an item");
 		break;
 	}
 	snprintf(buf, len, "%s — %s [%s; default %s]", s->name, s->help, range,

@@ -268,7 +268,8 @@ static const struct describe_case describe_cases[] = {
 	{2, "ms — a wait [ms 0..60000; default 100]"},
 	{3, "sizes — a list [list of 0..99; default 1,2]"},
 	{4, "mode — how [fast|slow|very-slow; default fast]"},
-	{5, "url — repeatable [list, repeatable; default none]"},
+	{5, "url — repeatable [one list: commas and repeats extend it, '\\,' is a comma inside "
+	    "an item; default none]"},
 };
 
 Test(params, describe_table)

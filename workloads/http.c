@@ -53,8 +53,8 @@ static const struct param_spec http_params[] = {
 	 "pages cost more than the recv calls",
 	 false},
 	{"url", PARAM_STRS, "", 0, 0, NULL,
-	 "real URLs instead of the local server (http:// or https://, repeatable); the "
-	 "tasks' fetches go through them in turn", false},
+	 "real URLs instead of the local server (http:// or https://); the tasks' fetches "
+	 "go through them in turn", false},
 	{0},
 };
 
