@@ -11,6 +11,7 @@
 
 enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
 enum cli_heap { HEAP_SMALL, HEAP_HUGE };
+enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli_param {
 	char *module, *key, *value; /* from "-p module.key=value"; owned */
@@ -35,6 +36,8 @@ struct cli {
 	const char *output; /* trials CSV; NULL: none */
 	char *presets[CLI_LIST_MAX]; /* --preset names; "all" for every one */
 	int npresets;
+	enum cli_color color; /* the table's colours */
+	bool wide;            /* the table in full */
 	bool list, help, version, floors, no_floors, quiet;
 };
 
