@@ -88,8 +88,10 @@ static void span_text(char *buf, size_t len, double s)
 {
 	if (!isfinite(s))
 		snprintf(buf, len, "?");
+	else if (s < 10)
+		snprintf(buf, len, "%.1f s", s);
 	else if (s < 60)
-		snprintf(buf, len, "%.0f s", s < 1 && s > 0 ? 1 : s);
+		snprintf(buf, len, "%.0f s", s);
 	else if (s < 3600)
 		snprintf(buf, len, "%.1f min", s / 60);
 	else

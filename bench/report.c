@@ -324,14 +324,16 @@ static void report_legend(FILE *f, const int *pick, int ncols, bool color)
 	bool floor = false;
 	for (int k = 0; k < ncols; k++)
 		floor |= pick[k] == COL_FLOOR;
+	const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
 	fprintf(f, "%smedian: of the trials that completed; 95%% CI: of the median (sign test), "
-		"'~' the mean's (Student's t) under 6 trials; speed-up: the baseline's median over "
-		"this cell's [95%% CI of paired trials]; overhead: median less the ideal;%s\n"
-		"fail: failed tasks by reason; flags: noisy (cv above 5%%), first-slow, failed, "
-		"partial (fewer trials than planned: interrupted), below-floor%s\n",
-		color ? "\033[2m" : "",
-		floor ? " ×floor: overhead over the floor (the same work done by hand, bare);" : "",
-		color ? "\033[0m" : "");
+		"'~' the mean's (Student's t) under 6 trials%s\n", dim, off);
+	fprintf(f, "%sspeed-up: the baseline's median over this cell's [95%% CI of paired "
+		"trials]; overhead: the median less the ideal%s\n", dim, off);
+	if (floor)
+		fprintf(f, "%s×floor: the overhead over the floor, the same work done by hand with "
+			"the bare primitive (empty: no floor for that cell)%s\n", dim, off);
+	fprintf(f, "%sfail: failed tasks by reason; flags: noisy (cv above 5%%), first-slow, "
+		"failed, partial (fewer trials than planned), below-floor%s\n", dim, off);
 }
 
 /* A failed cell's first failure in words, under the table. */
