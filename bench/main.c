@@ -234,6 +234,8 @@ static int run(const struct cli *c, struct plan *p, struct sysinfo *si)
 		progress_floors_end(&pg);
 	nrows = run_trials(p, &fl, rows, &pg, &interrupted);
 	floors_settle(&fl);
+	if (!interrupted && isfinite(fl.parallel_cores) && pg.mode == PROGRESS_LIVE)
+		progress_floors_begin(&pg); /* the capacity pairs after the trials: a few seconds */
 	if (!interrupted && isfinite(fl.parallel_cores) && floors_capacity(&fl, c->timeout_s, &err)) {
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */

@@ -3,6 +3,7 @@
  * failures, and the "wrote" line after it. Runs the built binary ($CONCBENCH). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "scratch.h"
 
 struct seen {
@@ -334,4 +336,40 @@ Test(progress, wrote_after_the_table)
 	free(tty);
 	free(pipe);
 	scratch_remove();
+}
+
+struct eta_case {
+	int done[2];       /* finished trials of the two cells (2 planned each) */
+	double time[2];    /* their summed times */
+	double elapsed, current;
+	int current_cell;
+	double want;
+};
+
+static const struct eta_case eta_cases[] = {
+	{{0, 0}, {0, 0}, 5, 5, 0, NAN},      /* nothing finished: unknown */
+	{{1, 0}, {2, 0}, 2, 0, -1, 6},       /* 1 left of 2 s; 2 of the mean, 2 s */
+	{{1, 0}, {2, 0}, 4, 0, -1, 12},      /* the run took twice its trials: twice */
+	{{1, 0}, {2, 0}, 2.5, 0.5, 1, 5.5},  /* 1.5 s left of the one under way */
+	{{1, 1}, {2, 6}, 8, 0, -1, 8},       /* each cell at its own mean */
+	{{2, 1}, {4, 6}, 10, 7, 1, 0},       /* the last one overran its mean */
+	{{2, 2}, {4, 4}, 8, 0, -1, 0},       /* all done */
+};
+
+/* The ETA from the plan: each cell's mean trial time (the mean of all for a cell not
+ * yet begun) times its trials left, less what the one under way has run, scaled by
+ * the run's time over its trials' time. */
+Test(progress, eta_table)
+{
+	struct cell cells[2] = {{.repeat = 2}, {.repeat = 2}};
+	struct plan p = {.cells = cells, .ncells = 2};
+	for (size_t i = 0; i < sizeof eta_cases / sizeof eta_cases[0]; i++) {
+		const struct eta_case *t = &eta_cases[i];
+		double got = progress_eta(&p, t->done, t->time, t->elapsed, t->current,
+					  t->current_cell);
+		if (isnan(t->want))
+			cr_expect(isnan(got), "case %zu: %g", i, got);
+		else
+			cr_expect(fabs(got - t->want) < 1e-9, "case %zu: %g, not %g", i, got, t->want);
+	}
 }
