@@ -136,7 +136,7 @@ static void live_trial(struct progress *pg)
 	double now = clock_now(), cur = now - pg->trial_t0, el = now - pg->t0;
 	double eta = progress_eta(p, pg->cell_trials, pg->cell_time, el, cur, t->cell);
 	int done = trials_done(pg);
-	char bar[PROGRESS_BAR + 1], name[256], med[24], els[24], etas[24], line[1024];
+	char bar[PROGRESS_BAR + 1], name[256], med[48], els[24], etas[24], line[1024];
 	int fill = p->norder ? done * PROGRESS_BAR / p->norder : 0;
 	for (int i = 0; i < PROGRESS_BAR; i++)
 		bar[i] = i < fill ? '#' : '-';
@@ -144,6 +144,10 @@ static void live_trial(struct progress *pg)
 	struct summary s;
 	summary_so_far(&s, p, pg->rows, pg->nrows, t->cell);
 	report_duration(med, sizeof med, s.wall.median);
+	if (s.trials > s.trials_ok) { /* failures so far are news */
+		size_t used = strlen(med);
+		snprintf(med + used, sizeof med - used, " (%d failed)", s.trials - s.trials_ok);
+	}
 	span_text(els, sizeof els, el);
 	span_text(etas, sizeof etas, eta);
 	cell_name(pg, t->cell, name, sizeof name);

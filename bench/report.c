@@ -218,17 +218,19 @@ static void fail_text(const struct summary *s, char *buf, size_t len)
 		snprintf(buf + used, len - used, " (%ld)", code);
 }
 
-/* The median's 95% interval; under 6 trials the sign test cannot reach 95%, and the
- * mean's (Student's t) stands in, marked '~'. */
+/* The median's 95% interval (the sign test); under 6 trials it cannot reach 95%, and
+ * [min, max] stands with the coverage it has ("(75%)" for 3): never an interval of the
+ * mean, which for 2 or 3 trials reaches below zero. */
 static void ci_text(const struct summary *s, char *buf, size_t len)
 {
-	if (s->median_cover >= 0.95) {
-		report_duration_pair(buf, len, s->median_lo, s->median_hi);
-	} else if (isfinite(s->wall.ci95_lo) && isfinite(s->wall.ci95_hi)) {
-		buf[0] = '~';
-		report_duration_pair(buf + 1, len - 1, s->wall.ci95_lo, s->wall.ci95_hi);
-	} else {
+	if (s->trials_ok < 2 || !isfinite(s->median_cover)) {
 		snprintf(buf, len, "-");
+		return;
+	}
+	report_duration_pair(buf, len, s->median_lo, s->median_hi);
+	if (s->median_cover < 0.95) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, " (%.0f%%)", floor(s->median_cover * 100));
 	}
 }
 
@@ -325,8 +327,8 @@ static void report_legend(FILE *f, const int *pick, int ncols, bool color)
 	for (int k = 0; k < ncols; k++)
 		floor |= pick[k] == COL_FLOOR;
 	const char *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
-	fprintf(f, "%smedian: of the trials that completed; 95%% CI: of the median (sign test), "
-		"'~' the mean's (Student's t) under 6 trials%s\n", dim, off);
+	fprintf(f, "%smedian: of the trials that completed; 95%% CI: of the median (sign test); "
+		"under 6 trials min … max, with the coverage it has (75%% for 3)%s\n", dim, off);
 	fprintf(f, "%sspeed-up: the baseline's median over this cell's [95%% CI of paired "
 		"trials]; overhead: the median less the ideal%s\n", dim, off);
 	if (floor)

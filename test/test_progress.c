@@ -305,14 +305,20 @@ Test(progress, short_and_wide_tables)
 	}
 	cr_assert_eq(s->status, 0, "%s", s->err);
 	cr_expect(strstr(s->out, "ms=20") && !strstr(s->out, "steps="), "%s", s->out);
+	char *eol = strchr(s->out, '\n'); /* the header alone from here */
+	if (eol)
+		*eol = '\0';
 	cr_expect(!strstr(s->out, "×floor") && !strstr(s->out, "min … max"), "%s", s->out);
 	free(s);
 	char wide[256];
 	snprintf(wide, sizeof wide, "%s --wide", base);
 	s = run_piped(wide, NULL, false);
 	cr_assert_eq(s->status, 0);
-	cr_expect(strstr(s->out, "ms=20;steps=1") && strstr(s->out, "min … max") &&
-		  strstr(s->out, "  cv  "), "%s", s->out);
+	cr_expect(strstr(s->out, "ms=20;steps=1"), "%s", s->out);
+	eol = strchr(s->out, '\n');
+	if (eol)
+		*eol = '\0';
+	cr_expect(strstr(s->out, "min … max") && strstr(s->out, "  cv  "), "%s", s->out);
 	free(s);
 }
 
