@@ -23,7 +23,7 @@ struct seen {
 };
 
 /* Splits args at spaces ('@' stands for the scratch folder) and execs concbench with
- * env ("NAME=value" or NULL) and without a NO_COLOR of the test's own. */
+ * env ("NAME=value" or NULL), without a NO_COLOR of the test's own, on an xterm. */
 static void exec_concbench(const char *args, const char *env)
 {
 	static char words[2048];
@@ -43,6 +43,7 @@ static void exec_concbench(const char *args, const char *env)
 		argv[n++] = tok;
 	argv[n] = NULL;
 	unsetenv("NO_COLOR");
+	setenv("TERM", "xterm", 1); /* a CI's TERM=dumb would turn colour off */
 	if (env)
 		putenv((char *)env);
 	execv(bin, argv);
@@ -240,6 +241,7 @@ static const struct color_case color_cases[] = {
 	{"", NULL, true, true},                /* auto on a terminal */
 	{"", "NO_COLOR=1", true, false},       /* NO_COLOR, any value */
 	{"", "NO_COLOR=", true, false},
+	{"", "TERM=dumb", true, false},        /* a terminal that shows no colour */
 	{"--color=never", NULL, true, false},
 	{"--color=always", "NO_COLOR=1", false, true}, /* the option is the user's last word */
 };
