@@ -211,7 +211,7 @@ static int run(const struct cli *c, struct plan *p, struct sysinfo *si)
 	if (start_workloads(p, &err))
 		goto out;
 	if (!c->no_floors || c->floors)
-		progress_floors_begin(&pg);
+		progress_floors_begin(&pg, &fl);
 	if (c->no_floors && !c->floors)
 		floors_none(&fl);
 	else if (floors_measure(&fl, p, c->timeout_s, &err)) {
@@ -235,7 +235,7 @@ static int run(const struct cli *c, struct plan *p, struct sysinfo *si)
 	nrows = run_trials(p, &fl, rows, &pg, &interrupted);
 	floors_settle(&fl);
 	if (!interrupted && isfinite(fl.parallel_cores) && pg.mode == PROGRESS_LIVE)
-		progress_floors_begin(&pg); /* the capacity pairs after the trials: a few seconds */
+		progress_floors_begin(&pg, &fl); /* the capacity pairs after the trials: a few seconds */
 	if (!interrupted && isfinite(fl.parallel_cores) && floors_capacity(&fl, c->timeout_s, &err)) {
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */

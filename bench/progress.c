@@ -114,11 +114,6 @@ static int trials_done(const struct progress *pg)
 	return n;
 }
 
-static void cell_name(const struct progress *pg, int cell, char *buf, size_t len)
-{
-	report_cell_name(pg->p, cell, buf, len);
-}
-
 /* Writes the live line, cut to the terminal's width so that \r can rewrite it. */
 static void live_draw(struct progress *pg, const char *line)
 {
@@ -150,7 +145,7 @@ static void live_trial(struct progress *pg)
 	}
 	span_text(els, sizeof els, el);
 	span_text(etas, sizeof etas, eta);
-	cell_name(pg, t->cell, name, sizeof name);
+	report_cell_name(p, t->cell, name, sizeof name);
 	snprintf(line, sizeof line, "[%s] cells %d/%d  %s  %s %d/%d (%.1f s)  median %s  "
 		 "%s elapsed, ETA %s", bar, pg->cells_done, p->ncells, name,
 		 t->warmup ? "warm-up" : "trial", t->warmup ? t->index + 1 : t->index - c->warmup + 1,
@@ -161,8 +156,12 @@ static void live_trial(struct progress *pg)
 static void live_floors(struct progress *pg)
 {
 	char line[256];
-	snprintf(line, sizeof line, "measuring the floors (fork+wait, page touch, CPU the host "
-		 "gives; each cell's between its trials)  %.1f s", clock_now() - pg->floors_t0);
+	const char *phase = pg->fl && pg->fl->phase ? pg->fl->phase : "";
+	char steps[32] = "";
+	if (phase[0] && pg->fl->phase_steps > 0)
+		snprintf(steps, sizeof steps, " %d/%d", pg->fl->phase_done + 1, pg->fl->phase_steps);
+	snprintf(line, sizeof line, "measuring the floors%s%s%s  %.1f s", phase[0] ? ": " : "",
+		 phase, steps, clock_now() - pg->floors_t0);
 	live_draw(pg, line);
 }
 
@@ -177,9 +176,10 @@ void progress_tick(void *arg)
 		live_trial(pg);
 }
 
-void progress_floors_begin(struct progress *pg)
+void progress_floors_begin(struct progress *pg, const struct floors *fl)
 {
 	pg->floors_t0 = clock_now();
+	pg->fl = fl;
 	if (pg->mode == PROGRESS_LIVE)
 		live_floors(pg);
 	else if (pg->mode == PROGRESS_LOG)
@@ -216,7 +216,7 @@ static void log_cell(struct progress *pg, int cell)
 	struct summary s;
 	char name[256], med[24], reasons[128], els[24], etas[24];
 	summary_so_far(&s, p, pg->rows, pg->nrows, cell);
-	cell_name(pg, cell, name, sizeof name);
+	report_cell_name(p, cell, name, sizeof name);
 	report_duration(med, sizeof med, s.wall.median);
 	summary_fail_reasons(&s, reasons, sizeof reasons);
 	double el = clock_now() - pg->t0;

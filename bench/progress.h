@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "floors.h"
 #include "plan.h"
 #include "trialcell.h"
 
@@ -30,6 +31,7 @@ struct progress {
 	double t0;         /* the trials' start */
 	double trial_t0;   /* the current trial's start */
 	double floors_t0;  /* the floors' start; 0 when not measuring them */
+	const struct floors *fl; /* whose phase the floors line shows */
 	double last_log;   /* when the last log line was written */
 	bool shown;        /* a live line is on the screen */
 };
@@ -41,7 +43,7 @@ int progress_start(struct progress *pg, FILE *f, enum progress_mode mode, const 
 void progress_stop(struct progress *pg);
 
 /* The floors measured before the trials. */
-void progress_floors_begin(struct progress *pg);
+void progress_floors_begin(struct progress *pg, const struct floors *fl);
 void progress_floors_end(struct progress *pg);
 
 /* Trial k of the plan is about to run; rows[0..nrows) have finished. */
