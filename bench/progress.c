@@ -208,8 +208,8 @@ void progress_trial_begin(struct progress *pg, int k, const struct trial_row *ro
 		live_trial(pg);
 }
 
-/* "sleep ms=300 threads n=4 W=0: median 302 ms [301 ms, 304 ms], ok:3" and, for a
- * failed cell, its failures by reason and the first one's words. */
+/* "[2/6] sleep ms=300 threads n=4 W=0: median 302 ms, ok:3 (…elapsed, ETA …)" and, for
+ * a failed cell, its failed tasks by reason and the first failure's words. */
 static void log_cell(struct progress *pg, int cell)
 {
 	const struct plan *p = pg->p;

@@ -23,8 +23,7 @@ void report_table(FILE *f, const struct plan *p, const struct summary *sums, int
 		  const struct report_style *st);
 /* A cell's parameters that tell it apart: those given or off their defaults, and those
  * that differ between the plan's cells ("ms=300;url=..."; a runner's as
- * "runner.key=value"); "" for none. Never cut: buf holds them or they are truncated
- * only by len. */
+ * "runner.key=value"); "" for none. Whole values, never shortened: only len bounds it. */
 void report_params_short(const struct plan *p, int cell, char *buf, size_t len);
 /* "sleep ms=300 threads n=4 W=0". */
 void report_cell_name(const struct plan *p, int cell, char *buf, size_t len);
