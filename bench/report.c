@@ -188,13 +188,21 @@ static const struct {
 #define SGR_YELLOW "33"
 #define SGR_CYAN "36"
 
-/* The flags cell: "noisy (cv 7.2%)" says how noisy; coloured by the worst flag. */
+/* The flags cell: "noisy (cv 7.2%)" says how noisy, "partial (3 of 10 trials)" how
+ * partial; coloured by the worst flag. */
 static const char *flags_text(const struct summary *s, char *buf, size_t len)
 {
 	char names[96];
 	summary_flag_names(s->flags, names, sizeof names);
-	if ((s->flags & FLAG_NOISY) && isfinite(s->wall.cv))
-		snprintf(buf, len, "%s (cv %.1f%%)", names, s->wall.cv * 100);
+	char cv[32] = "", part[48] = "";
+	bool noisy = (s->flags & FLAG_NOISY) && isfinite(s->wall.cv);
+	if (noisy)
+		snprintf(cv, sizeof cv, "cv %.1f%%", s->wall.cv * 100);
+	if (s->flags & FLAG_PARTIAL)
+		snprintf(part, sizeof part, "%s%d of %d trials", noisy ? "; " : "", s->trials,
+			 s->trials_planned);
+	if (cv[0] || part[0])
+		snprintf(buf, len, "%s (%s%s)", names, cv, part);
 	else
 		snprintf(buf, len, "%s", names);
 	return s->flags & FLAG_FAILED ? SGR_RED

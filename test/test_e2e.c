@@ -1129,6 +1129,7 @@ Test(e2e, sigint_writes_finished_trials)
 	cr_expect_str_eq(meta_value(d, "interrupted"), "1");
 	cr_expect_str_eq(meta_value(d, "trials_done"), done, "the rows of the trials file");
 	cr_expect_str_eq(meta_value(d, "trials_planned"), "2002");
+	cr_expect(strstr(p->out, " of 1000 trials)"), "the table says how partial: %s", p->out);
 	free(d);
 	free(p);
 	scratch_remove();
