@@ -18,7 +18,7 @@
 
 enum { OPT_REPEAT = 256, OPT_WARMUP, OPT_TIMEOUT, OPT_ORDER, OPT_LIST, OPT_FLOORS, OPT_SCALE,
        OPT_VERSION, OPT_PRESET, OPT_NO_FLOORS, OPT_HEAP, OPT_FILTER, OPT_DRY_RUN, OPT_ADD,
-       OPT_JSON };
+       OPT_JSON, OPT_COLOR, OPT_WIDE };
 
 /* The one table of options: the parser's getopt tables and --help are made from it. */
 struct cli_opt {
@@ -63,6 +63,9 @@ static const struct cli_opt cli_opts[] = {
 	 "dominate)"},
 	{"list", OPT_LIST, NULL, "list workloads, runners and their parameters"},
 	{"quiet", 'q', NULL, "no progress on stderr"},
+	{"color", OPT_COLOR, "WHEN", "colour the table's verdicts: auto (on a terminal, unless "
+	 "NO_COLOR is set), always or never"},
+	{"wide", OPT_WIDE, NULL, "the table with every parameter, the runner's, min … max and cv"},
 	{"help", 'h', NULL, "this text"},
 	{"version", OPT_VERSION, NULL, "the version"},
 };
@@ -500,6 +503,20 @@ static int parse_one(struct cli *c, int opt, const char *arg, struct cb_err *err
 		else
 			return cb_fail(err, CB_EINVAL, "--heap: '%s' is not allowed (allowed: small, "
 				       "huge)", arg);
+		return CB_OK;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			c->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			c->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			c->color = COLOR_NEVER;
+		else
+			return cb_fail(err, CB_EINVAL, "--color: '%s' is not allowed (allowed: auto, "
+				       "always, never)", arg);
+		return CB_OK;
+	case OPT_WIDE:
+		c->wide = true;
 		return CB_OK;
 	case OPT_LIST:
 		c->list = true;

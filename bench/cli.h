@@ -11,6 +11,7 @@
 
 enum cli_order { ORDER_INTERLEAVED, ORDER_SEQUENTIAL };
 enum cli_heap { HEAP_SMALL, HEAP_HUGE };
+enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 /* One -p key and every value given to it: a sweep, one cell per value. A parameter
  * whose value is itself a list (bank.amounts, http.url) has one value, which a repeated
@@ -49,6 +50,8 @@ struct cli {
 	struct {
 		bool repeat, warmup, timeout, scale;
 	} given;
+	enum cli_color color; /* the table's colours */
+	bool wide;            /* the table in full */
 	bool list, help, version, floors, no_floors, quiet;
 };
 

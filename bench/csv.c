@@ -238,7 +238,8 @@ static void summary_body(FILE *f, const void *arg)
 	      "speedup_hi,ideal_s,"
 	      "overhead_s,overhead_per_task_s,floor_s,overhead_vs_floor,maxrss_kib,"
 	      "rss_per_task_b,minflt,minflt_per_task,user_s,sys_s,vcsw,ivcsw,trial_s,"
-	      "task_p50_s,task_max_s,baseline,cores_used,outcomes,flags", f);
+	      "task_p50_s,task_max_s,baseline,cores_used,outcomes,median_lo_s,median_hi_s,"
+	      "trials_planned,note,flags", f);
 	for (int i = 0; i < ncols; i++)
 		fprintf(f, ",%s", cols[i]);
 	fputc('\n', f);
@@ -266,6 +267,14 @@ static void summary_body(FILE *f, const void *arg)
 		csv_number(f, s->cores);
 		fputc(',', f);
 		csv_field(f, s->outcomes);
+		/* Below 6 trials the interval cannot reach 95%: none then, as for the speed-up. */
+		bool ci = s->median_cover >= 0.95;
+		fputc(',', f);
+		csv_number(f, ci ? s->median_lo : NAN);
+		fputc(',', f);
+		csv_number(f, ci ? s->median_hi : NAN);
+		fprintf(f, ",%d,", s->trials_planned);
+		csv_field(f, s->note);
 		fputc(',', f);
 		csv_field(f, flags);
 		metric_cells(f, s->cell->wi->wl, s->metric, cols, ncols);

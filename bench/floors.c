@@ -209,18 +209,21 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	int rc;
 	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
 		timeout_s = HARNESS_TIMEOUT_MIN_S;
+	f->phase = "fork+wait";
 	for (int i = 0; i < FLOOR_REPS; i++) {
 		if ((rc = in_child(fork_wait_fn, f, timeout_s, err)))
 			return rc;
 		v[i] = f->fork_wait_s;
 	}
 	f->fork_wait_s = stats_median(v, FLOOR_REPS);
+	f->phase = "first touch of a page";
 	for (int i = 0; i < FLOOR_REPS; i++) {
 		if ((rc = trialtime_fn(page_touch_fn, NULL, timeout_s, &s, NULL, err)))
 			return rc;
 		v[i] = s / (TOUCH_BYTES / (double)sysconf(_SC_PAGESIZE));
 	}
 	f->page_touch_s = stats_median(v, FLOOR_REPS);
+	f->phase = "first touch in a huge page";
 	for (int i = 0; i < FLOOR_REPS; i++) {
 		if ((rc = trialtime_fn(page_touch_fn, f, timeout_s, &s, NULL, err)))
 			return rc;
@@ -228,12 +231,14 @@ static int harness_floors(struct floors *f, double timeout_s, struct cb_err *err
 	}
 	f->page_touch_huge_s = stats_median(v, FLOOR_REPS);
 	/* In the driver itself: it touches no memory and forks nothing. */
+	f->phase = "the countdown's speed";
 	if ((rc = cpu_clock_fn(f, err)))
 		return rc;
 	f->parallel_cores = NAN;
 	f->cap_pairs = 0;
 	if ((rc = floors_capacity(f, timeout_s, err)))
 		return rc;
+	f->phase = "an empty trial child's memory";
 	return trialtime_fn(nothing_fn, NULL, timeout_s, &s, &f->base_rss_kib, err);
 }
 
@@ -242,12 +247,16 @@ int floors_capacity(struct floors *f, double timeout_s, struct cb_err *err)
 {
 	if (timeout_s < HARNESS_TIMEOUT_MIN_S)
 		timeout_s = HARNESS_TIMEOUT_MIN_S;
+	f->phase = "the CPU the host gives (countdowns alone and on every core)";
+	f->phase_steps = CAPACITY_PAIRS;
 	for (int i = 0; i < CAPACITY_PAIRS; i++) {
+		f->phase_done = i;
 		int rc = in_child(capacity_fn, f, timeout_s, err);
 		if (rc)
 			return rc;
 	}
 	capacity_settle(f);
+	f->phase_steps = 0;
 	return CB_OK;
 }
 
@@ -368,6 +377,7 @@ int floors_step(struct floors *f, const struct cell *c, int index, double timeou
 int floors_measure_all(struct floors *f, const struct plan *p, double timeout_s,
 		       struct cb_err *err)
 {
+	f->phase = "each cell's floor";
 	for (int c = 0; c < p->ncells; c++) {
 		int rc = floors_step(f, &p->cells[c], p->cells[c].repeat - 1, timeout_s, err);
 		if (rc)
@@ -411,6 +421,7 @@ static int measure_base(struct floors *f, const struct cell *c, struct cb_err *e
 	for (int i = 0; i < f->nb; i++)
 		if (f->b[i].wi == c->wi && f->b[i].ri == c->ri)
 			return CB_OK;
+	f->phase = "a peer's own memory running one task";
 	struct base_entry *b = &f->b[f->nb++];
 	*b = (struct base_entry){.wi = c->wi, .ri = c->ri, .rss_kib = -1};
 	struct cell one = *c;
@@ -447,6 +458,7 @@ int floors_measure(struct floors *f, const struct plan *p, double timeout_s, str
 		if (cell->ri->rn->external && (rc = measure_base(f, cell, err)))
 			return rc;
 	}
+	f->phase = NULL;
 	return CB_OK;
 }
 

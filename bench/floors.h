@@ -53,6 +53,8 @@ struct floors {
 	int n;
 	struct base_entry *b;
 	int nb;
+	const char *phase;    /* what is being measured now, for a progress line; NULL: none */
+	int phase_done, phase_steps; /* how far it is, when it counts its steps */
 };
 
 /* Measures the harness floors and sets up the floor of every (runner, tasks, workers) of

@@ -77,13 +77,16 @@ static void summary(FILE *f, const struct summary *s)
 		    {"floor_s", s->floor_s},	      {"overhead_vs_floor", s->overhead_vs_floor},
 		    {"maxrss_kib", s->maxrss_kib},    {"rss_per_task_b", s->rss_per_task_b},
 		    {"minflt", s->minflt},	      {"user_s", s->user_s},
-		    {"sys_s", s->sys_s},	      {"cores_used", s->cores}};
+		    {"sys_s", s->sys_s},	      {"cores_used", s->cores},
+		    {"median_lo_s", s->median_cover >= 0.95 ? s->median_lo : NAN},
+		    {"median_hi_s", s->median_cover >= 0.95 ? s->median_hi : NAN}};
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
 		knum(f, nums[i].k, nums[i].v);
 	kstr(f, "baseline", s->baseline ? s->baseline : "", true);
 	kstr(f, "outcomes", s->outcomes, true);
 	kstr(f, "flags", flags, true);
-	fputc('}', f);
+	kstr(f, "note", s->note, true);
+	fprintf(f, ",\"trials_planned\":%d}", s->trials_planned);
 }
 
 static void trial(FILE *f, const struct trial_row *r)

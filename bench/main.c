@@ -19,6 +19,7 @@
 #include "plan.h"
 #include "planbuild.h"
 #include "preset.h"
+#include "progress.h"
 #include "report.h"
 #include "summary.h"
 #include "sysinfo.h"
@@ -83,21 +84,18 @@ static bool floor_beside(struct floors *fl, const struct plan *p, const struct p
 
 /* Runs every trial of the plan in order, the floors' runs between them; returns how
  * many rows it filled. */
-static int run_trials(const struct plan *p, const struct cli *c, struct floors *fl,
-		      struct trial_row *rows, bool *interrupted)
+static int run_trials(const struct plan *p, struct floors *fl, struct trial_row *rows,
+		      struct progress *pg, bool *interrupted)
 {
-	bool progress = !c->quiet && isatty(STDERR_FILENO);
-	double t0 = clock_now();
 	int n = 0;
 	for (int k = 0; k < p->norder && !trial_stop_requested(); k++) {
 		const struct plan_trial *t = &p->order[k];
-		if (progress)
-			report_progress(stderr, p, t, k, clock_now() - t0);
 		struct trial_row *r = &rows[n];
 		*r = (struct trial_row){.cell = t->cell, .index = t->index, .warmup = t->warmup};
 		struct cb_err err = {0};
 		if (!floor_beside(fl, p, t, true))
 			break;
+		progress_trial_begin(pg, k, rows, n);
 		int rc = trialcell_run(&p->cells[t->cell], p->cells[t->cell].timeout_s, r, &err);
 		if (rc == CB_EINTR)
 			break;
@@ -107,11 +105,10 @@ static int run_trials(const struct plan *p, const struct cli *c, struct floors *
 			r->tasks_failed = p->cells[t->cell].tasks;
 		}
 		n++;
+		progress_trial_end(pg, rows, n);
 		if (!floor_beside(fl, p, t, false))
 			break;
 	}
-	if (progress)
-		report_progress_clear(stderr);
 	*interrupted = trial_stop_requested();
 	return n;
 }
@@ -124,8 +121,9 @@ static int results_paths(const struct cli *c, struct csv_paths *cp, struct cb_er
 	return rc || !c->json ? rc : csv_paths_add_json(cp, c->json, err);
 }
 
+/* Writes them; *wrote says which files, for a line after the table. */
 static int write_results(const struct cli *c, const struct csv_results *res, FILE *out,
-			 struct cb_err *err)
+			 char *wrote, size_t len, struct cb_err *err)
 {
 	struct csv_paths cp;
 	int rc = results_paths(c, &cp, err);
@@ -137,16 +135,30 @@ static int write_results(const struct cli *c, const struct csv_results *res, FIL
 		csv_print_json(out, res);
 	if ((rc = csv_write_set(&cp, res, err)))
 		return rc;
-	if (!c->quiet && c->output && !cp.to_stdout)
-		fprintf(stderr, "wrote %s, %s, %s, %s\n", cp.trials, cp.summary, cp.meta, cp.json);
-	if (!c->quiet && cp.json_only[0])
-		fprintf(stderr, "wrote %s\n", cp.json_only);
+	wrote[0] = '\0';
+	int off = 0;
+	if (c->output && !cp.to_stdout)
+		off = snprintf(wrote, len, "wrote %s, %s, %s, %s", cp.trials, cp.summary, cp.meta,
+			       cp.json);
+	if (cp.json_only[0] && off >= 0 && (size_t)off < len)
+		snprintf(wrote + off, len - (size_t)off, "%s%s", off ? ", " : "wrote ", cp.json_only);
 	return CB_OK;
 }
 
 static bool stdout_carries_results(const struct cli *c)
 {
 	return (c->output && strcmp(c->output, "-") == 0) || (c->json && strcmp(c->json, "-") == 0);
+}
+
+/* Colour for the table: asked for, or on a terminal that can show it and a user who
+ * has not said NO_COLOR (any value, as no-color.org asks). */
+static bool table_color(enum cli_color when, FILE *human)
+{
+	if (when != COLOR_AUTO)
+		return when == COLOR_ALWAYS;
+	const char *term = getenv("TERM");
+	return !getenv("NO_COLOR") && isatty(human == stderr ? STDERR_FILENO : STDOUT_FILENO) &&
+	       !(term && strcmp(term, "dumb") == 0);
 }
 
 /* From here on the driver starts no child (which would inherit this): a closed pipe or a file-size limit makes a write
@@ -181,7 +193,7 @@ static bool out_flush(struct out *o)
 	return false;
 }
 
-static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
+static int run(const struct cli *c, struct plan *p, struct sysinfo *si)
 {
 	struct out out = {0};
 	out.f = open_memstream(&out.buf, &out.len);
@@ -197,6 +209,14 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 	struct summary *sums = NULL;
 	bool interrupted = false;
 	int nrows = 0, status = EXIT_SOME_FAILED;
+	char wrote[5 * 4096 + 64] = "";
+	bool capacity_line = false; /* the floors were measured and the run went through */
+	bool nothing_written = false; /* stopped before a measured trial ended */
+	struct progress pg;
+	if (progress_start(&pg, stderr, progress_mode_for(c->quiet), p))
+		fprintf(stderr, "concbench: no memory for progress; running without it\n");
+	if (pg.mode == PROGRESS_LIVE)
+		trial_on_tick(progress_tick, &pg);
 
 	/* Before anything starts: a plan too big for memory is bad input. */
 	rows = calloc((size_t)p->norder + 1, sizeof *rows);
@@ -210,10 +230,12 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 	}
 	if (start_workloads(p, &err))
 		goto out;
+	if (!c->no_floors || c->floors)
+		progress_floors_begin(&pg, &fl);
 	if (c->no_floors && !c->floors)
 		floors_none(&fl);
 	else if (floors_measure(&fl, p, c->timeout_s, &err)) {
-		interrupted = err.code == CB_EINTR;
+		interrupted = nothing_written = err.code == CB_EINTR;
 		goto out;
 	}
 	if (c->floors) {
@@ -221,19 +243,37 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 			interrupted = err.code == CB_EINTR;
 			goto out;
 		}
+		progress_stop(&pg);
 		ignore_output_signals();
 		report_floors(human, &fl);
-		report_capacity_short(stderr, &fl);
+		capacity_line = true;
 		status = EXIT_ALL_OK;
 		goto out;
 	}
-	nrows = run_trials(p, c, &fl, rows, &interrupted);
+	if (!c->no_floors)
+		progress_floors_end(&pg);
+	nrows = run_trials(p, &fl, rows, &pg, &interrupted);
 	floors_settle(&fl);
+	if (!interrupted && isfinite(fl.parallel_cores) && pg.mode == PROGRESS_LIVE)
+		progress_floors_begin(&pg, &fl); /* the capacity pairs after the trials: a few seconds */
 	if (!interrupted && isfinite(fl.parallel_cores) && floors_capacity(&fl, c->timeout_s, &err)) {
 		interrupted = err.code == CB_EINTR;
 		err = (struct cb_err){0}; /* the figure from before the trials stands */
 	}
+	progress_stop(&pg);
 	ignore_output_signals();
+	int measured = 0;
+	for (int i = 0; i < nrows; i++)
+		measured += !rows[i].warmup;
+	if (interrupted && measured == 0) {
+		/* Files without a measured trial over an earlier run's would lose it for nothing. */
+		nothing_written = true;
+		status = EXIT_SOME_FAILED;
+		goto out;
+	}
+	sysinfo_add(si, "interrupted", "%d", interrupted ? 1 : 0);
+	sysinfo_add(si, "trials_done", "%d", nrows);
+	sysinfo_add(si, "trials_planned", "%d", p->norder);
 	double capacity = isfinite(fl.parallel_cores) ? fl.parallel_cores : sysinfo_cores();
 	summary_compute(sums, p, rows, nrows, &fl, capacity);
 	status = EXIT_ALL_OK;
@@ -242,22 +282,35 @@ static int run(const struct cli *c, struct plan *p, const struct sysinfo *si)
 			status = EXIT_SOME_FAILED;
 	/* The files first: whatever becomes of the terminal, the results are kept. */
 	struct csv_results res = {p, rows, nrows, sums, p->ncells, si, &fl};
-	if ((c->output || c->json) && write_results(c, &res, out.f, &err))
+	if ((c->output || c->json) && write_results(c, &res, out.f, wrote, sizeof wrote, &err))
 		status = EXIT_SOME_FAILED;
-	report_table(human, sums, p->ncells);
+	struct report_style style = {.wide = c->wide, .color = table_color(c->color, human)};
+	report_table(human, p, sums, p->ncells, &style);
 	report_floors(human, &fl);
-	report_capacity_short(stderr, &fl);
+	capacity_line = true;
 out:
+	progress_stop(&pg);
+	trial_on_tick(NULL, NULL);
 	finish_workloads(p);
-	if (err.code && err.code != CB_EINTR)
-		fprintf(stderr, "concbench: %s\n", err.msg);
-	if (interrupted) {
-		fprintf(stderr, "concbench: interrupted (%s) after %d trials\n",
-			strsignal(stop_signal ? stop_signal : SIGINT), nrows);
-		status = 128 + (stop_signal ? stop_signal : SIGINT);
-	}
+	/* The table first, then what goes to stderr on lines of its own: whether stdout is
+	 * a terminal or a file, a "wrote" never lands inside the table. */
+	fflush(human);
 	if (!out_flush(&out) && status == EXIT_ALL_OK)
 		status = EXIT_SOME_FAILED;
+	if (err.code && err.code != CB_EINTR)
+		fprintf(stderr, "concbench: %s\n", err.msg);
+	if (wrote[0] && !c->quiet)
+		fprintf(stderr, "%s\n", wrote);
+	if (capacity_line)
+		report_capacity_short(stderr, &fl);
+	if (nothing_written && c->output && strcmp(c->output, "-") != 0)
+		fprintf(stderr, "concbench: no measured trial finished: nothing written; %s and "
+			"the files beside it are as they were\n", c->output);
+	if (interrupted) {
+		fprintf(stderr, "concbench: interrupted (%s) after %d of %d trials\n",
+			strsignal(stop_signal ? stop_signal : SIGINT), nrows, p->norder);
+		status = 128 + (stop_signal ? stop_signal : SIGINT);
+	}
 	floors_free(&fl);
 	free(rows);
 	free(sums);

@@ -13,8 +13,10 @@
 static const char *run_wide_option(const struct cli *own)
 {
 	return own->npresets ? "--preset" : own->nfilters ? "--filter" : own->dry_run ? "--dry-run"
-	       : own->add ? "--add" : own->output ? "-o/--output" : own->json ? "--json" : own->heap != HEAP_SMALL ? "--heap"
-	       : own->order != ORDER_INTERLEAVED ? "--order" : own->quiet ? "-q/--quiet"
+	       : own->add ? "--add" : own->output ? "-o/--output" : own->json ? "--json"
+	       : own->heap != HEAP_SMALL ? "--heap" : own->order != ORDER_INTERLEAVED ? "--order"
+	       : own->quiet ? "-q/--quiet" : own->color != COLOR_AUTO ? "--color"
+	       : own->wide ? "--wide"
 	       : own->floors ? "--floors" : own->no_floors ? "--no-floors" : own->list ? "--list"
 	       : own->help ? "-h/--help" : own->version ? "--version" : NULL;
 }

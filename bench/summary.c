@@ -43,31 +43,55 @@ static void count_outcomes(struct summary *s, const struct trial_row *const *r, 
 					j ? ";" : "", names[j], counts[j]);
 }
 
-static void summarise_cell(struct summary *s, const struct trial_row *const *r, int n,
-			   const struct floors *f)
+/* The first note of a failed trial: what went wrong, in the trial's words. */
+static void first_failure(struct summary *s, const struct trial_row *const *r, int n)
 {
-	const struct cell *c = s->cell;
+	for (int i = 0; i < n && !s->note[0]; i++)
+		if (strcmp(r[i]->outcome, "ok") != 0 || r[i]->tasks_failed)
+			snprintf(s->note, sizeof s->note, "%s", r[i]->note);
+}
+
+/* What the trials alone say: their times, outcomes, failures and flags. */
+static void summarise_trials(struct summary *s, const struct trial_row *const *r, int n)
+{
 	double *wall = malloc(sizeof *wall * (size_t)(n ? n : 1));
-	const struct trial_row **ok = malloc(sizeof *ok * (size_t)(n ? n : 1));
 	s->trials = n;
+	s->trials_planned = s->cell->repeat;
 	for (int i = 0; i < n; i++) {
 		s->tasks_failed += r[i]->tasks_failed;
+		for (int k = 0; k < FAIL_REASONS; k++)
+			s->fail[k] += r[i]->fail[k];
 		/* Only completed trials time the model: a killed or failed one times its failure. */
-		if (wall && ok && strcmp(r[i]->outcome, "ok") == 0) {
-			wall[s->trials_ok] = r[i]->wall_s;
-			ok[s->trials_ok++] = r[i];
-		}
+		if (wall && strcmp(r[i]->outcome, "ok") == 0)
+			wall[s->trials_ok++] = r[i]->wall_s;
 	}
 	stats_summarise(wall ? wall : (double[]){0}, wall ? s->trials_ok : 0, &s->wall);
+	s->median_cover = stats_median_interval(wall ? wall : (double[]){0}, wall ? s->trials_ok : 0,
+						0.95, &s->median_lo, &s->median_hi);
 	if (s->wall.cv > 0.05)
 		s->flags |= FLAG_NOISY;
 	if (wall && stats_first_is_outlier(wall, s->trials_ok))
 		s->flags |= FLAG_FIRST_SLOW;
 	if (s->trials_ok < n || s->tasks_failed)
 		s->flags |= FLAG_FAILED;
+	if (n < s->trials_planned)
+		s->flags |= FLAG_PARTIAL;
 	count_outcomes(s, r, n);
+	first_failure(s, r, n);
+	free(wall);
+}
 
-	int m = s->trials_ok;
+static void summarise_cell(struct summary *s, const struct trial_row *const *r, int n,
+			   const struct floors *f)
+{
+	const struct cell *c = s->cell;
+	const struct trial_row **ok = malloc(sizeof *ok * (size_t)(n ? n : 1));
+	summarise_trials(s, r, n);
+	int nok = 0;
+	for (int i = 0; ok && i < n; i++)
+		if (strcmp(r[i]->outcome, "ok") == 0)
+			ok[nok++] = r[i];
+	int m = nok;
 	const struct trial_row *const *use = ok;
 	if (m == 0) { /* resource figures still tell something when every trial failed */
 		m = n;
@@ -95,7 +119,6 @@ static void summarise_cell(struct summary *s, const struct trial_row *const *r, 
 	s->minflt_per_task = s->minflt / c->tasks;
 	s->floor_s = floors_of(f, c);
 	s->floor_fastest_s = floors_fastest_of(f, c);
-	free(wall);
 	free(ok);
 }
 
@@ -202,13 +225,43 @@ void summary_compute(struct summary *sums, const struct plan *p, const struct tr
 	}
 }
 
+void summary_so_far(struct summary *s, const struct plan *p, const struct trial_row *rows,
+		    int nrows, int cell)
+{
+	const struct trial_row **mine = malloc(sizeof *mine * (size_t)(nrows ? nrows : 1));
+	int n = 0;
+	for (int i = 0; mine && i < nrows; i++)
+		if (rows[i].cell == cell && !rows[i].warmup)
+			mine[n++] = &rows[i];
+	*s = (struct summary){.cell = &p->cells[cell]};
+	summarise_trials(s, mine ? mine : (const struct trial_row *[]){0}, n);
+	free(mine);
+}
+
+void summary_fail_reasons(const struct summary *s, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int k = 1; k < FAIL_REASONS && off < len; k++)
+		if (s->fail[k])
+			off += (size_t)snprintf(buf + off, len - off, "%s%ld %s", off ? ", " : "",
+						s->fail[k], task_fail_name(k));
+	/* Tasks of a trial that never reported (killed, crashed) have no reason of their own. */
+	long named = 0;
+	for (int k = 1; k < FAIL_REASONS; k++)
+		named += s->fail[k];
+	if (s->tasks_failed > named && off < len)
+		snprintf(buf + off, len - off, "%s%ld lost", off ? ", " : "", s->tasks_failed - named);
+}
+
 void summary_flag_names(int flags, char *buf, size_t len)
 {
 	static const struct {
 		int flag;
 		const char *name;
 	} names[] = {{FLAG_NOISY, "noisy"}, {FLAG_FIRST_SLOW, "first-slow"},
-		     {FLAG_FAILED, "failed"}, {FLAG_BELOW_FLOOR, "below-floor"}};
+		     {FLAG_FAILED, "failed"}, {FLAG_BELOW_FLOOR, "below-floor"},
+		     {FLAG_PARTIAL, "partial"}};
 	size_t off = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof names / sizeof names[0] && off < len; i++)

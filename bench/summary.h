@@ -13,6 +13,7 @@ enum {
 	FLAG_FAILED = 4,     /* some trial or task failed */
 	FLAG_BELOW_FLOOR = 8, /* even the slowest trial's overhead is under SUMMARY_BELOW_FLOOR
 			       * x its floor: the floor is not the same work */
+	FLAG_PARTIAL = 16,   /* fewer measured trials than planned: the run was interrupted */
 };
 
 /* Noise lets a model that does exactly the floor's work come out a little under it. */
@@ -26,7 +27,11 @@ struct summary {
 	const struct cell *cell;
 	struct stats wall;      /* over the measured trials that completed */
 	int trials, trials_ok;  /* measured trials, and those whose outcome was ok */
+	int trials_planned;     /* the cell's --repeat */
+	double median_lo, median_hi; /* interval of the median (stats_median_interval) */
+	double median_cover;    /* its coverage: below 0.95 under 6 trials */
 	long tasks_failed;
+	long fail[FAIL_REASONS]; /* failed tasks by reason, over the measured trials */
 	const char *baseline;   /* the runner speedup is against: its family's serial; NULL */
 	double speedup;         /* the baseline's median of the same work and N, over ours */
 	double speedup_lo, speedup_hi; /* 95% interval of the median of paired ratios (trial i
@@ -40,12 +45,19 @@ struct summary {
 	double user_s, sys_s, vcsw, ivcsw, trial_s, task_p50_s, task_max_s;
 	double metric[WL_METRICS_MAX];
 	char outcomes[64];      /* e.g. "ok" or "deadlocked:10" */
+	char note[256];         /* the first failed trial's note: why it failed */
 	int flags;
 };
 
 /* Fills sums[0..p->ncells) from the rows of the run (warm-ups are skipped). */
 void summary_compute(struct summary *sums, const struct plan *p, const struct trial_row *rows,
 		     int nrows, const struct floors *f, double capacity);
+/* A summary of the trials of one cell finished so far (times, outcomes, failures,
+ * flags; nothing that needs the floors or other cells): for progress lines. */
+void summary_so_far(struct summary *s, const struct plan *p, const struct trial_row *rows,
+		    int nrows, int cell);
+/* "4 status, 1 timeout": the failed tasks by reason; "" when none failed. */
+void summary_fail_reasons(const struct summary *s, char *buf, size_t len);
 /* "noisy,first-slow" for the flags that are set, "" for none. */
 void summary_flag_names(int flags, char *buf, size_t len);
 

@@ -24,6 +24,16 @@
 
 static volatile sig_atomic_t trial_stop;
 
+/* Called about every TRIAL_TICK_S while the driver waits for a trial child. */
+static void (*tick_fn)(void *arg);
+static void *tick_arg;
+
+void trial_on_tick(void (*fn)(void *arg), void *arg)
+{
+	tick_fn = fn;
+	tick_arg = arg;
+}
+
 void trial_request_stop(void)
 {
 	trial_stop = 1;
@@ -148,6 +158,7 @@ static void parent_wait(pid_t pid, int fd, struct trial_rec *r, double timeout_s
 {
 	int pfd = pidfd_of(pid);
 	bool open = true;
+	double next_tick = t0 + TRIAL_TICK_S;
 	for (;;) {
 		if (trial_stop) {
 			s->stopped = true;
@@ -160,8 +171,13 @@ static void parent_wait(pid_t pid, int fd, struct trial_rec *r, double timeout_s
 		}
 		struct pollfd pf[2] = {{.fd = open ? fd : -1, .events = POLLIN},
 				       {.fd = pfd, .events = POLLIN}};
-		int ms = pfd >= 0 ? (int)(left * 1000) + 1 : 10;
+		double wait = tick_fn && next_tick - clock_now() < left ? next_tick - clock_now() : left;
+		int ms = pfd >= 0 ? (wait > 0 ? (int)(wait * 1000) + 1 : 0) : 10;
 		int n = poll(pf, 2, ms);
+		if (tick_fn && clock_now() >= next_tick) {
+			tick_fn(tick_arg);
+			next_tick = clock_now() + TRIAL_TICK_S;
+		}
 		if (n < 0 && errno != EINTR)
 			break;
 		if (open && (pf[0].revents & (POLLIN | POLLHUP)))

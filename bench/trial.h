@@ -45,6 +45,13 @@ void trial_exit_note(const struct trial_seen *s, char *buf, size_t len);
 /* Appends to note that the OOM killer took processes while the child ran, if it did. */
 void trial_oom_note(const struct trial_seen *s, char *note, size_t len);
 
+/* How often the wait for a trial child calls the tick function: a live progress line
+ * moves at least twice a second. */
+#define TRIAL_TICK_S 0.25
+/* fn(arg) every TRIAL_TICK_S while a trial child runs (NULL: none); it runs in the
+ * driver between polls, so it may print. */
+void trial_on_tick(void (*fn)(void *arg), void *arg);
+
 /* Async-signal-safe: makes the trial under way stop and trial_spawn return CB_EINTR. */
 void trial_request_stop(void);
 bool trial_stop_requested(void);

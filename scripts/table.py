@@ -9,12 +9,35 @@ import cbresults as cr
 from cbresults import ResultsError, fmt_s, num
 
 
+# The newest run of `ninja -C build bench` (scripts/bench points it at its folder).
+DEFAULT_RUN = os.path.join(cr.TREE, 'results', 'latest')
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(prog='table', description='Markdown table of a concbench run.')
-    p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
+    p.add_argument('run', nargs='?', default=None,
                    help='the run: any of its files, its folder, its run id, or a set '
-                        'scripts/merge made (default results/run.csv)')
+                        'scripts/merge made (default results/latest, the newest '
+                        '`ninja -C build bench` run)')
     return p.parse_args(argv)
+
+
+def chosen_run(given):
+    """The run to read: the one given, else results/latest, which must exist."""
+    if given is not None:
+        return given
+    if not os.path.exists(DEFAULT_RUN):
+        raise ResultsError('no run given, and no results/latest to default to (it points at '
+                           'the newest `ninja -C build bench` run): name a run')
+    return DEFAULT_RUN
+
+
+def named(e, given):
+    """An error that names the run as the user gave it, or says the default was used."""
+    said = str(e)
+    if given is None:
+        return ResultsError(f'results/latest (the default): {said}')
+    return e if said.startswith(given) else ResultsError(f'{given}: {said}')
 
 
 def speedup_text(r, sp):
@@ -65,7 +88,11 @@ def main(argv=None):
     """The whole table is made from the checked run before a line of it is printed."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
+        run = chosen_run(args.run)
+        try:
+            _, summary, meta, _ = cr.load_run(run, need_trials=False)
+        except ResultsError as e:
+            raise named(e, args.run) from None
         cr.write_stdout(table_text(summary, meta))
     except (ResultsError, cr.WriteError) as e:
         return cr.refuse('table', e)

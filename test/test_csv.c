@@ -314,7 +314,8 @@ static const char *const summary_columns[] = {
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "speedup_lo", "speedup_hi", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
 	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
-	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "flags",
+	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "median_lo_s",
+	"median_hi_s", "trials_planned", "note", "flags",
 };
 
 Test(csv, summary_file)

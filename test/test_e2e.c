@@ -338,7 +338,8 @@ static const char *const summary_columns[] = {
 	"ci95_lo_s", "ci95_hi_s", "cv", "speedup", "speedup_lo", "speedup_hi", "ideal_s", "overhead_s",
 	"overhead_per_task_s", "floor_s", "overhead_vs_floor", "maxrss_kib", "rss_per_task_b",
 	"minflt", "minflt_per_task", "user_s", "sys_s", "vcsw", "ivcsw", "trial_s",
-	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "flags",
+	"task_p50_s", "task_max_s", "baseline", "cores_used", "outcomes", "median_lo_s",
+	"median_hi_s", "trials_planned", "note", "flags",
 };
 
 static const char *const meta_keys[] = {
@@ -1130,11 +1131,60 @@ Test(e2e, sigint_writes_finished_trials)
 	for (int r = 1; r < d->n; r++)
 		cr_expect_str_eq(cell(d, r, "outcome"), "ok", "row %d", r);
 	cr_expect_str_eq(cell(d, 1, "warmup"), "1");
+	int rows = d->n - 1;
 	free(d);
 	d = doc_of("int.summary.csv");
 	expect_rectangular(d, "summary");
 	cr_expect_eq(d->n, 1 + 2, "a summary row per cell");
+	/* 1000 trials planned, a few done: every cell is partial, and says so. */
+	for (int r = 1; r < d->n; r++) {
+		cr_expect(strstr(cell(d, r, "flags"), "partial"), "row %d flags '%s'", r,
+			  cell(d, r, "flags"));
+		cr_expect_str_eq(cell(d, r, "trials_planned"), "1000");
+	}
 	free(d);
+	d = doc_of("int.meta.csv");
+	char done[16];
+	snprintf(done, sizeof done, "%d", rows);
+	cr_expect_str_eq(meta_value(d, "interrupted"), "1");
+	cr_expect_str_eq(meta_value(d, "trials_done"), done, "the rows of the trials file");
+	cr_expect_str_eq(meta_value(d, "trials_planned"), "2002");
+	cr_expect(strstr(p->out, " of 1000 trials)"), "the table says how partial: %s", p->out);
+	free(d);
+	free(p);
+	scratch_remove();
+}
+
+/* Stopped in its first trial, before any measured trial ended: nothing is written, the
+ * earlier set stays byte for byte, and stderr says so. */
+Test(e2e, sigint_in_the_first_trial_keeps_the_old_set)
+{
+	scratch_make("e2e");
+	struct proc *p = run("-q --no-floors -w sleep -p sleep.ms=1 -r serial -n 1 --repeat 1 "
+			     "--warmup 0 -o @/keep.csv");
+	cr_assert_eq(p->status, 0, "%s", p->err);
+	free(p);
+	const char *names[] = {"keep.csv", "keep.summary.csv", "keep.meta.csv", "keep.json"};
+	char *before[4];
+	size_t len[4];
+	for (int i = 0; i < 4; i++) {
+		before[i] = slurp_scratch(names[i], &len[i]);
+		cr_assert_gt(len[i], 0, "%s is empty", names[i]);
+	}
+	p = interrupt("-q --no-floors -w sleep -p sleep.ms=20000 -r serial -n 1 --repeat 3 "
+		      "--warmup 1 -o @/keep.csv", 1.0);
+	cr_expect(strstr(p->err, "nothing written") && strstr(p->err, "keep.csv"), "%s", p->err);
+	cr_expect(strstr(p->err, "after 0 of 4 trials"), "%s", p->err);
+	for (int i = 0; i < 4; i++) {
+		size_t n;
+		char *now = slurp_scratch(names[i], &n);
+		cr_expect(n == len[i] && memcmp(now, before[i], n) == 0, "%s changed", names[i]);
+		free(now);
+		free(before[i]);
+	}
+	char listing[256];
+	scratch_list(listing, sizeof listing, NULL);
+	cr_expect_str_eq(listing, "keep.csv keep.json keep.meta.csv keep.summary.csv");
 	free(p);
 	scratch_remove();
 }

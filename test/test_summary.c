@@ -179,6 +179,8 @@ static const struct flags_case flags_cases[] = {
 	{1, 1, 0, 2, "crashed", "failed", "ok:2;crashed:1"},
 	{3, 1, 0, 5, "deadlocked", "noisy,first-slow,failed", "ok:5;deadlocked:1"},
 	{1.1, 1, 0.2, 3, "limit", "noisy,failed", "ok:3;limit:1"},
+	{1, 1, 0, 2, NULL, "partial", "ok:2"}, /* 3 planned: the run was stopped */
+	{1, 1, 0, 1, "timeout", "failed,partial", "ok:1;timeout:1"},
 };
 
 Test(summary, flags_table)
@@ -220,6 +222,8 @@ static const struct names_case names_cases[] = {
 	{FLAG_NOISY | FLAG_FAILED, "noisy,failed"},
 	{FLAG_FIRST_SLOW | FLAG_FAILED, "first-slow,failed"},
 	{FLAG_NOISY | FLAG_FIRST_SLOW | FLAG_FAILED, "noisy,first-slow,failed"},
+	{FLAG_PARTIAL, "partial"},
+	{FLAG_FAILED | FLAG_PARTIAL | FLAG_BELOW_FLOOR, "failed,below-floor,partial"},
 };
 
 Test(summary, flag_names_table)
@@ -271,11 +275,82 @@ Test(summary, all_failed_and_none_run)
 	expect_near(r.sums[c].maxrss_kib, 3000, "maxrss_kib", 0);
 	cr_expect_str_eq(r.sums[c].outcomes, "timeout:2");
 	cr_expect(r.sums[c].flags & FLAG_FAILED);
-	/* a cell an interrupt never reached */
+	/* a cell an interrupt never reached: partial, nothing else */
 	cr_expect_eq(r.sums[idle].trials, 0);
+	cr_expect_eq(r.sums[idle].trials_planned, 3);
 	cr_expect_str_eq(r.sums[idle].outcomes, "");
 	expect_near(r.sums[idle].wall.median, NAN, "idle median", 0);
-	cr_expect_eq(r.sums[idle].flags, 0);
+	cr_expect_eq(r.sums[idle].flags, FLAG_PARTIAL);
+}
+
+struct reasons_case {
+	int status, connect; /* failed tasks by reason in the first trial */
+	const char *outcome; /* of a second trial, which reports no reasons */
+	const char *reasons, *note;
+};
+
+static const struct reasons_case reasons_cases[] = {
+	{0, 0, "ok", "", ""},
+	{2, 0, "ok", "2 status", "HTTP 404 from http://x/, not 200"},
+	{2, 1, "failed", "1 connect, 2 status", "HTTP 404 from http://x/, not 200"},
+	{0, 0, "timeout", "4 lost", "killed after the 1 s trial timeout"},
+	{1, 0, "crashed", "1 status, 4 lost", "HTTP 404 from http://x/, not 200"},
+};
+
+/* A failed cell's tasks by reason (those of a trial that never reported are lost), and
+ * the first failed trial's note. */
+Test(summary, fail_reasons_and_note_table)
+{
+	static struct run r;
+	for (size_t i = 0; i < sizeof reasons_cases / sizeof reasons_cases[0]; i++) {
+		const struct reasons_case *t = &reasons_cases[i];
+		run_init(&r, "countdown");
+		int c = add_cell(&r, false, 4, 0);
+		struct trial_row *a = add_row(&r, c, 1, t->status + t->connect ? "failed" : "ok");
+		a->fail[FAIL_STATUS] = t->status;
+		a->fail[FAIL_CONNECT] = t->connect;
+		a->tasks_failed = t->status + t->connect;
+		a->tasks_ok = 4 - a->tasks_failed;
+		if (a->tasks_failed)
+			snprintf(a->note, sizeof a->note, "HTTP 404 from http://x/, not 200");
+		struct trial_row *b = add_row(&r, c, 1, t->outcome);
+		if (strcmp(t->outcome, "timeout") == 0)
+			snprintf(b->note, sizeof b->note, "killed after the 1 s trial timeout");
+		if (strcmp(t->outcome, "failed") == 0) /* its tasks were counted in a */
+			b->tasks_failed = 0, b->tasks_ok = 4;
+		add_rows(&r, c, 1, 1);
+		summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+		char buf[128];
+		summary_fail_reasons(&r.sums[c], buf, sizeof buf);
+		cr_expect_str_eq(buf, t->reasons, "case %zu", i);
+		cr_expect_str_eq(r.sums[c].note, t->note, "case %zu", i);
+	}
+}
+
+/* The median's interval: from 6 ok trials it reaches 95% ([min, max] at 6), below not;
+ * summary_so_far agrees with the whole summary on the trials so far. */
+Test(summary, median_interval_and_so_far)
+{
+	static struct run r;
+	run_init(&r, "countdown");
+	int c = add_cell(&r, false, 4, 0), d = add_cell(&r, false, 8, 0);
+	const double walls[] = {1.0, 1.2, 0.9, 1.1, 1.05, 0.95};
+	for (int k = 0; k < 6; k++)
+		add_row(&r, c, walls[k], "ok");
+	add_rows(&r, d, 2.0, 2);
+	summary_compute(r.sums, &r.plan, r.rows, r.nrows, &r.fl, 2);
+	cr_expect_geq(r.sums[c].median_cover, 0.95);
+	expect_near(r.sums[c].median_lo, 0.9, "median_lo", 0);
+	expect_near(r.sums[c].median_hi, 1.2, "median_hi", 0);
+	cr_expect_lt(r.sums[d].median_cover, 0.95, "2 trials cannot reach 95%%");
+	struct summary s;
+	summary_so_far(&s, &r.plan, r.rows, 4, c);
+	cr_expect_eq(s.trials, 4);
+	expect_near(s.wall.median, 1.05, "median of the first 4", 0);
+	cr_expect_str_eq(s.outcomes, "ok:4");
+	summary_so_far(&s, &r.plan, r.rows, r.nrows, d);
+	expect_near(s.wall.median, 2.0, "d's median", 0);
+	cr_expect(s.flags & FLAG_PARTIAL, "2 of 3");
 }
 
 /* --no-floors: nothing to subtract or compare against, so those stay unknown. */
