@@ -1,0 +1,432 @@
+/* steps: the task a user wrote in a task file (-p steps.file=FILE), every task the
+ * same program. The parser (stepfile.c) reads the file at plan time; this file turns
+ * its program into core/task.h steps: the compute kernels (countdown, a GMP power, a
+ * memory walk, a spin on the thread's CPU clock, a balance's check and subtraction),
+ * a repeat's loop (a compute step counting per task and jumping back), and fetches
+ * from the local delay server, which start runs as the http workload does. */
+#include <gmp.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fdlimit.h"
+#include "httpserver.h"
+#include "shm.h"
+#include "spin.h"
+#include "stepfile.h"
+#include "workload.h"
+
+#define STEPS_POWER_MOD ((1ULL << 61) - 1)
+
+struct steps_cfg {
+	struct stepfile sf;
+	struct step *steps;       /* sf's program as the runners read it */
+	char **urls;              /* per step: the local server's URL, made by start */
+	struct sem_decl sems[SF_SEMS_MAX];
+	bool local;               /* some fetch goes to the local server */
+	struct httpserver server; /* the local server while it runs */
+};
+
+/* What the tasks share, in one mapping so procs workers see it: the account. */
+struct steps_shared {
+	_Atomic int64_t balance;
+	atomic_int granted, refused;
+};
+
+/* A task's own: where it is in its repeats, its buffer. */
+struct steps_task {
+	struct steps_shared *sh;
+	int index;
+	uint64_t walks;     /* memwalks done, the seed of the next one's pattern */
+	uint64_t *buf;      /* memwalk's, made at its first walk */
+	int counter[];      /* one per repeat: the rounds done */
+};
+
+/* ts->priv */
+struct steps_run {
+	struct steps_shared *sh;
+	char *tasks; /* ntasks states of `stride` bytes */
+	size_t stride;
+	int ntasks;
+};
+
+static const struct param_spec steps_params[] = {
+	{"file", PARAM_STRS, "", 0, 0, NULL,
+	 "the task file: one step a line (README, \"Task files\"); as written, --scale "
+	 "leaves it alone", false},
+	{0},
+};
+
+/* ---- the compute steps; arg is the sf_step ---- */
+
+static enum step_status steps_countdown(void *state, const void *arg)
+{
+	(void)state;
+	const struct sf_step *s = arg;
+	return spin_countdown((uint64_t)s->n) == 0 ? STEP_OK : STEP_FAIL;
+}
+
+static enum step_status steps_power(void *state, const void *arg)
+{
+	(void)state;
+	const struct sf_step *s = arg;
+	mpz_t r;
+	mpz_init(r);
+	mpz_ui_pow_ui(r, s->base, s->exp);
+	uint64_t got = mpz_fdiv_ui(r, STEPS_POWER_MOD);
+	mpz_clear(r);
+	return got == s->expect ? STEP_OK : STEP_FAIL;
+}
+
+/* Writes seed + i to word i of the first n bytes, reads them back and sums: the sum
+ * of an arithmetic series, so a word that did not hold its value fails the task. */
+static enum step_status steps_memwalk(void *state, const void *arg)
+{
+	struct steps_task *t = state;
+	const struct sf_step *s = arg;
+	uint64_t words = (uint64_t)s->n / sizeof *t->buf;
+	if (!t->buf && !(t->buf = malloc((size_t)words * sizeof *t->buf)))
+		return STEP_FAIL;
+	uint64_t seed = ++t->walks * 0x9e3779b97f4a7c15ULL, sum = 0;
+	for (uint64_t i = 0; i < words; i++)
+		t->buf[i] = seed + i;
+	__asm__ volatile("" ::: "memory"); /* read what memory holds, not what was written */
+	for (uint64_t i = 0; i < words; i++)
+		sum += t->buf[i];
+	uint64_t want = words * seed + (words % 2 ? words * ((words - 1) / 2)
+						  : (words / 2) * (words - 1));
+	return sum == want ? STEP_OK : STEP_FAIL;
+}
+
+static int64_t steps_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spins until the thread has used n ns of CPU: time it was preempted does not count,
+ * so the step's work is the same whatever else runs. A short countdown between reads
+ * keeps the clock's system calls a small part of it. */
+static enum step_status steps_spin(void *state, const void *arg)
+{
+	(void)state;
+	const struct sf_step *s = arg;
+	int64_t until = steps_cpu_ns() + s->n;
+	while (steps_cpu_ns() < until)
+		spin_countdown(200);
+	return STEP_OK;
+}
+
+static int64_t steps_amount(const struct steps_task *t, const struct sf_step *s)
+{
+	return s->amounts[t->index % s->namounts];
+}
+
+/* The bank's check: the balance covers the task's amount, or its block is skipped. */
+static enum step_status steps_check(void *state, const void *arg)
+{
+	struct steps_task *t = state;
+	if (atomic_load_explicit(&t->sh->balance, memory_order_relaxed) >= steps_amount(t, arg)) {
+		atomic_fetch_add(&t->sh->granted, 1);
+		return STEP_OK;
+	}
+	atomic_fetch_add(&t->sh->refused, 1);
+	return STEP_ALT;
+}
+
+/* A plain read then write, as `balance -= amount` is: two of them may interleave. */
+static enum step_status steps_subtract(void *state, const void *arg)
+{
+	struct steps_task *t = state;
+	int64_t b = atomic_load_explicit(&t->sh->balance, memory_order_relaxed);
+	atomic_store_explicit(&t->sh->balance, b - steps_amount(t, arg), memory_order_relaxed);
+	return STEP_OK;
+}
+
+/* A repeat's end: back to its start until it ran n times, then on, counter reset for
+ * the next time an outer block comes round. */
+static enum step_status steps_again(void *state, const void *arg)
+{
+	struct steps_task *t = state;
+	const struct sf_step *s = arg;
+	if (++t->counter[s->counter] < s->n)
+		return STEP_ALT;
+	t->counter[s->counter] = 0;
+	return STEP_OK;
+}
+
+static enum step_status steps_end(void *state, const void *arg)
+{
+	(void)state;
+	(void)arg;
+	return STEP_DONE;
+}
+
+static enum step_status steps_fail(void *state, const void *arg)
+{
+	(void)state;
+	(void)arg;
+	return STEP_FAIL;
+}
+
+static const compute_fn steps_kernel[SF_OPS] = {
+	[SF_COUNTDOWN] = steps_countdown, [SF_POWER] = steps_power,
+	[SF_MEMWALK] = steps_memwalk,     [SF_SPIN] = steps_spin,
+	[SF_CHECK] = steps_check,         [SF_SUBTRACT] = steps_subtract,
+	[SF_AGAIN] = steps_again,         [SF_END] = steps_end,
+	[SF_FAIL] = steps_fail,
+};
+
+/* ---- plan time ---- */
+
+static void steps_free(void *cfg)
+{
+	struct steps_cfg *c = cfg;
+	if (!c)
+		return;
+	for (int i = 0; c->urls && i < c->sf.nsteps; i++)
+		free(c->urls[i]);
+	free(c->urls);
+	free(c->steps);
+	stepfile_free(&c->sf);
+	free(c);
+}
+
+/* The runners' steps; a step that never jumps gets an alt past the end, so no runner
+ * takes it for a loop (task_may_fetch_after). */
+static void steps_compile(struct steps_cfg *c)
+{
+	int n = c->sf.nsteps;
+	for (int i = 0; i < n; i++) {
+		const struct sf_step *s = &c->sf.steps[i];
+		struct step *st = &c->steps[i];
+		bool jumps = s->op == SF_CHECK || s->op == SF_AGAIN || (s->op == SF_WAIT && s->n >= 0);
+		st->alt = (int16_t)(jumps ? s->alt : n);
+		switch (s->op) {
+		case SF_SLEEP:
+			st->kind = STEP_SLEEP;
+			st->sleep.ns = s->n;
+			break;
+		case SF_FETCH:
+			st->kind = STEP_FETCH;
+			st->fetch.url = s->fetch.url; /* the local server's: set by start */
+			st->fetch.status = s->fetch.status;
+			st->fetch.bytes = s->fetch.bytes;
+			st->fetch.timeout_ms = s->fetch.timeout_ms;
+			c->local |= !s->fetch.url;
+			break;
+		case SF_WAIT:
+			st->kind = STEP_WAIT;
+			st->wait.sem = s->sem;
+			st->wait.timeout_ns = s->n;
+			break;
+		case SF_POST:
+			st->kind = STEP_POST;
+			st->post.sem = s->sem;
+			break;
+		default:
+			st->kind = STEP_COMPUTE;
+			st->compute.fn = steps_kernel[s->op];
+			st->compute.arg = s;
+			break;
+		}
+	}
+	for (int i = 0; i < c->sf.nsems; i++)
+		c->sems[i] = (struct sem_decl){.name = c->sf.sems[i].name, .init = c->sf.sems[i].init};
+}
+
+static int steps_configure(const struct params *p, void **cfg, struct cb_err *err)
+{
+	char buf[4200], *files[2];
+	const char *raw = params_str(p, "file");
+	if (!*raw)
+		return cb_fail(err, CB_EINVAL, "steps.file: no task file given (allowed: "
+			       "-p steps.file=PATH, a file of steps as in the README's \"Task files\")");
+	if (strlen(raw) >= sizeof buf)
+		return cb_fail(err, CB_EINVAL, "steps.file: a path longer than %zu characters",
+			       sizeof buf - 1);
+	if (params_strs(p, "file", files, 2, buf, sizeof buf) != 1)
+		return cb_fail(err, CB_EINVAL, "steps.file: '%s' names more than one file "
+			       "(allowed: one a cell; write a comma in a path as '\\,')", raw);
+	struct steps_cfg *c = calloc(1, sizeof *c);
+	if (!c)
+		return cb_fail_errno(err, CB_ESYS, "steps");
+	int rc = stepfile_load(&c->sf, files[0], err);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	c->steps = calloc((size_t)c->sf.nsteps, sizeof *c->steps);
+	c->urls = calloc((size_t)c->sf.nsteps, sizeof *c->urls);
+	if (!c->steps || !c->urls) {
+		steps_free(c);
+		return cb_fail_errno(err, CB_ESYS, "steps");
+	}
+	steps_compile(c);
+	*cfg = c;
+	return CB_OK;
+}
+
+/* The local server, as the http workload runs it, and each local fetch's URL. */
+static int steps_start(void *cfg, struct cb_err *err)
+{
+	struct steps_cfg *c = cfg;
+	if (!c->local || c->server.pid > 0)
+		return CB_OK;
+	int rc = httpserver_start(&c->server, err);
+	if (rc)
+		return rc;
+	for (int i = 0; i < c->sf.nsteps; i++) {
+		const struct sf_step *s = &c->sf.steps[i];
+		if (s->op != SF_FETCH || s->fetch.url)
+			continue;
+		char url[128];
+		snprintf(url, sizeof url, "http://127.0.0.1:%d/delay/%ld/bytes/%ld",
+			 c->server.port, s->fetch.delay_ms, s->fetch.bytes);
+		free(c->urls[i]); /* a second start after a finish */
+		if (!(c->urls[i] = strdup(url)))
+			return cb_fail_errno(err, CB_ESYS, "steps");
+		c->steps[i].fetch.url = c->urls[i];
+	}
+	fdlimit_raise(); /* the clients hold a descriptor per connection */
+	return CB_OK;
+}
+
+static void steps_finish(void *cfg)
+{
+	struct steps_cfg *c = cfg;
+	if (c)
+		httpserver_stop(&c->server);
+}
+
+/* ---- a trial ---- */
+
+static void steps_release(struct taskset *ts)
+{
+	struct steps_run *run = ts->priv;
+	if (run) {
+		for (int i = 0; run->tasks && i < run->ntasks; i++)
+			free(((struct steps_task *)(run->tasks + run->stride * (size_t)i))->buf);
+		free(run->tasks);
+		shm_free(run->sh);
+	}
+	free(run);
+	ts->priv = NULL;
+	taskset_free(ts);
+}
+
+static int steps_build(const void *cfg, int ntasks, int workers, struct taskset *ts,
+		       struct cb_err *err)
+{
+	(void)workers;
+	const struct steps_cfg *c = cfg;
+	*ts = (struct taskset){0};
+	for (int i = 0; i < c->sf.nsteps; i++)
+		if (c->steps[i].kind == STEP_FETCH && !c->steps[i].fetch.url)
+			return cb_fail(err, CB_ESYS, "steps: the delay server was not started");
+	if (!stepfile_per_task(&c->sf)) {
+		int rc = taskset_alloc_alike(ts, ntasks, c->steps, c->sf.nsteps, err);
+		ts->sems = c->sems;
+		ts->nsems = c->sf.nsems;
+		return rc;
+	}
+	struct steps_run *run = calloc(1, sizeof *run);
+	if (!run)
+		return cb_fail(err, CB_ELIMIT, "steps: no memory");
+	size_t stride = sizeof(struct steps_task) + sizeof(int) * (size_t)c->sf.ncounters;
+	run->stride = (stride + 15) & ~(size_t)15;
+	run->tasks = calloc((size_t)ntasks, run->stride);
+	if (!run->tasks || !(run->sh = shm_new(sizeof *run->sh, err)) ||
+	    taskset_alloc(ts, ntasks, c->steps, c->sf.nsteps, err)) {
+		if (!run->tasks)
+			cb_fail(err, CB_ELIMIT, "steps: no memory for %d tasks", ntasks);
+		free(run->tasks);
+		shm_free(run->sh);
+		free(run);
+		return err->code;
+	}
+	run->ntasks = ntasks;
+	atomic_init(&run->sh->balance, c->sf.account.balance);
+	for (int i = 0; i < ntasks; i++) {
+		struct steps_task *t = (struct steps_task *)(run->tasks + run->stride * (size_t)i);
+		t->sh = run->sh;
+		t->index = i;
+		ts->tasks[i].state = t;
+	}
+	ts->sems = c->sems;
+	ts->nsems = c->sf.nsems;
+	ts->priv = run;
+	return CB_OK;
+}
+
+static const char *const steps_metrics[] = {"final_balance", "granted", "refused", NULL};
+
+/* The account's end, as the bank workload reports it; nothing without an account. */
+static int steps_check_run(const void *cfg, struct taskset *ts, const struct task_result *res,
+			   double *metric, struct cb_err *err)
+{
+	(void)res;
+	(void)err;
+	const struct steps_cfg *c = cfg;
+	const struct steps_run *run = ts->priv;
+	metric[0] = metric[1] = metric[2] = NAN;
+	if (!c->sf.has_account || !run)
+		return CB_OK;
+	metric[0] = (double)atomic_load(&run->sh->balance);
+	metric[1] = atomic_load(&run->sh->granted);
+	metric[2] = atomic_load(&run->sh->refused);
+	return CB_OK;
+}
+
+/* Each wave of W tasks takes a task's time; and the spins need their CPU, N x spin
+ * over the cores a wave can use: the ideal is the larger. */
+static double steps_ideal(const void *cfg, int ntasks, int workers)
+{
+	const struct steps_cfg *c = cfg;
+	double cpu_s, task_s = stepfile_task_s(&c->sf, &cpu_s);
+	if (task_s < 0)
+		return -1;
+	int w = runner_workers(ntasks, workers);
+	int waves = w > 0 ? (ntasks + w - 1) / w : 0;
+	double ideal = waves * task_s;
+	if (cpu_s > 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		double par = cores > 0 && cores < w ? (double)cores : w;
+		double cpu = ntasks * cpu_s / (par > 1 ? par : 1);
+		ideal = cpu > ideal ? cpu : ideal;
+	}
+	return ideal;
+}
+
+/* A file of sleeps alone, all alike, has the sleep workload's floor. */
+static bool steps_floor_work(const void *cfg, struct floor_work *fw)
+{
+	const struct steps_cfg *c = cfg;
+	for (int i = 0; i < c->sf.nsteps; i++)
+		if (c->sf.steps[i].op != SF_SLEEP || c->sf.steps[i].n != c->sf.steps[0].n)
+			return false;
+	*fw = (struct floor_work){.kind = STEP_SLEEP, .steps = c->sf.nsteps,
+				  .sleep_ns = c->sf.steps[0].n};
+	return true;
+}
+
+const struct workload steps_workload = {
+	.name = "steps",
+	.summary = "the task of a task file: -p steps.file=FILE, one step a line (README)",
+	.params = steps_params,
+	.metrics = steps_metrics,
+	.configure = steps_configure,
+	.config_free = steps_free,
+	.start = steps_start,
+	.finish = steps_finish,
+	.build = steps_build,
+	.check = steps_check_run,
+	.release = steps_release,
+	.ideal_s = steps_ideal,
+	.floor_work = steps_floor_work,
+};
