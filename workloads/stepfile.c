@@ -630,7 +630,8 @@ static int sf_finish(struct sf_parser *p, struct cb_err *err)
 		past_end |= sf->steps[i].op == SF_CHECK && sf->steps[i].alt == user;
 		timeouts |= sf->steps[i].op == SF_WAIT && sf->steps[i].n >= 0;
 	}
-	if (past_end && !sf_push(p, SF_END, err))
+	/* the fail step comes after an end step, so the last step never runs into it */
+	if ((past_end || timeouts) && !sf_push(p, SF_END, err))
 		return err->code;
 	int fail = sf->nsteps;
 	if (timeouts && !sf_push(p, SF_FAIL, err))
