@@ -368,6 +368,8 @@ Test(stepfile, nested_repeats_run_in_every_model)
 			     o.metric[0]);
 		cr_expect_eq(o.metric[1], 24, "%s: granted %g", models[m], o.metric[1]);
 		cr_expect_eq(o.metric[2], 0, "%s: refused %g", models[m], o.metric[2]);
+		cr_expect(isnan(o.metric[3]) && isnan(o.metric[4]), "%s: a check in a repeat is "
+			  "no bank run: no serial yardstick", models[m]);
 	}
 }
 

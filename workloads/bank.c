@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bankorder.h"
 #include "shm.h"
 #include "workload.h"
 
-#define BANK_MAX 100000     /* balances and amounts; bounds the serial-order search */
-#define BANK_AMOUNTS_MAX 64 /* what a PARAM_INTS list holds */
+#define BANK_MAX BANKORDER_MAX
+#define BANK_AMOUNTS_MAX BANKORDER_AMOUNTS_MAX
 
 struct bank_cfg {
 	int64_t balance;
@@ -178,101 +179,6 @@ static void bank_release(struct taskset *ts)
 	taskset_free(ts);
 }
 
-/* The amounts, amount[i] used weight[i] times, as distinct ascending values v[]
- * used n[] times; returns how many values. */
-static int bank_distinct(const int64_t *amount, const int64_t *weight, int count, int64_t *v,
-			 int64_t *n)
-{
-	int m = 0;
-	for (int i = 0; i < count; i++) {
-		int k = 0;
-		while (k < m && v[k] < amount[i])
-			k++;
-		if (k == m || v[k] != amount[i]) {
-			memmove(v + k + 1, v + k, sizeof *v * (size_t)(m - k));
-			memmove(n + k + 1, n + k, sizeof *n * (size_t)(m - k));
-			v[k] = amount[i];
-			n[k] = 0;
-			m++;
-		}
-		n[k] += weight[i];
-	}
-	return m;
-}
-
-/* sums[] |= sums[] shifted by `count` copies of v: bounded knapsack by doubling. */
-static void bank_add_value(bool *sums, int64_t top, int64_t v, int64_t count)
-{
-	for (int64_t chunk = 1; count > 0; chunk *= 2) {
-		int64_t take = chunk < count ? chunk : count;
-		int64_t shift = take * v;
-		count -= take;
-		if (shift > top)
-			break;
-		for (int64_t t = top; t >= shift; t--)
-			sums[t] = sums[t] || sums[t - shift];
-	}
-}
-
-/* final[f] = whether some serial order of the withdrawals ends at balance f.
- * A serial order grants a set S exactly when sum(S) <= B and every withdrawal
- * outside S exceeds what is left, B - sum(S) (put the refused ones last: they
- * see the lowest balance). With values sorted, let j be the smallest value not
- * wholly granted: every smaller one is granted, s < n[j] copies of v[j] are,
- * any number of larger ones, and what is left is below v[j]. sums[] holds the
- * subset sums of the values above j, built up as j walks down. */
-static void bank_serial_finals(int64_t B, const int64_t *v, const int64_t *n, int m,
-			       bool *final, bool *sums)
-{
-	int64_t prefix[BANK_AMOUNTS_MAX + 1] = {0};
-	for (int j = 0; j < m; j++)
-		prefix[j + 1] = prefix[j] + v[j] * n[j];
-	memset(final, 0, (size_t)(B + 1));
-	memset(sums, 0, (size_t)(B + 1));
-	sums[0] = true;
-	if (prefix[m] <= B)
-		final[B - prefix[m]] = true; /* every withdrawal granted */
-	for (int j = m - 1; j >= 0; j--) {
-		for (int64_t s = 0; s < n[j] && prefix[j] <= B; s++) {
-			int64_t room = B - prefix[j] - s * v[j]; /* left for values above j */
-			if (room < 0)
-				break;
-			for (int64_t t = room > v[j] - 1 ? room - v[j] + 1 : 0; t <= room; t++)
-				if (sums[t])
-					final[room - t] = true;
-		}
-		bank_add_value(sums, B, v[j], n[j]);
-	}
-}
-
-/* The balance a serial order reaches that is nearest to x, or x itself if none. */
-static int64_t bank_nearest_serial(const struct bank_cfg *c, int ntasks, int64_t x,
-				   struct cb_err *err)
-{
-	int64_t v[BANK_AMOUNTS_MAX], n[BANK_AMOUNTS_MAX], weight[BANK_AMOUNTS_MAX];
-	int count = ntasks < c->namounts ? ntasks : c->namounts;
-	/* amounts[i] is withdrawn by tasks i, i + namounts, ... below ntasks */
-	for (int i = 0; i < count; i++)
-		weight[i] = (ntasks - i + c->namounts - 1) / c->namounts;
-	int m = bank_distinct(c->amounts, weight, count, v, n);
-	bool *final = malloc((size_t)(c->balance + 1) * 2);
-	if (!final) {
-		cb_fail(err, CB_ELIMIT, "bank: no memory for the serial-order check");
-		return x;
-	}
-	bank_serial_finals(c->balance, v, n, m, final, final + c->balance + 1);
-	int64_t best = x, dist = -1;
-	for (int64_t f = 0; f <= c->balance; f++) {
-		int64_t d = f > x ? f - x : x - f;
-		if (final[f] && (dist < 0 || d < dist)) {
-			best = f;
-			dist = d;
-		}
-	}
-	free(final);
-	return best;
-}
-
 static const char *const bank_metrics[] = {
 	"final_balance", "granted", "refused", "lost_updates", "serial_balance", NULL,
 };
@@ -292,7 +198,8 @@ static int bank_check(const void *cfg, struct taskset *ts, const struct task_res
 	struct bank_run *run = ts->priv;
 	int64_t final = atomic_load(c->shared ? &run->sh->balance : &run->own);
 	int granted = atomic_load(&run->sh->granted), refused = atomic_load(&run->sh->refused);
-	int64_t serial = bank_nearest_serial(c, ts->ntasks, final, err);
+	int64_t serial = bankorder_nearest(c->balance, c->amounts, c->namounts, ts->ntasks, final,
+					   err);
 	if (err->code)
 		return err->code;
 	metric[0] = (double)final;

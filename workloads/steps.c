@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bankorder.h"
 #include "fdlimit.h"
 #include "httpserver.h"
 #include "shm.h"
@@ -28,6 +29,7 @@ struct steps_cfg {
 	char **urls;              /* per step: the local server's URL, made by start */
 	struct sem_decl sems[SF_SEMS_MAX];
 	bool local;               /* some fetch goes to the local server */
+	int withdrawal;           /* the one check each task runs once, or -1 (below) */
 	struct httpserver server; /* the local server while it runs */
 };
 
@@ -240,6 +242,30 @@ static void steps_compile(struct steps_cfg *c)
 		c->sems[i] = (struct sem_decl){.name = c->sf.sems[i].name, .init = c->sf.sems[i].init};
 }
 
+/* The check every task runs exactly once (one check, in no repeat), with a balance and
+ * amounts the serial-order search takes: then a run's withdrawals are the bank
+ * workload's, and so are its serial_balance and lost_updates. Else -1. */
+static int steps_withdrawal(const struct stepfile *sf)
+{
+	int at = -1;
+	for (int i = 0; i < sf->nsteps; i++)
+		if (sf->steps[i].op == SF_CHECK) {
+			if (at >= 0)
+				return -1;
+			at = i;
+		}
+	if (at < 0 || sf->account.balance > BANKORDER_MAX ||
+	    sf->steps[at].namounts > BANKORDER_AMOUNTS_MAX)
+		return -1;
+	for (int i = at + 1; i < sf->nsteps; i++)
+		if (sf->steps[i].op == SF_AGAIN && sf->steps[i].alt <= at)
+			return -1;
+	for (int k = 0; k < sf->steps[at].namounts; k++)
+		if (sf->steps[at].amounts[k] > BANKORDER_MAX)
+			return -1;
+	return at;
+}
+
 static int steps_configure(const struct params *p, void **cfg, struct cb_err *err)
 {
 	char buf[4200], *files[2];
@@ -268,6 +294,7 @@ static int steps_configure(const struct params *p, void **cfg, struct cb_err *er
 		return cb_fail_errno(err, CB_ESYS, "steps");
 	}
 	steps_compile(c);
+	c->withdrawal = steps_withdrawal(&c->sf);
 	*cfg = c;
 	return CB_OK;
 }
@@ -364,22 +391,34 @@ static int steps_build(const void *cfg, int ntasks, int workers, struct taskset 
 	return CB_OK;
 }
 
-static const char *const steps_metrics[] = {"final_balance", "granted", "refused", NULL};
+static const char *const steps_metrics[] = {
+	"final_balance", "granted", "refused", "lost_updates", "serial_balance", NULL,
+};
 
-/* The account's end, as the bank workload reports it; nothing without an account. */
+/* The account's end, as the bank workload reports it; nothing without an account, and
+ * the serial yardstick only when each task withdraws once (steps_withdrawal). */
 static int steps_check_run(const void *cfg, struct taskset *ts, const struct task_result *res,
 			   double *metric, struct cb_err *err)
 {
 	(void)res;
-	(void)err;
 	const struct steps_cfg *c = cfg;
 	const struct steps_run *run = ts->priv;
-	metric[0] = metric[1] = metric[2] = NAN;
+	metric[0] = metric[1] = metric[2] = metric[3] = metric[4] = NAN;
 	if (!c->sf.has_account || !run)
 		return CB_OK;
-	metric[0] = (double)atomic_load(&run->sh->balance);
+	int64_t final = atomic_load(&run->sh->balance);
+	metric[0] = (double)final;
 	metric[1] = atomic_load(&run->sh->granted);
 	metric[2] = atomic_load(&run->sh->refused);
+	if (c->withdrawal < 0)
+		return CB_OK;
+	const struct sf_step *s = &c->sf.steps[c->withdrawal];
+	int64_t serial = bankorder_nearest(c->sf.account.balance, s->amounts, s->namounts,
+					   ts->ntasks, final, err);
+	if (err->code)
+		return err->code;
+	metric[3] = (double)(final > serial ? final - serial : serial - final);
+	metric[4] = (double)serial;
 	return CB_OK;
 }
 
