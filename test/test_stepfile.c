@@ -229,7 +229,7 @@ Test(stepfile, files_that_are_not_task_files)
 	scratch_file("bad.steps", "sleep ms=1\n\nsleep ms=-1\n");
 	scratch_path(path, sizeof path, "bad.steps");
 	cr_expect_eq(stepfile_load(&sf, path, &err), CB_EINVAL);
-	char want[300];
+	char want[400];
 	snprintf(want, sizeof want, "%s:3: sleep ms: -1 is out of range (allowed: 0..", path);
 	cr_expect(strstr(err.msg, want), "'%s' does not say '%s'", err.msg, want);
 	scratch_file("good.steps", "sleep ms=1\n");
