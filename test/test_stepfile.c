@@ -410,3 +410,43 @@ Test(stepfile, spin_uses_its_cpu_time)
 		cr_expect_geq(o.wall_s, 0.030 * 0.95, "%s: %g s", models[m], o.wall_s);
 	}
 }
+
+/* ---- the README's examples ---- */
+
+/* The source tree's examples, found beside the peers (whose folder the build names). */
+#define EXAMPLES_DIR CB_PEERS_DIR "/../workloads/examples/"
+
+struct example_case {
+	const char *file;
+	const char *ops;
+	double task_s, cpu_s; /* task_s < 0: not known */
+};
+
+static const struct example_case example_cases[] = {
+	{"io_bound.steps", "fetch again", 4 * 0.785, 0},
+	{"request_handler.steps", "fetch spin fetch spin", 0.0112, 0.0012},
+	{"bank.steps", "check sleep subtract end", -1, 0},
+	{"bank_locked.steps", "wait check sleep subtract post", -1, 0},
+};
+
+Test(stepfile, readme_examples_parse)
+{
+	for (size_t i = 0; i < sizeof example_cases / sizeof example_cases[0]; i++) {
+		const struct example_case *c = &example_cases[i];
+		struct stepfile sf;
+		struct cb_err err = {0};
+		char path[512];
+		snprintf(path, sizeof path, "%s%s", EXAMPLES_DIR, c->file);
+		cr_assert_eq(stepfile_load(&sf, path, &err), CB_OK, "%s", err.msg);
+		char ops[256];
+		ops_of(&sf, ops, sizeof ops);
+		cr_expect_str_eq(ops, c->ops, "%s", c->file);
+		double cpu, t = stepfile_task_s(&sf, &cpu);
+		if (c->task_s < 0)
+			cr_expect_lt(t, 0, "%s: %g", c->file, t);
+		else
+			cr_expect(fabs(t - c->task_s) < 1e-9 && fabs(cpu - c->cpu_s) < 1e-9,
+				  "%s: %g s, %g s of CPU", c->file, t, cpu);
+		stepfile_free(&sf);
+	}
+}

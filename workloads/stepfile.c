@@ -514,9 +514,10 @@ static const struct sf_kind *sf_kind_of(struct sf_parser *p, char **w, int nw, i
 					struct cb_err *err)
 {
 	bool compute = strcmp(w[0], "compute") == 0;
-	if (compute && (nw < 2 || strchr(w[1], '=')))
-		return sf_fail(p, err, "compute: which kernel? (allowed: compute %s)",
-			       sf_kernels_allowed), NULL;
+	if (compute && (nw < 2 || strchr(w[1], '='))) {
+		sf_fail(p, err, "compute: which kernel? (allowed: compute %s)", sf_kernels_allowed);
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof sf_kinds / sizeof sf_kinds[0]; i++) {
 		const struct sf_kind *k = &sf_kinds[i];
 		if (strcmp(k->word, w[0]) != 0 || (compute && strcmp(k->kernel, w[1]) != 0))
