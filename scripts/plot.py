@@ -1,143 +1,494 @@
 """Plots of a concbench run from its summary CSV alone (and .meta.csv for the machine),
-as PNG and SVG: per experiment the median wall per runner with min-max whiskers and the
-speed-up over serial; per sweep over N the wall and overhead per task on log-log axes
-with the ideal and the bare floor drawn, and peak RSS per task. A set merged from several
-machines (scripts/merge) gets one series per machine, and per experiment the models x
-machines view: speed-up and overhead over the floor per machine, side by side."""
+as PNG and SVG, one figure per question, each answering it in its heading:
+- an experiment that sweeps N: wall, overhead per task (ideal and bare floor drawn) and
+  peak RSS per task against N, log-log, one line per model and W (NAME-sweep);
+- ping-pong: nanoseconds per hand-off per model, on a log axis (NAME);
+- any other experiment: the median wall per cell with min-max whiskers, and beside it
+  the speed-up over serial where there is one, at most MAX_BARS bars a panel, a panel
+  per N (and per W, when one N holds more) (NAME);
+- a set merged from several machines (scripts/merge): per experiment the models x
+  machines view, speed-up and overhead over the floor per machine (NAME-machines).
+Every figure is 1200 px wide; log axes are labelled in plain units (10 ms, 1 KiB, 10k)."""
 
 import argparse
 import io
+import math
 import os
 import re
 import sys
+import textwrap
 
 import cbresults as cr
+import plotaxes as pa
 from cbresults import ResultsError, num
 
 FORMATS = ('png', 'svg')
-# The C models in solid colours; the peers (other languages) dashed, in their own.
-PEER_COLORS = {'go': '#17becf', 'node': '#bcbd22', 'py-serial': '#7f7f7f',
-               'py-threads': '#aec7e8', 'py-procs': '#ff9896', 'py-asyncio': '#98df8a',
-               'py-gevent': '#c5b0d5', 'bookkeeping': '#e377c2'}
-COLORS = {'serial': '#555555', 'threads': '#1f77b4', 'procs': '#d62728',
-          'evloop': '#2ca02c', 'green': '#9467bd'}
+WIDTH_IN, DPI = 12, 100  # 1200 px: the width every figure is made to be read at
+MAX_BARS = 12            # bars in one panel
+MAX_FIGURE_BARS = 36     # bars in one figure; beyond, each panel is a figure of its own
+DEFAULT_RUN = os.path.join('results', 'latest')  # under the tree: `ninja bench`'s newest
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog='plot', description='Plot a concbench run (PNG and SVG).')
-    p.add_argument('run', nargs='?', default=os.path.join(cr.TREE, 'results', 'run.csv'),
+    p.add_argument('run', nargs='?', default=None,
                    help='the run: any of its files, its folder, its run id, or a set '
-                        'scripts/merge made (default results/run.csv)')
+                        'scripts/merge made (default results/latest, the newest run of '
+                        '`ninja -C build bench`)')
     p.add_argument('--out', default=os.path.join(cr.TREE, 'results'),
                    help='folder for the images (default results/)')
     return p.parse_args(argv)
 
 
-def groups(summary):
-    """{name: rows}: one experiment per preset (or per workload and params without one)."""
-    out = {}
+# --- experiments and their names ---------------------------------------------------------
+
+def params_of(text):
+    """[(key, value)] of a params field, the empty values (url=) left out."""
+    out = []
+    for part in text.split(';'):
+        k, _, v = part.partition('=')
+        if k and v != '':
+            out.append((k, v))
+    return out
+
+
+def exact_words(v):
+    """An integer in words where exact (50000000: 50M, 2500: 2.5k), else as it is."""
+    try:
+        n = int(v)
+    except ValueError:
+        return v if len(v) <= 24 else v[:23] + '…'
+    for scale, unit in ((10 ** 9, 'G'), (10 ** 6, 'M'), (10 ** 3, 'k')):
+        if n >= scale and (n * 10) % scale == 0:
+            return f'{n / scale:g}{unit}'
+    return str(n)
+
+
+# The size of one task of a workload, in a word for file names (cpu-countdown-10x50M).
+SIZES = {
+    'countdown': lambda p: exact_words(p['n']),
+    'power': lambda p: f"{p['base']}^{exact_words(p['exp'])}",
+    'sleep': lambda p: f"{p['ms']}ms" + (f"x{p['steps']}" if p.get('steps', '1') != '1'
+                                         else ''),
+    'pingpong': lambda p: f"{exact_words(p['rounds'])}-rounds",
+    'http': lambda p: f"{p['delay_ms']}ms",
+    'stall': lambda p: f"{p['compute_ms']}ms",
+    'queue': lambda p: f"{p['orders']}-orders",
+}
+
+
+def size_words(workload, params):
+    try:
+        return SIZES[workload](dict(params_of(params)))
+    except KeyError:
+        return ''
+
+
+def params_words(params):
+    return ', '.join(f'{k}={exact_words(v)}' for k, v in params_of(params))
+
+
+class Experiment:
+    """The cells of one question: one preset's workload and params (or one workload's
+    params in a run without presets). name: its files' name; title: what it is."""
+
+    def __init__(self, key, rows):
+        self.preset, self.workload, self.params = key
+        self.rows = rows
+        self.name = self.title = ''
+
+    def tasks(self):
+        return sorted({int(r['tasks']) for r in self.rows})
+
+
+def safe(name):
+    return re.sub(r'[^A-Za-z0-9_.^+=-]+', '_', name).strip('_') or 'run'
+
+
+def experiments(summary, titles):
+    """[Experiment] in the order first seen, each named in words: the preset alone when
+    it holds one experiment, else with the workload and the size of its tasks
+    (cpu-countdown-10x50M); a run without presets by workload and size (sleep-5ms)."""
+    groups = {}
     for r in summary:
-        base = r['preset'] or f"{r['workload']}-{r['params']}"
-        out.setdefault((base, r['workload'], r['params']), []).append(r)
-    named = {}
-    for (base, wl, _), rows in out.items():
-        name = base if sum(k[0] == base for k in out) == 1 else f'{base}-{wl}-{len(named)}'
-        named[re.sub(r'[^A-Za-z0-9_.=-]+', '_', name)] = rows
-    return named
+        groups.setdefault((r['preset'], r['workload'], r['params']), []).append(r)
+    exps = [Experiment(k, rows) for k, rows in groups.items()]
+    by_base = {}
+    for e in exps:
+        by_base.setdefault(e.preset or e.workload, []).append(e)
+    for base, group in by_base.items():
+        workloads = {e.workload for e in group}
+        for e in group:
+            parts = [base]
+            if e.preset and len(workloads) > 1:
+                parts.append(e.workload)
+            if not e.preset or len(group) > 1:
+                size, ns = size_words(e.workload, e.params), e.tasks()
+                if len(ns) == 1 and len(group) > 1:
+                    parts.append(f'{ns[0]}x{size}' if size else f'{ns[0]}-tasks')
+                elif size:
+                    parts.append(size)
+            e.name = '-'.join(parts)
+        distinguish(group)
+        for e in group:
+            e.name = safe(e.name)
+            e.title = title_of(e, titles, alone=len(group) == 1)
+    return exps
 
 
-# One colour per machine in the models x machines view (Okabe-Ito: they stay apart under
-# the common colour-blindnesses); one line style per machine in a sweep.
-HOST_COLORS = ('#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00',
-               '#F0E442', '#000000')
-HOST_LINES = ('-', '--', ':', '-.')
+def distinguish(group):
+    """Names still shared within a preset get the params in which their cells differ,
+    then a count."""
+    clash = {}
+    for e in group:
+        clash.setdefault(e.name, []).append(e)
+    for same in clash.values():
+        if len(same) < 2:
+            continue
+        every = [dict(params_of(e.params)) for e in same]
+        keys = sorted({k for p in every for k in p if len({q.get(k) for q in every}) > 1})
+        for e, p in zip(same, every):
+            e.name += ''.join(f'-{k}{exact_words(p[k])}' for k in keys if k in p)
+        if len({e.name for e in same}) < len(same):
+            for i, e in enumerate(same):
+                e.name += f'-{i + 1}'
 
+
+def title_of(e, titles, alone):
+    """What the experiment is: its preset's title, or the workload, params and N."""
+    if e.preset and alone and titles.get(e.preset):
+        return titles[e.preset]
+    ns = e.tasks()
+    tasks = (f'{ns[0]} tasks' if len(ns) == 1 else
+             f'N = {pa.fmt_count(ns[0])} … {pa.fmt_count(ns[-1])} tasks')
+    words = params_words(e.params)
+    return (f'{e.preset}: ' if e.preset else '') + e.workload + (f' {words}' if words else '') \
+        + f'; {tasks}'
+
+
+# --- cells in words ----------------------------------------------------------------------
 
 def hosts_of(rows):
     """The machines of a summary in the order first seen: one for a single run."""
     return list(dict.fromkeys(r.get('host_id', '') for r in rows))
 
 
-def label(r, hosts=()):
-    w = int(r['workers'])
-    text = f"{r['runner']}\nN={r['tasks']} " + ('all' if w == 0 else f'W={w}')
-    return text + (f"\n{r.get('host_id', '')}" if len(hosts) > 1 else '')
+def namer(rows):
+    """A function naming a cell in the answers: the model, and W, N and the machine only
+    where the experiment has several of them (W: where that model has several)."""
+    ws = {}
+    for r in rows:
+        ws.setdefault(r['runner'], set()).add(r['workers'])
+    many_n = len({r['tasks'] for r in rows}) > 1
+    many_h = len(hosts_of(rows)) > 1
+
+    def name(r):
+        text = r['runner']
+        if len(ws[r['runner']]) > 1:
+            text += ' ' + pa.w_words(r['workers'])
+        if many_n:
+            text += f" at N={pa.fmt_count(int(r['tasks']))}"
+        return text + (f" on {r.get('host_id', '')}" if many_h else '')
+    return name
 
 
-def footnote(fig, meta):
-    fig.text(0.01, 0.01, f'{cr.machine_line(meta)}; concbench {meta.get("version", "?")}',
-             fontsize=7, color='#666666')
+def bar_label(r, hosts):
+    text = f"{r['runner']} {pa.w_words(r['workers'])}"
+    return text + (f" {r.get('host_id', '')}" if len(hosts) > 1 else '')
 
 
-def rendered(plt, fig, out, name):
-    """{path: bytes} of the figure in every format, rendered in memory; the figure closed."""
+def cell_order(hosts):
+    return lambda r: (int(r['tasks']), cr.runner_rank(r['runner']), -cr.effective_workers(r),
+                      r['runner'], hosts.index(r.get('host_id', '')))
+
+
+def has_speedup(rows):
+    """A speed-up exists: a cell other than its baseline has one."""
+    return any(num(r, 'speedup') is not None and r['runner'] != (r.get('baseline') or 'serial')
+               for r in rows)
+
+
+def failed(rows):
+    bad = [r for r in rows if num(r, 'median_s') is None]
+    return f'; {len(bad)} of {len(rows)} cells had no ok trial' if bad else ''
+
+
+# --- figure frame: heading, footnote, layout, rendering ----------------------------------
+
+ANSWER_CHARS, TITLE_CHARS = 105, 130  # a line of the heading at 12 and 10 pt in 12 in
+
+
+def heading_lines(answer, title):
+    return textwrap.wrap(answer, ANSWER_CHARS), textwrap.wrap(title, TITLE_CHARS)
+
+
+def head_in(answer, title):
+    a, t = heading_lines(answer, title)
+    return 0.25 + 0.24 * len(a) + 0.2 * len(t)
+
+
+FOOT_IN = 0.35
+
+
+def frame(fig, meta, answer, title):
+    """The heading (the answer in bold, what the figure is below it) and the footnote
+    (the machine); returns (bottom, top) of the room left for the axes, as fractions."""
+    h = fig.get_figheight()
+    a, t = heading_lines(answer, title)
+    fig.text(0.5, 1 - 0.1 / h, '\n'.join(a), ha='center', va='top', fontsize=12,
+             fontweight='bold')
+    fig.text(0.5, 1 - (0.14 + 0.24 * len(a)) / h, '\n'.join(t), ha='center', va='top',
+             fontsize=10, color='#333333')
+    fig.text(0.01, 0.08 / h, f'{cr.machine_line(meta)}; concbench {meta.get("version", "?")}',
+             fontsize=8, color='#666666')
+    return FOOT_IN / h, 1 - head_in(answer, title) / h
+
+
+def figure(plt, height_in):
+    return plt.figure(figsize=(WIDTH_IN, height_in), dpi=DPI)
+
+
+def rendered(plt, figs, out):
+    """{path: bytes} of every (name, figure) in every format, rendered in memory; the
+    figures closed."""
     images = {}
-    for fmt in FORMATS:
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=110)
-        images[os.path.join(out, f'{name}.{fmt}')] = buf.getvalue()
-    plt.close(fig)
+    for name, fig in figs:
+        for fmt in FORMATS:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=DPI)
+            images[os.path.join(out, f'{name}.{fmt}')] = buf.getvalue()
+        plt.close(fig)
     return images
 
 
-def bars(plt, name, rows, meta, out):
-    hosts = hosts_of(rows)
-    rows = sorted(rows, key=lambda r: (int(r['tasks']), cr.runner_rank(r['runner']),
-                                       -cr.effective_workers(r),
-                                       hosts.index(r.get('host_id', ''))))
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6))
-    xs = range(len(rows))
-    colors = [color(r['runner']) for r in rows]
-    med = [num(r, 'median_s') or 0 for r in rows]
-    lo = [m - (num(r, 'min_s') or m) for m, r in zip(med, rows)]
-    hi = [(num(r, 'max_s') or m) - m for m, r in zip(med, rows)]
-    a1.bar(xs, med, color=colors, yerr=[lo, hi], capsize=4, ecolor='black')
-    ideal = [num(r, 'ideal_s') for r in rows]
-    if any(ideal):
-        a1.scatter([x for x, i in zip(xs, ideal) if i], [i for i in ideal if i], marker='_',
-                   s=600, color='black', zorder=3, label='ideal')
-        a1.legend(loc='upper right', fontsize=8)
-    a1.set_ylabel('median wall time (s), whiskers min-max')
-    a1.set_title('wall time per runner')
-    for x, r in zip(xs, rows):
-        if num(r, 'median_s') is None:
-            a1.text(x, 0, f"no ok trial\n{r['outcomes']}", ha='center', va='bottom', fontsize=7)
-    sp = [num(r, 'speedup') or 0 for r in rows]
-    # whiskers: the 95% interval of the paired ratios, where the run had pairs for one
-    # (the bar is the ratio of medians, which the interval need not hold)
-    lo = [num(r, 'speedup_lo') for r in rows]
-    hi = [num(r, 'speedup_hi') for r in rows]
-    err = [[max(s - l, 0) if l is not None else 0 for s, l in zip(sp, lo)],
-           [max(h - s, 0) if h is not None else 0 for s, h in zip(sp, hi)]]
-    a2.bar(xs, sp, color=colors, yerr=err if any(v is not None for v in lo) else None,
-           capsize=3, ecolor='#333333')
-    a2.axhline(1, color='#555555', lw=0.8, ls='--')
-    best = [(x, m * s / i) for x, m, s, i in zip(xs, med, sp, ideal) if i and m and s]
-    a2.scatter([b[0] for b in best], [b[1] for b in best], marker='_', s=600, color='black',
-               zorder=3, label='ideal')
-    a2.set_ylabel('speed-up over serial (x), whiskers 95%')
-    a2.set_title('speed-up vs serial (dashed: 1x)')
-    if best:
-        a2.legend(loc='upper right', fontsize=8)
-    for ax in (a1, a2):
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels([label(r, hosts) for r in rows], fontsize=7)
-    first = rows[0]
-    fig.suptitle(f"{name}: {first['workload']} {first['params']}", fontsize=11)
-    footnote(fig, meta)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    return rendered(plt, fig, out, name)
+# --- bars: one value per cell, a panel per N ---------------------------------------------
 
+def facets(rows):
+    """[(title, rows)]: the cells a panel per N; an N with more than MAX_BARS cells a panel
+    per W, and any still larger in even runs of at most MAX_BARS."""
+    out = []
+    for n in sorted({int(r['tasks']) for r in rows}):
+        at = [r for r in rows if int(r['tasks']) == n]
+        title = f'N = {pa.fmt_count(n)} tasks'
+        ws = list(dict.fromkeys(r['workers'] for r in at))
+        parts = ([(title, at)] if len(at) <= MAX_BARS or len(ws) < 2 else
+                 [(f'{title}, {pa.w_words(w)}', [r for r in at if r['workers'] == w])
+                  for w in ws])
+        for t, part in parts:
+            k = math.ceil(len(part) / MAX_BARS)
+            size = math.ceil(len(part) / k)
+            for i in range(k):
+                out.append((t + (f' ({i + 1} of {k})' if k > 1 else ''),
+                            part[i * size:(i + 1) * size]))
+    return out
+
+
+def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
+    """Horizontal bars of vals (None: no bar) with whiskers lo..hi, each labelled with its
+    value at its end, black ticks at marks [(y, value)], a dashed line at ref; the axis
+    logarithmic when log. Leaves room on the right for the labels."""
+    pts = [(y, v) for y, v in zip(ys, vals) if v is not None]
+    if not pts:
+        return
+    py = [y for y, _ in pts]
+    pv = [v for _, v in pts]
+    err = None
+    if any(lo_ is not None for lo_ in lo):
+        err = [[max(v - (lo_ if lo_ is not None else v), 0) for (y, v), lo_ in
+                zip(pts, [lo[ys.index(y)] for y in py])],
+               [max((hi_ if hi_ is not None else v) - v, 0) for (y, v), hi_ in
+                zip(pts, [hi[ys.index(y)] for y in py])]]
+    left = 0
+    ends = [v + (err[1][i] if err else 0) for i, v in enumerate(pv)]
+    ends += [m for _, m in marks] + ([ref] if ref else [])
+    positive = [v for v in pv + [m for _, m in marks] if v > 0]
+    if log and positive:
+        left = min(positive) / 2.5
+    ax.barh(py, [v if v > 0 or not log else left for v in pv], left=0 if not log else None,
+            color=[colors[ys.index(y)] for y in py], xerr=err, capsize=3, ecolor='#333333',
+            height=0.7)
+    if marks:
+        ax.scatter([m for _, m in marks], [y for y, _ in marks], marker='|', s=260,
+                   color='black', zorder=3, label='ideal')
+    if ref:
+        ax.axvline(ref, color='#555555', lw=0.8, ls='--')
+    top = max(ends)
+    mark = dict(marks)
+    for (y, v), end in zip(pts, ends):
+        end = max(end, mark.get(y, 0))  # past the ideal's tick, not over it
+        ax.text(end * 1.08 if log else end + top * 0.02, y, fmt(v), va='center', fontsize=9)
+    if log:
+        ax.set_xlim(left, top * 6)
+        pa.log_axis(ax, 'x', fmt)
+    else:
+        ax.set_xlim(0, top * 1.28)
+        pa.linear_axis(ax, 'x', fmt)
+
+
+def wall_panel(ax, rows, ys, colors, log):
+    med = [num(r, 'median_s') for r in rows]
+    value_panel(ax, ys, med, [num(r, 'min_s') for r in rows], [num(r, 'max_s') for r in rows],
+                colors, pa.fmt_time, log,
+                marks=[(y, num(r, 'ideal_s')) for y, r in zip(ys, rows) if num(r, 'ideal_s')])
+    for y, r, m in zip(ys, rows, med):
+        if m is None:
+            ax.text(0.01, y, f"no ok trial ({r['outcomes'] or 'none'})", va='center',
+                    fontsize=9, color='#aa0000', transform=ax.get_yaxis_transform())
+    ax.set_xlabel('median wall time (whiskers: min to max; tick: ideal)')
+
+
+def speedup_panel(ax, rows, ys, colors):
+    sp = [num(r, 'speedup') for r in rows]
+    # the bar is the ratio of medians; the whiskers the 95% interval of the paired
+    # ratios, where the run had pairs enough for one
+    ideal = []
+    for y, r, s in zip(ys, rows, sp):
+        m, i = num(r, 'median_s'), num(r, 'ideal_s')
+        if s and m and i:
+            ideal.append((y, m * s / i))
+    value_panel(ax, ys, sp, [num(r, 'speedup_lo') for r in rows],
+                [num(r, 'speedup_hi') for r in rows], colors, pa.fmt_times, False,
+                marks=ideal, ref=1)
+    ax.set_xlabel('ratio of medians (dashed: 1x; whiskers: 95%; tick: ideal)')
+
+
+def wants_log(values):
+    v = [x for x in values if x and x > 0]
+    return bool(v) and max(v) / min(v) > 30
+
+
+def bars(plt, e, meta):
+    """The wall (and speed-up) of every cell of e: [(name, figure)]."""
+    hosts = hosts_of(e.rows)
+    rows = sorted(e.rows, key=cell_order(hosts))
+    panels = facets(rows)
+    log = wants_log([num(r, 'median_s') for r in rows] + [num(r, 'max_s') for r in rows])
+    answer = bars_answer(rows)
+    if sum(len(p) for _, p in panels) <= MAX_FIGURE_BARS:
+        return [(e.name, bars_figure(plt, panels, hosts, meta, answer, e.title, log))]
+    return [(f'{e.name}-{safe(t.replace("N = ", "").replace(" ", "-"))}',
+             bars_figure(plt, [(t, p)], hosts, meta, answer, e.title, log))
+            for t, p in panels]
+
+
+def bars_figure(plt, panels, hosts, meta, answer, title, log):
+    heights = [0.9 + 0.36 * len(p) for _, p in panels]
+    h = head_in(answer, title) + FOOT_IN + sum(heights) + 0.3
+    fig = figure(plt, h)
+    bottom, top = frame(fig, meta, answer, title)
+    with_sp = any(has_speedup(p) for _, p in panels)
+    gs = fig.add_gridspec(len(panels), 2 if with_sp else 1, height_ratios=heights,
+                          width_ratios=(1.4, 1) if with_sp else None)
+    for i, (t, p) in enumerate(panels):
+        ys = list(range(len(p)))
+        colors = [pa.color(r['runner']) for r in p]
+        sp = has_speedup(p)
+        ax = fig.add_subplot(gs[i, 0] if sp or not with_sp else gs[i, :])
+        wall_panel(ax, p, ys, colors, log)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
+        ax.set_ylim(len(p) - 0.5, -0.5)  # the first cell on top
+        ax.set_title(t, fontsize=10, loc='left')
+        if sp:
+            ax2 = fig.add_subplot(gs[i, 1], sharey=ax)
+            speedup_panel(ax2, p, ys, colors)
+            ax2.tick_params(labelleft=False)
+            ax2.set_title('speed-up over serial', fontsize=10, loc='left')
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    return fig
+
+
+def bars_answer(rows):
+    ok = [r for r in rows if num(r, 'median_s') is not None]
+    if not ok:
+        return 'no cell had an ok trial' + failed(rows)
+    name = namer(rows)
+    fastest = min(ok, key=lambda r: num(r, 'median_s'))
+    parts = [f"fastest: {name(fastest)}, {pa.fmt_time(num(fastest, 'median_s'))}"]
+    over = {}  # the speed-ups by baseline: serial for C, py-serial for Python
+    for r in ok:
+        base = r.get('baseline') or 'serial'
+        if num(r, 'speedup') is not None and r['runner'] != base:
+            over.setdefault(base, []).append((num(r, 'speedup'), r))
+    for base, sp in over.items():
+        sp.sort(key=lambda x: -x[0])
+        parts.append(f'speed-up over {base}: ' + ', '.join(
+            f'{name(r)} {pa.fmt_times(s)}' for s, r in sp[:4]) + (', …' if len(sp) > 4 else ''))
+    if not over:
+        slowest = max(ok, key=lambda r: num(r, 'median_s'))
+        if slowest is not fastest:
+            parts.append(f"slowest: {name(slowest)}, {pa.fmt_time(num(slowest, 'median_s'))}")
+    return '; '.join(parts) + failed(rows)
+
+
+# --- ping-pong: the price of one hand-off ------------------------------------------------
+
+def hand_offs(plt, e, meta):
+    """ns per hand-off of every cell on a log axis, a panel per N: [(name, figure)]."""
+    hosts = hosts_of(e.rows)
+    rows = sorted(e.rows, key=cell_order(hosts))
+    panels = facets(rows)
+    answer = hand_offs_answer(rows)
+    heights = [0.9 + 0.36 * len(p) for _, p in panels]
+    fig = figure(plt, head_in(answer, e.title) + FOOT_IN + sum(heights) + 0.3)
+    bottom, top = frame(fig, meta, answer, e.title)
+    gs = fig.add_gridspec(len(panels), 1, height_ratios=heights)
+    for i, (t, p) in enumerate(panels):
+        ys = list(range(len(p)))
+        ax = fig.add_subplot(gs[i, 0])
+        secs, lo, hi = [], [], []
+        for r in p:
+            ns, m = num(r, 'ns_per_switch'), num(r, 'median_s')
+            s = ns * 1e-9 if ns else None
+            secs.append(s)
+            # the spread of the trials, carried over from their wall times
+            lo.append(s * num(r, 'min_s') / m if s and m and num(r, 'min_s') else None)
+            hi.append(s * num(r, 'max_s') / m if s and m and num(r, 'max_s') else None)
+        value_panel(ax, ys, secs, lo, hi, [pa.color(r['runner']) for r in p], pa.fmt_time,
+                    True)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
+        ax.set_ylim(len(p) - 0.5, -0.5)
+        ax.set_title(t + ' (pairs of 2)', fontsize=10, loc='left')
+        ax.set_xlabel('time per hand-off, median (log; whiskers: min to max)')
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    return [(e.name, fig)]
+
+
+def hand_offs_answer(rows):
+    ok = sorted((r for r in rows if num(r, 'ns_per_switch')),
+                key=lambda r: num(r, 'ns_per_switch'))
+    if not ok:
+        return 'no hand-off was timed' + failed(rows)
+    name = namer(rows)
+
+    def t(r):
+        return pa.fmt_time(num(r, 'ns_per_switch') * 1e-9)
+    text = f'{name(ok[0])}: {t(ok[0])} per hand-off'
+    if len(ok) > 1:
+        text += f', {name(ok[1])} {t(ok[1])}'
+    if len(ok) > 2:
+        ratio = num(ok[-1], 'ns_per_switch') / num(ok[0], 'ns_per_switch')
+        text += f'; {name(ok[-1])} {t(ok[-1])} ({pa.fmt_times(ratio)} {name(ok[0])})'
+    return text + failed(rows)
+
+
+# --- a sweep over N ----------------------------------------------------------------------
 
 def series(rows):
-    """{(runner, W, host): rows by N} for the cells that sweep N."""
+    """{(runner, W, host): rows by N}: one line per model, W and machine (a cell alone
+    is a point)."""
     by = {}
-    for r in rows:
+    for r in sorted(rows, key=cell_order(hosts_of(rows))):
         by.setdefault((r['runner'], r['workers'], r.get('host_id', '')), []).append(r)
-    return {k: sorted(v, key=lambda r: int(r['tasks'])) for k, v in by.items() if len(v) > 1}
+    return {k: sorted(v, key=lambda r: int(r['tasks'])) for k, v in by.items()}
 
 
-def positive(rows, key, per_task=False):
+def sweeps(rows):
+    return any(len(v) > 1 for v in series(rows).values())
+
+
+def points(rows, key, per_task=False):
     pts = []
     for r in rows:
         v = num(r, key)
@@ -148,117 +499,221 @@ def positive(rows, key, per_task=False):
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
-def color(runner):
-    return COLORS.get(runner) or PEER_COLORS.get(runner, '#8c564b')
+SWEEP_PANELS = (
+    # (column, per task, title, y label, unit, binary)
+    ('median_s', False, 'median wall vs N (dashed: ideal)', 'wall time', 'time', False),
+    ('overhead_per_task_s', False, 'overhead above ideal per task vs N\n'
+     '(dotted: the bare floor per task)', 'overhead per task', 'time', False),
+    ('rss_per_task_b', False, 'peak RSS per task vs N', 'RSS per task', 'bytes', True),
+)
 
 
-def line(runner):
-    return 'o-' if runner in COLORS else 's--'
+def styles(ser):
+    """{key: (colour, marker, line style, label)} with every W of a model its own look."""
+    hosts = list(dict.fromkeys(k[2] for k in ser))
+    out = {}
+    for runner, w, host in ser:
+        ws = list(dict.fromkeys(k[1] for k in ser if k[0] == runner))
+        c, m, ls = pa.series_style(runner, ws.index(w), hosts.index(host), len(hosts))
+        label = f'{runner} {pa.w_words(w)}' + (f' {host}' if len(hosts) > 1 else '')
+        out[(runner, w, host)] = (c, m, ls, label)
+    return out
 
 
-def sweep(plt, name, rows, meta, out):
-    ser = series(rows)
-    if not ser:
-        return {}
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
-    drawn = [0, 0, 0]
-
-    def draw(i, xy, *style, scale=1, **kw):
-        x, y = xy
-        axes[i].plot(x, [v / scale for v in y], *style, **kw)
-        drawn[i] += len(x)
-
-    hosts = hosts_of(rows)
+def sweep(plt, e, meta):
+    ser = series(e.rows)
+    look = styles(ser)
+    panels = [p for p in SWEEP_PANELS
+              if any(points(rs, p[0])[0] for rs in ser.values())]
+    answer = sweep_answer(e.rows, ser)
+    legend_rows = math.ceil(len(ser) / 5)
+    h = head_in(answer, e.title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.2
+    fig = figure(plt, h)
+    bottom, top = frame(fig, meta, answer, e.title)
+    axes = [fig.add_subplot(1, len(panels), i + 1) for i in range(len(panels))]
     for (runner, w, host), rs in ser.items():
-        c, ls = color(runner), line(runner)
-        lab = f"{runner} W={'all' if w == '0' else w}"
-        if len(hosts) > 1:
-            ls = ls[0] + HOST_LINES[hosts.index(host) % len(HOST_LINES)]
-            lab += f' {host}'
-
-        draw(0, positive(rs, 'median_s'), ls, color=c, label=lab)
-        draw(0, positive(rs, 'ideal_s'), '--', color='black', lw=0.8)
-        draw(1, positive(rs, 'overhead_per_task_s'), ls, color=c, label=lab)
-        draw(1, positive(rs, 'floor_s', per_task=True), ':', color=c)
-        draw(2, positive(rs, 'rss_per_task_b'), ls, scale=1024, color=c, label=lab)
-    titles = ('median wall vs N (dashed: ideal)',
-              'overhead above ideal per task vs N\n(dotted: the bare floor per task)',
-              'peak RSS per task vs N')
-    ylabels = ('wall time (s)', 'overhead per task (s)', 'RSS per task (KiB)')
-    for ax, t, yl, n in zip(axes, titles, ylabels, drawn):
+        c, m, ls, lab = look[(runner, w, host)]
+        for ax, (col, _, _, _, _, _) in zip(axes, panels):
+            x, y = points(rs, col)
+            ax.plot(x, y, marker=m, ls=ls if len(x) > 1 else 'none', color=c, label=lab,
+                    ms=6)
+            if col == 'median_s':
+                ax.plot(*points(rs, 'ideal_s'), '--', color='black', lw=0.8)
+            elif col == 'overhead_per_task_s':
+                ax.plot(*points(rs, 'floor_s', per_task=True), ':', color=c)
+    ns = e.tasks()
+    for ax, (col, _, t, yl, unit, binary) in zip(axes, panels):
         ax.set_title(t, fontsize=10)
         ax.set_xlabel('tasks N')
         ax.set_ylabel(yl)
-        if n:  # log axes need a value above 0 (RSS is empty in a run without floors)
-            ax.set_xscale('log')
-            ax.set_yscale('log')
-        else:
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.text(0.5, 0.5, 'no value above 0 in this run', ha='center',
-                    transform=ax.transAxes, color='#666666')
-    axes[0].legend(fontsize=7, ncol=2)
-    first = rows[0]
-    fig.suptitle(f"{name}: {first['workload']} {first['params']}, sweep over N", fontsize=11)
-    footnote(fig, meta)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    return rendered(plt, fig, out, f'{name}-sweep')
+        pa.log_axis(ax, 'x', pa.fmt_count, at=ns if len(ns) <= 9 else None)
+        pa.log_axis(ax, 'y', pa.fmt_bytes if unit == 'bytes' else pa.fmt_time, binary)
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_in = 0.25 * legend_rows + 0.15
+    fig.legend(handles, labels, loc='lower center', ncol=min(5, len(labels)), fontsize=9,
+               bbox_to_anchor=(0.5, bottom), title='model and W (tasks in flight at once)',
+               title_fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, bottom + (legend_in + 0.05) / h, 1, top))
+    return [(f'{e.name}-sweep', fig)]
 
 
-def machines(plt, name, rows, meta, out):
+def sweep_answer(rows, ser):
+    """The model that reaches the largest N cheapest, the runner-up, and the C models
+    that stop short of it."""
+    name = namer(rows)
+    ok = [r for r in rows if num(r, 'median_s') is not None]
+    if not ok:
+        return 'no cell had an ok trial' + failed(rows)
+    top = max(int(r['tasks']) for r in ok)
+    at = [r for r in ok if int(r['tasks']) == top]
+
+    def cost(r):
+        o = num(r, 'overhead_per_task_s')
+        return (0, o) if o is not None and o > 0 else (1, num(r, 'median_s'))
+
+    def said(r, first):
+        k, v = cost(r)
+        if k == 0:
+            return f"{pa.fmt_time(v)} per task above ideal" if first else pa.fmt_time(v)
+        return f'{pa.fmt_time(v)} for {pa.fmt_count(top)} tasks' if first else pa.fmt_time(v)
+    at.sort(key=cost)
+    n_words = f'N={pa.fmt_count(top)}'
+    plain = name(at[0]).replace(f' at {n_words}', '')
+    text = f'{plain}: {said(at[0], True)} at {n_words}'
+    if len(at) > 1:
+        text += f", {name(at[1]).replace(f' at {n_words}', '')} {said(at[1], False)}"
+    short = []
+    for (runner, w, host), rs in ser.items():
+        done = [int(r['tasks']) for r in rs if num(r, 'median_s') is not None]
+        if runner in cr.RUNNER_ORDER and done and max(done) < top and len(rs) > 1:
+            short.append((max(done), runner))
+    short = sorted(set(short), reverse=True)[:3]
+    if short:
+        text += '; ' + ', '.join((f'{r} stops at {pa.fmt_count(n)}' if i == 0 else
+                                  f'{r} at {pa.fmt_count(n)}')
+                                 for i, (n, r) in enumerate(short))
+    return text + failed(rows)
+
+
+# --- several machines --------------------------------------------------------------------
+
+def machines(plt, e, meta):
     """The models x machines view of a merged set: per cell, one bar per machine of its
     speed-up over serial and of its overhead over the floor, side by side (seconds do
-    not compare across machines; these ratios do)."""
-    hosts = hosts_of(rows)
+    not compare across machines; these ratios do). Panels only for what the set has."""
+    hosts = hosts_of(e.rows)
     if len(hosts) < 2:
-        return {}
+        return []
     cells = {}
-    for r in rows:
+    for r in e.rows:
         key = (int(r['tasks']), cr.runner_rank(r['runner']), r['runner'], r['workers'])
         cells.setdefault(key, {})[r.get('host_id', '')] = r
     keys = sorted(cells)
-    fig, axes = plt.subplots(1, 2, figsize=(max(8, 1.1 * len(keys) + 3), 4.8))
+    cols = [c for c in (('speedup', 'speed-up over serial (dashed: 1x; whiskers 95%)'),
+                        ('overhead_vs_floor', 'overhead above ideal / the bare floor (x)'))
+            if any(num(r, c[0]) is not None for k in keys for r in cells[k].values())]
+    if not cols:
+        return []
+    answer = machines_answer(cells, hosts)
+    per = 0.22 * len(hosts) + 0.15
+    h = head_in(answer, e.title) + FOOT_IN + 1.3 + per * len(keys) + 0.3
+    fig = figure(plt, h)
+    bottom, top = frame(fig, meta, answer, e.title)
+    axes = [fig.add_subplot(1, len(cols), i + 1) for i in range(len(cols))]
     width = 0.8 / len(hosts)
-    for ax, col, what in ((axes[0], 'speedup', 'speed-up over serial (x), whiskers 95%'),
-                          (axes[1], 'overhead_vs_floor', 'overhead over the floor (x)')):
-        drawn = 0
-        for h, host in enumerate(hosts):
-            xs, ys, lo, hi = [], [], [], []
+    for ax, (col, what) in zip(axes, cols):
+        for hi, host in enumerate(hosts):
+            ys, vs, lo, up = [], [], [], []
             for i, k in enumerate(keys):
                 r = cells[k].get(host)
                 v = num(r, col) if r else None
                 if v is None:
                     continue
-                xs.append(i - 0.4 + width * (h + 0.5))
-                ys.append(v)
+                ys.append(i - 0.4 + width * (hi + 0.5))
+                vs.append(v)
                 low = num(r, col + '_lo') if col == 'speedup' else None
                 high = num(r, col + '_hi') if col == 'speedup' else None
                 lo.append(max(v - low, 0) if low is not None else 0)
-                hi.append(max(high - v, 0) if high is not None else 0)
-            if xs:
-                ax.bar(xs, ys, width, color=HOST_COLORS[h % len(HOST_COLORS)], label=host,
-                       yerr=[lo, hi] if any(lo) or any(hi) else None, capsize=2,
-                       ecolor='#333333')
-                drawn += len(xs)
-        ax.set_xticks(range(len(keys)))
-        ax.set_xticklabels([f"{k[2]}\nN={k[0]} " + ('all' if k[3] == '0' else f'W={k[3]}')
-                            for k in keys], fontsize=7)
-        ax.set_ylabel(what)
+                up.append(max(high - v, 0) if high is not None else 0)
+            if ys:
+                ax.barh(ys, vs, width, color=pa.HOST_COLORS[hi % len(pa.HOST_COLORS)],
+                        label=host, xerr=[lo, up] if any(lo) or any(up) else None,
+                        capsize=2, ecolor='#333333')
+        ax.set_yticks(range(len(keys)))
+        ax.set_yticklabels([f"{k[2]} N={pa.fmt_count(k[0])} {pa.w_words(k[3])}"
+                            for k in keys], fontsize=9)
+        ax.set_ylim(len(keys) - 0.5, -0.5)
+        ax.set_xlabel(what)
+        pa.linear_axis(ax, 'x', pa.fmt_times)
         if col == 'speedup':
-            ax.axhline(1, color='#555555', lw=0.8, ls='--')
-        if drawn:
-            ax.legend(fontsize=7, title='machine', title_fontsize=7)
+            ax.axvline(1, color='#555555', lw=0.8, ls='--')
+        ax.legend(fontsize=8, title='machine', title_fontsize=8, loc='lower right')
+    for ax in axes[1:]:
+        ax.tick_params(labelleft=False)
+    fig.tight_layout(rect=(0, bottom, 1, top))
+    return [(f'{e.name}-machines', fig)]
+
+
+def machines_answer(cells, hosts):
+    """How far apart the machines' speed-ups are, at the widest."""
+    gaps = []
+    for (n, _, runner, w), by in cells.items():
+        sp = {h: num(r, 'speedup') for h, r in by.items() if num(r, 'speedup') is not None}
+        if len(sp) > 1 and runner != 'serial':
+            lo, hi = min(sp, key=sp.get), max(sp, key=sp.get)
+            gaps.append((sp[hi] - sp[lo], runner, w, hi, sp[hi], lo, sp[lo]))
+    if not gaps:
+        return f'{len(hosts)} machines: ' + ', '.join(hosts)
+    _, runner, w, hi, shi, lo, slo = max(gaps)
+    return (f'{len(hosts)} machines; widest gap: {runner} {pa.w_words(w)} '
+            f'{pa.fmt_times(shi)} on {hi}, {pa.fmt_times(slo)} on {lo}')
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def figures(plt, summary, meta, titles=None):
+    """[(name, figure)] of every question the run holds."""
+    titles = cr.read_presets() if titles is None else titles
+    out = []
+    for e in experiments(summary, titles):
+        if e.workload == 'pingpong' and any(num(r, 'ns_per_switch') for r in e.rows):
+            out += hand_offs(plt, e, meta)
+        elif sweeps(e.rows):
+            out += sweep(plt, e, meta)
         else:
-            ax.text(0.5, 0.5, 'no value in this set', ha='center', transform=ax.transAxes,
-                    color='#666666')
-    axes[0].set_title('speed-up vs serial, per machine')
-    axes[1].set_title('overhead above ideal / the bare floor, per machine')
-    first = rows[0]
-    fig.suptitle(f"{name}: {first['workload']} {first['params']}, {len(hosts)} machines",
-                 fontsize=11)
-    footnote(fig, meta)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    return rendered(plt, fig, out, f'{name}-machines')
+            out += bars(plt, e, meta)
+        out += machines(plt, e, meta)
+    return out
+
+
+def default_run():
+    """results/latest, said as the user would type it."""
+    return os.path.join(cr.TREE, DEFAULT_RUN)
+
+
+def load(args):
+    """(summary, meta, out folder) of the run asked for; errors name what the user gave,
+    or the default, saying it is one."""
+    run = args.run
+    if run is None:
+        run = default_run()
+        if not os.path.exists(run):
+            raise ResultsError(f'no run given, and the default {DEFAULT_RUN} is not there '
+                               '(`ninja -C build bench` makes it; or name a run: a file of '
+                               'it, its folder or its run id)')
+    elif not os.path.exists(run) and not cr.RUN_ID.fullmatch(run) and not any(
+            os.path.exists(p) for p in cr.run_paths(run)):
+        raise ResultsError(f'{run}: no such file or folder (a run is named by a file of it, '
+                           'its folder or its run id)')
+    out = args.out
+    cr.check_out(out)
+    try:
+        _, summary, meta, _ = cr.load_run(run, need_trials=False)
+    except ResultsError as err:
+        if args.run is None:
+            raise ResultsError(f'{err} (reading the default run, {DEFAULT_RUN})') from None
+        raise
+    return summary, meta, out
 
 
 def main(argv=None):
@@ -266,8 +721,7 @@ def main(argv=None):
     whole or none: a bad run or a failed write replaces no image."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        cr.check_out(args.out)
-        _, summary, meta, _ = cr.load_run(args.run, need_trials=False)
+        summary, meta, out = load(args)
     except ResultsError as e:
         return cr.refuse('plot', e)
     try:
@@ -279,15 +733,11 @@ def main(argv=None):
               '`apt-get install python3-matplotlib` (nothing written)')
         return 0
     try:
-        images = {}
-        for name, rows in groups(summary).items():
-            images.update(bars(plt, name, rows, meta, args.out))
-            images.update(sweep(plt, name, rows, meta, args.out))
-            images.update(machines(plt, name, rows, meta, args.out))
+        images = rendered(plt, figures(plt, summary, meta), out)
         cr.write_outputs(images)
-    except cr.WriteError as e:
+    except (cr.WriteError, ResultsError) as e:
         return cr.refuse('plot', e)
-    print(f'plot: wrote {len(images)} files in {args.out}')
+    print(f'plot: wrote {len(images)} files in {out}')
     return 0
 
 
