@@ -105,7 +105,7 @@ def safe(name):
     return re.sub(r'[^A-Za-z0-9_.^+=-]+', '_', name).strip('_') or 'run'
 
 
-def experiments(summary, titles):
+def experiments(summary, titles, scale=''):
     """[Experiment] in the order first seen, each named in words: the preset alone when
     it holds one experiment, else with the workload and the size of its tasks
     (cpu-countdown-10x50M); a run without presets by workload and size (sleep-5ms)."""
@@ -132,7 +132,7 @@ def experiments(summary, titles):
         distinguish(group)
         for e in group:
             e.name = safe(e.name)
-            e.title = title_of(e, titles, alone=len(group) == 1)
+            e.title = title_of(e, titles, len(group) == 1, scale)
     return exps
 
 
@@ -154,10 +154,21 @@ def distinguish(group):
                 e.name += f'-{i + 1}'
 
 
-def title_of(e, titles, alone):
-    """What the experiment is: its preset's title, or the workload, params and N."""
+def scale_of(meta):
+    """--scale of the run's command line, as written; '' for none or 1."""
+    m = re.search(r'--scale[= ](\S+)', meta.get('command', ''))
+    try:
+        return m.group(1) if m and float(m.group(1)) != 1 else ''
+    except ValueError:
+        return ''
+
+
+def title_of(e, titles, alone, scale=''):
+    """What the experiment is: its preset's title (with the sizes it ran at, when a
+    --scale changed them), or the workload, params and N."""
     if e.preset and alone and titles.get(e.preset):
-        return titles[e.preset]
+        words = params_words(e.params)
+        return titles[e.preset] + (f' (run at --scale {scale}: {words})' if scale else '')
     ns = e.tasks()
     tasks = (f'{ns[0]} tasks' if len(ns) == 1 else
              f'N = {pa.fmt_count(ns[0])} … {pa.fmt_count(ns[-1])} tasks')
@@ -270,7 +281,8 @@ def facets(rows):
     for n in sorted({int(r['tasks']) for r in rows}):
         at = [r for r in rows if int(r['tasks']) == n]
         title = f'N = {pa.fmt_count(n)} tasks'
-        ws = list(dict.fromkeys(r['workers'] for r in at))
+        # W=1, 2, ... then all (0): from one at a time to every task at once
+        ws = sorted({r['workers'] for r in at}, key=lambda w: int(w) or math.inf)
         parts = ([(title, at)] if len(at) <= MAX_BARS or len(ws) < 2 else
                  [(f'{title}, {pa.w_words(w)}', [r for r in at if r['workers'] == w])
                   for w in ws])
@@ -379,12 +391,14 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log):
     with_sp = any(has_speedup(p) for _, p in panels)
     gs = fig.add_gridspec(len(panels), 2 if with_sp else 1, height_ratios=heights,
                           width_ratios=(1.4, 1) if with_sp else None)
+    walls, sps = [], []
     for i, (t, p) in enumerate(panels):
         ys = list(range(len(p)))
         colors = [pa.color(r['runner']) for r in p]
         sp = has_speedup(p)
         ax = fig.add_subplot(gs[i, 0] if sp or not with_sp else gs[i, :])
         wall_panel(ax, p, ys, colors, log)
+        walls.append(ax)
         ax.set_yticks(ys)
         ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
         ax.set_ylim(len(p) - 0.5, -0.5)  # the first cell on top
@@ -392,10 +406,27 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log):
         if sp:
             ax2 = fig.add_subplot(gs[i, 1], sharey=ax)
             speedup_panel(ax2, p, ys, colors)
+            sps.append(ax2)
             ax2.tick_params(labelleft=False)
             ax2.set_title('speed-up over serial', fontsize=10, loc='left')
+    same_x(walls, log, pa.fmt_time)
+    same_x(sps, False, pa.fmt_times)
     fig.tight_layout(rect=(0, bottom, 1, top))
     return fig
+
+
+def same_x(axes, log, fmt):
+    """One x range for the panels of a column, so their bars compare by eye."""
+    if len(axes) < 2:
+        return
+    spans = [ax.get_xlim() for ax in axes]
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    for ax in axes:
+        ax.set_xlim(lo, hi)
+        if log:
+            pa.log_axis(ax, 'x', fmt)
+        else:
+            pa.linear_axis(ax, 'x', fmt)
 
 
 def bars_answer(rows):
@@ -675,7 +706,7 @@ def figures(plt, summary, meta, titles=None):
     """[(name, figure)] of every question the run holds."""
     titles = cr.read_presets() if titles is None else titles
     out = []
-    for e in experiments(summary, titles):
+    for e in experiments(summary, titles, scale_of(meta)):
         if e.workload == 'pingpong' and any(num(r, 'ns_per_switch') for r in e.rows):
             out += hand_offs(plt, e, meta)
         elif sweeps(e.rows):

@@ -70,6 +70,8 @@ def fmt_time(s):
     """Seconds in the unit that reads best: 97 ns, 2.5 µs, 100 ms, 1.2 s."""
     if s is None:
         return ''
+    if s == 0:
+        return '0'
     a = abs(s)
     for scale, unit in ((1, 's'), (1e-3, 'ms'), (1e-6, 'µs'), (1e-9, 'ns')):
         if a >= scale * 0.9995 or unit == 'ns':
