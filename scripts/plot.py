@@ -229,8 +229,21 @@ def failed(rows):
 ANSWER_CHARS, TITLE_CHARS = 105, 130  # a line of the heading at 12 and 10 pt in 12 in
 
 
+def clauses(text, width):
+    """text in lines of at most width characters, broken after a '; ' where one fits."""
+    lines = []
+    for clause in text.split('; '):
+        if lines and len(lines[-1]) + 2 + len(clause) <= width:
+            lines[-1] += '; ' + clause
+        else:
+            if lines:
+                lines[-1] += ';'
+            lines += textwrap.wrap(clause, width)
+    return lines
+
+
 def heading_lines(answer, title):
-    return textwrap.wrap(answer, ANSWER_CHARS), textwrap.wrap(title, TITLE_CHARS)
+    return clauses(answer, ANSWER_CHARS), clauses(title, TITLE_CHARS)
 
 
 def head_in(answer, title):
@@ -589,41 +602,48 @@ def sweep(plt, e, meta):
 
 
 def sweep_answer(rows, ser):
-    """The model that reaches the largest N cheapest, the runner-up, and the C models
-    that stop short of it."""
-    name = namer(rows)
+    """The models that reach the largest N, cheapest first; the cheapest at the largest N
+    most models reached, where that is another; the C models that stop short."""
     ok = [r for r in rows if num(r, 'median_s') is not None]
     if not ok:
         return 'no cell had an ok trial' + failed(rows)
-    top = max(int(r['tasks']) for r in ok)
-    at = [r for r in ok if int(r['tasks']) == top]
+    count = {}
+    for r in ok:
+        count[int(r['tasks'])] = count.get(int(r['tasks']), 0) + 1
+    top = max(count)
+    parts = [ranking(ok, top, 2)]
+    busy = max(n for n, c in count.items() if c * 2 >= max(count.values()))
+    if busy != top and count[busy] >= 3:
+        parts.append(ranking(ok, busy, 3))
+    short = set()
+    for (runner, _, _), rs in ser.items():
+        done = [int(r['tasks']) for r in rs if num(r, 'median_s') is not None]
+        if runner in cr.RUNNER_ORDER and len(rs) > 1 and done and max(done) < top:
+            short.add((max(done), runner))
+    short = sorted(short, reverse=True)[:3]
+    if short:
+        parts.append(', '.join((f'{r} stops at {pa.fmt_count(n)}' if i == 0 else
+                                f'{r} at {pa.fmt_count(n)}')
+                               for i, (n, r) in enumerate(short)))
+    return '; '.join(parts) + failed(rows)
+
+
+def ranking(ok, n, k):
+    """The k cheapest cells at N=n by overhead per task (by wall where it has none):
+    'evloop: 59 ns per task above ideal at N=1M, green 719 ns'."""
+    at = [r for r in ok if int(r['tasks']) == n]
 
     def cost(r):
         o = num(r, 'overhead_per_task_s')
         return (0, o) if o is not None and o > 0 else (1, num(r, 'median_s'))
-
-    def said(r, first):
-        k, v = cost(r)
-        if k == 0:
-            return f"{pa.fmt_time(v)} per task above ideal" if first else pa.fmt_time(v)
-        return f'{pa.fmt_time(v)} for {pa.fmt_count(top)} tasks' if first else pa.fmt_time(v)
     at.sort(key=cost)
-    n_words = f'N={pa.fmt_count(top)}'
-    plain = name(at[0]).replace(f' at {n_words}', '')
-    text = f'{plain}: {said(at[0], True)} at {n_words}'
-    if len(at) > 1:
-        text += f", {name(at[1]).replace(f' at {n_words}', '')} {said(at[1], False)}"
-    short = []
-    for (runner, w, host), rs in ser.items():
-        done = [int(r['tasks']) for r in rs if num(r, 'median_s') is not None]
-        if runner in cr.RUNNER_ORDER and done and max(done) < top and len(rs) > 1:
-            short.append((max(done), runner))
-    short = sorted(set(short), reverse=True)[:3]
-    if short:
-        text += '; ' + ', '.join((f'{r} stops at {pa.fmt_count(n)}' if i == 0 else
-                                  f'{r} at {pa.fmt_count(n)}')
-                                 for i, (n, r) in enumerate(short))
-    return text + failed(rows)
+    name = namer(at)  # N is said once, after the first
+    kind, v = cost(at[0])
+    what = 'per task above ideal' if kind == 0 else f'for {pa.fmt_count(n)} tasks'
+    text = f'{name(at[0])}: {pa.fmt_time(v)} {what} at N={pa.fmt_count(n)}'
+    for r in at[1:k]:
+        text += f', {name(r)} {pa.fmt_time(cost(r)[1])}'
+    return text
 
 
 # --- several machines --------------------------------------------------------------------

@@ -9,6 +9,7 @@ script: the default run results/latest, and errors naming what the user gave. TA
 
 usage: test_plot.py CONCBENCH"""
 
+import math
 import os
 import re
 import shutil
@@ -201,9 +202,10 @@ def switch_shows_hand_offs(run):
     ax = fig.axes[0]
     if len(fig.axes) != 1 or ax.get_xscale() != 'log':
         return f'{len(fig.axes)} axes, x scale {ax.get_xscale()}'
-    widths = sorted(round(p.get_width() * 1e9, 3) for p in ax.patches)
-    want = sorted(round(float(r['ns_per_switch']), 3) for r in summary)
-    if widths != want:
+    widths = sorted(p.get_width() * 1e9 for p in ax.patches)
+    want = sorted(float(r['ns_per_switch']) for r in summary)
+    if len(widths) != len(want) or not all(math.isclose(a, b, rel_tol=1e-9)
+                                           for a, b in zip(widths, want)):
         return f'bars {widths} ns, ns_per_switch {want}'
     cheapest = min(summary, key=lambda r: float(r['ns_per_switch']))['runner']
     head = heading(fig)
@@ -259,10 +261,10 @@ def speedup_only_where_one_is(cpu_run, http_run):
         titles = [a.get_title(loc='left') for a in fig.axes]
         if titles.count('speed-up over serial') != 1:
             return f'{name}: panels {titles}'
-        got = [round(p.get_width(), 6) for p in fig.axes[1].patches]
-        want = [round(float(r['speedup']), 6) for r in summary
-                if name.startswith(r['workload'])]
-        if got != want:
+        got = [p.get_width() for p in fig.axes[1].patches]
+        want = [float(r['speedup']) for r in summary if name.startswith(r['workload'])]
+        if len(got) != len(want) or not all(math.isclose(a, b, rel_tol=1e-9)
+                                            for a, b in zip(got, want)):
             return f'{name}: speed-up bars {got}, the summary {want}'
     plt.close('all')
     figs, _, plt = figures_of(http_run)
