@@ -273,8 +273,8 @@ def figure(plt, height_in):
 
 
 def rendered(plt, figs, out):
-    """{path: bytes} of every (name, figure) in every format, rendered in memory; the
-    figures closed."""
+    """{path: bytes} of every (name, figure) in every format, rendered in memory, each
+    figure closed before the next is drawn."""
     images = {}
     for name, fig in figs:
         for fmt in FORMATS:
@@ -493,7 +493,9 @@ def hand_offs(plt, e, meta):
         ax.set_yticks(ys)
         ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
         ax.set_ylim(len(p) - 0.5, -0.5)
-        ax.set_title(t + ' (pairs of 2)', fontsize=10, loc='left')
+        pairs = int(p[0]['tasks']) // 2
+        ax.set_title(f"{t}: {pairs} pair{'s' if pairs > 1 else ''} handing a token back "
+                     'and forth', fontsize=10, loc='left')
         ax.set_xlabel('time per hand-off, median (log; whiskers: min to max)')
     fig.tight_layout(rect=(0, bottom, 1, top))
     return [(e.name, fig)]
@@ -723,18 +725,17 @@ def machines_answer(cells, hosts):
 # --- the run -----------------------------------------------------------------------------
 
 def figures(plt, summary, meta, titles=None):
-    """[(name, figure)] of every question the run holds."""
+    """(name, figure) of every question the run holds, one at a time: the caller closes
+    each before the next is drawn."""
     titles = cr.read_presets() if titles is None else titles
-    out = []
     for e in experiments(summary, titles, scale_of(meta)):
         if e.workload == 'pingpong' and any(num(r, 'ns_per_switch') for r in e.rows):
-            out += hand_offs(plt, e, meta)
+            yield from hand_offs(plt, e, meta)
         elif sweeps(e.rows):
-            out += sweep(plt, e, meta)
+            yield from sweep(plt, e, meta)
         else:
-            out += bars(plt, e, meta)
-        out += machines(plt, e, meta)
-    return out
+            yield from bars(plt, e, meta)
+        yield from machines(plt, e, meta)
 
 
 def default_run():

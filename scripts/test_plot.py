@@ -46,6 +46,14 @@ FIXTURES = {
     'http': (['-w', 'http', '-p', 'http.delay_ms=2', '-n', '8,32', '-r', 'threads,evloop',
               '--no-floors'], ['http-2ms-sweep']),
 }
+ARTICLES_RUN = os.path.join(cr.TREE, 'results', 'readme', 'articles', 'run.csv')
+ARTICLES_FIGURES = [
+    'a-cpu-10x7777^20k', 'a-cpu-10x7777^400k', 'a-io', 'b1-countdown-2x25M',
+    'b1-countdown-2x600M', 'b1-countdown-procs-5x10M', 'b1-countdown-procs-5x240M',
+    'b2-sleep', 'b3-urls', 'b4-waits', 'b5-bank', 'b5-bank-locked', 'b6-deadlock',
+    'b6-deadlock-timeout', 'burgers', 'c-burgers-mixed', 'c-staff-locked', 'c-staff-race',
+    'd-memory-procs-sweep', 'd-memory-sweep', 'd-parallel', 'd-stall', 'd-switch',
+    'd-wait-10k']
 README_FIGURES = ['cpu-countdown-10x50M', 'cpu-power-10x7777^200k', 'waiting-sweep',
                   'http-sweep', 'switch']
 NOT_PLAIN = re.compile(r'\$|\\times|×|e[+-]\d|\^\{')  # mathtext or exponents in a tick
@@ -153,12 +161,14 @@ def drawn(run):
     import matplotlib.pyplot as plt
     import plot
     _, summary, meta, _ = cr.load_run(run, need_trials=False)
+    names, faults, images = [], {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        figs = plot.figures(plt, summary, meta)
-        faults = {name: figure_faults(fig) for name, fig in figs}
-        images = plot.rendered(plt, figs, 'out')
-    return [n for n, _ in figs], faults, images, summary
+        for name, fig in plot.figures(plt, summary, meta):
+            names.append(name)
+            faults[name] = figure_faults(fig)
+            images.update(plot.rendered(plt, [(name, fig)], 'out'))
+    return names, faults, images, summary
 
 
 def check_figures(run, want):
@@ -393,6 +403,9 @@ def main():
         results.append(('results/readme: every figure of a real ninja bench run, readable, '
                         'its labels apart', attempt(check_figures, README_RUN,
                                                     README_FIGURES)))
+        results.append(('results/readme/articles: every figure of every preset, readable, '
+                        'its labels apart', attempt(check_figures, ARTICLES_RUN,
+                                                    ARTICLES_FIGURES)))
         results += [
             ('the overlap check catches crowded tick labels and a label past its axes',
              attempt(checker_sees_overlaps)),
