@@ -220,8 +220,17 @@ def has_speedup(rows):
 
 
 def failed(rows):
+    """'; no ok trial: threads, procs (deadlocked), evloop (failed)' for the cells without
+    a median, by how their trials ended; '' when every cell has one."""
     bad = [r for r in rows if num(r, 'median_s') is None]
-    return f'; {len(bad)} of {len(rows)} cells had no ok trial' if bad else ''
+    if not bad:
+        return ''
+    name = namer(rows)
+    by = {}
+    for r in bad:
+        kinds = '+'.join(o.split(':')[0] for o in r['outcomes'].split(';') if o) or 'no trial'
+        by.setdefault(kinds, []).append(name(r))
+    return '; no ok trial: ' + ', '.join(f"{', '.join(ns)} ({k})" for k, ns in by.items())
 
 
 # --- figure frame: heading, footnote, layout, rendering ----------------------------------
@@ -337,7 +346,7 @@ def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
                    color='black', zorder=3, label='ideal')
     if ref:
         ax.axvline(ref, color='#555555', lw=0.8, ls='--')
-    top = max(ends)
+    top = max(ends) or 1  # all 0 (no order lost): an axis up to 1
     mark = dict(marks)
     for (y, v), end in zip(pts, ends):
         end = max(end, mark.get(y, 0))  # past the ideal's tick, not over it
@@ -346,7 +355,7 @@ def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
         ax.set_xlim(left, top * 6)
         pa.log_axis(ax, 'x', fmt)
     else:
-        ax.set_xlim(0, top * 1.28)
+        ax.set_xlim(min(0, min(pv) * 1.28), top * 1.28)
         pa.linear_axis(ax, 'x', fmt)
 
 
@@ -359,7 +368,7 @@ def wall_panel(ax, rows, ys, colors, log):
         if m is None:
             ax.text(0.01, y, f"no ok trial ({r['outcomes'] or 'none'})", va='center',
                     fontsize=9, color='#aa0000', transform=ax.get_yaxis_transform())
-    ax.set_xlabel('median wall time (whiskers: min to max; tick: ideal)')
+    ax.set_xlabel('median wall (whiskers: min to max; tick: ideal)')
 
 
 def speedup_panel(ax, rows, ys, colors):
@@ -374,7 +383,7 @@ def speedup_panel(ax, rows, ys, colors):
     value_panel(ax, ys, sp, [num(r, 'speedup_lo') for r in rows],
                 [num(r, 'speedup_hi') for r in rows], colors, pa.fmt_times, False,
                 marks=ideal, ref=1)
-    ax.set_xlabel('ratio of medians (dashed: 1x; whiskers: 95%; tick: ideal)')
+    ax.set_xlabel('dashed: 1x; whiskers: 95%; tick: ideal')
 
 
 def wants_log(values):
@@ -382,50 +391,116 @@ def wants_log(values):
     return bool(v) and max(v) / min(v) > 30
 
 
+# The metrics a workload exists to show, a panel each beside the wall: (column, what it
+# says, its unit). A race or a stall is a measured result, not a failed trial.
+OUTCOMES = {
+    'stall': [('stall_s', 'how late the sleepers end', 'time')],
+    'bank': [('lost_updates', 'updates lost to the race', 'count')],
+    'queue': [('taken_twice', 'orders taken twice', 'count'),
+              ('missing', 'orders missing', 'count')],
+    'deadlock': [('backoffs', 'acquires that timed out', 'count')],
+}
+UNITS = {'time': pa.fmt_time, 'count': pa.fmt_count}
+
+
+def outcomes(workload, rows):
+    """The workload's metric panels that hold a value in rows."""
+    return [m for m in OUTCOMES.get(workload, [])
+            if any(num(r, m[0]) is not None for r in rows)]
+
+
+def outcome_panel(ax, rows, ys, colors, metric):
+    col, what, unit = metric
+    vals = [num(r, col) for r in rows]
+    value_panel(ax, ys, vals, [None] * len(rows), [None] * len(rows), colors, UNITS[unit],
+                False)
+    ax.set_xlabel(f'{col}, median of the trials')
+
+
 def bars(plt, e, meta):
-    """The wall (and speed-up) of every cell of e: [(name, figure)]."""
+    """The wall (and speed-up, and the workload's own outcomes) of every cell of e:
+    [(name, figure)]."""
     hosts = hosts_of(e.rows)
     rows = sorted(e.rows, key=cell_order(hosts))
     panels = facets(rows)
     log = wants_log([num(r, 'median_s') for r in rows] + [num(r, 'max_s') for r in rows])
-    answer = bars_answer(rows)
+    metrics = outcomes(e.workload, rows)
+    answer = (outcomes_answer(rows, metrics) if metrics else '') or bars_answer(rows)
     if sum(len(p) for _, p in panels) <= MAX_FIGURE_BARS:
-        return [(e.name, bars_figure(plt, panels, hosts, meta, answer, e.title, log))]
+        return [(e.name, bars_figure(plt, panels, hosts, meta, answer, e.title, log,
+                                     metrics))]
     return [(f'{e.name}-{safe(t.replace("N = ", "").replace(" ", "-"))}',
-             bars_figure(plt, [(t, p)], hosts, meta, answer, e.title, log))
+             bars_figure(plt, [(t, p)], hosts, meta, answer, e.title, log, metrics))
             for t, p in panels]
 
 
-def bars_figure(plt, panels, hosts, meta, answer, title, log):
+def bars_figure(plt, panels, hosts, meta, answer, title, log, metrics=()):
+    """A row of panels per facet: the wall, then the speed-up and the workload's outcomes
+    where the facet has them (a facet with none: the wall across the row)."""
     heights = [0.9 + 0.36 * len(p) for _, p in panels]
     h = head_in(answer, title) + FOOT_IN + sum(heights) + 0.3
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, title)
-    with_sp = any(has_speedup(p) for _, p in panels)
-    gs = fig.add_gridspec(len(panels), 2 if with_sp else 1, height_ratios=heights,
-                          width_ratios=(1.4, 1) if with_sp else None)
-    walls, sps = [], []
+    extra = ([('speed-up over serial', has_speedup, speedup_panel, pa.fmt_times)]
+             if any(has_speedup(p) for _, p in panels) else [])
+    for m in metrics:
+        extra.append((m[1], lambda p, m=m: bool(outcomes_of(m, p)),
+                      lambda ax, p, ys, c, m=m: outcome_panel(ax, p, ys, c, m), UNITS[m[2]]))
+    gs = fig.add_gridspec(len(panels), 1 + len(extra), height_ratios=heights,
+                          width_ratios=(1.4,) + (1,) * len(extra) if extra else None)
+    columns = [[] for _ in range(1 + len(extra))]
     for i, (t, p) in enumerate(panels):
         ys = list(range(len(p)))
         colors = [pa.color(r['runner']) for r in p]
-        sp = has_speedup(p)
-        ax = fig.add_subplot(gs[i, 0] if sp or not with_sp else gs[i, :])
+        here = [j for j, x in enumerate(extra, 1) if x[1](p)]
+        ax = fig.add_subplot(gs[i, 0] if here else gs[i, :])
         wall_panel(ax, p, ys, colors, log)
-        walls.append(ax)
+        columns[0].append(ax)
         ax.set_yticks(ys)
         ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
         ax.set_ylim(len(p) - 0.5, -0.5)  # the first cell on top
         ax.set_title(t, fontsize=10, loc='left')
-        if sp:
-            ax2 = fig.add_subplot(gs[i, 1], sharey=ax)
-            speedup_panel(ax2, p, ys, colors)
-            sps.append(ax2)
+        for j in here:
+            what, _, draw, _ = extra[j - 1]
+            ax2 = fig.add_subplot(gs[i, j], sharey=ax)
+            draw(ax2, p, ys, colors)
+            columns[j].append(ax2)
             ax2.tick_params(labelleft=False)
-            ax2.set_title('speed-up over serial', fontsize=10, loc='left')
-    same_x(walls, log, pa.fmt_time)
-    same_x(sps, False, pa.fmt_times)
+            ax2.set_title(what, fontsize=10, loc='left')
+    same_x(columns[0], log, pa.fmt_time)
+    for j, x in enumerate(extra, 1):
+        same_x(columns[j], False, x[3])
     fig.tight_layout(rect=(0, bottom, 1, top))
     return fig
+
+
+def outcomes_of(metric, rows):
+    return [(num(r, metric[0]), r) for r in rows if num(r, metric[0]) is not None]
+
+
+def outcomes_answer(rows, metrics):
+    """The workload's outcomes in words: the cells grouped by value where few values
+    repeat ('orders missing: 1 in threads, procs; 0 in serial'), else smallest first."""
+    name = namer(rows)
+    parts = []
+    for m in metrics:
+        vals = outcomes_of(m, rows)
+        fmt = UNITS[m[2]]
+        groups = {}
+        for v, r in sorted(vals, key=lambda x: x[0]):
+            groups.setdefault(v, []).append(name(r))
+        if len(groups) == 1:
+            said = f'{fmt(vals[0][0])} in all {len(vals)} cells'
+        elif len(groups) <= 3:
+            said = ', '.join(f"{fmt(v)} in {', '.join(ns)}" for v, ns in groups.items())
+        else:
+            said = ', '.join(f'{name(r)} {fmt(v)}' for v, r in
+                             sorted(vals, key=lambda x: x[0])[:5])
+        parts.append(f'{m[1]}: {said}')
+    if not parts:
+        return ''
+    bad = failed(rows)  # a hang or a crash first: it is the answer then
+    return (bad[2:] + '; ' if bad else '') + '; '.join(parts)
 
 
 def same_x(axes, log, fmt):

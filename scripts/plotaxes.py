@@ -149,5 +149,6 @@ def linear_axis(ax, which, fmt):
     """A linear axis from 0 with a few ticks labelled by fmt."""
     from matplotlib import ticker
     axis = ax.xaxis if which == 'x' else ax.yaxis
-    axis.set_major_locator(ticker.MaxNLocator(5))
+    # counts in whole steps: no tick at half an order
+    axis.set_major_locator(ticker.MaxNLocator(5, integer=fmt is fmt_count))
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: fmt(v)))

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -122,6 +121,11 @@ def figure_faults(fig):
         for t in ax.texts:
             if not inside(t.get_window_extent(r), ax.bbox):
                 return f'bar label {t.get_text()!r} outside its axes'
+    names = [t for ax in fig.axes for t in (ax.xaxis.label, ax.yaxis.label, ax.title,
+                                            ax._left_title) if t.get_text()]
+    why = overlapping(names, r)
+    if why:
+        return f'axis labels or panel titles: {why}'
     heads = [t for t in fig.texts if t.get_text()]
     why = overlapping(heads, r)
     if why:
@@ -189,15 +193,24 @@ def check_figures(run, want):
 
 # --- what each kind of figure shows -----------------------------------------------------
 
-def figures_of(run):
+def figures_of(run, keep=None):
+    """({name: figure} of the run, those named in keep only), the summary, pyplot; the
+    figures of an earlier check closed first."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     import plot
+    plt.close('all')
     _, summary, meta, _ = cr.load_run(run, need_trials=False)
+    figs = {}
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        return dict(plot.figures(plt, summary, meta)), summary, plt
+        for name, fig in plot.figures(plt, summary, meta):
+            if keep is None or name in keep:
+                figs[name] = fig
+            else:
+                plt.close(fig)
+    return figs, summary, plt
 
 
 def heading(fig):
@@ -322,6 +335,27 @@ def checker_sees_overlaps():
     return '' if 'outside its axes' in outside else f'a label outside: {outside!r}'
 
 
+def outcomes_beside_wall(run):
+    """A race, a hang and a stall: the workload's own metric a panel beside the wall,
+    and the heading says it (or the hang) from the summary."""
+    want = {'c-staff-race': ('orders missing', 'orders taken twice: '),
+            'b5-bank': ('updates lost to the race', 'updates lost to the race: '),
+            'd-stall': ('how late the sleepers end', 'how late the sleepers end: '),
+            'b6-deadlock': ('acquires that timed out', 'no ok trial: ')}
+    figs, summary, plt = figures_of(run, keep=want)
+    for name, (panel, head) in want.items():
+        fig = figs[name]
+        titles = [a.get_title(loc='left') for a in fig.axes]
+        if panel not in titles or not heading(fig).startswith(head):
+            return f'{name}: panels {titles}, heading {heading(fig)!r}'
+    lost = {r['runner']: r['lost_updates'] for r in summary if r['preset'] == 'b5-bank'}
+    said = heading(figs['b5-bank'])
+    plt.close('all')
+    if f"{lost['serial']} in serial" not in said or f"{lost['threads']} in threads" not in said:
+        return f'b5-bank: {said!r} for lost updates {lost}'
+    return ''
+
+
 # --- the script --------------------------------------------------------------------------
 
 def tree_copy(tmp):
@@ -417,6 +451,8 @@ def main():
              attempt(sweep_keeps_floors, runs['sleep'])),
             ('a speed-up panel only where a speed-up exists',
              attempt(speedup_only_where_one_is, runs['cpu'], runs['http'])),
+            ('a race, a hang, a stall: their outcome beside the wall and in the heading',
+             attempt(outcomes_beside_wall, ARTICLES_RUN)),
             ('more than 12 cells at one N: split into panels of 12 at most',
              attempt(crowded_split, runs['crowded'])),
             ('no run given: results/latest, or one line saying the default is missing',
