@@ -296,13 +296,17 @@ def rendered(plt, figs, out):
 
 # --- bars: one value per cell, a panel per N ---------------------------------------------
 
+def tasks_words(n):
+    return f"N = {pa.fmt_count(n)} task{'s' if n != 1 else ''}"
+
+
 def facets(rows):
     """[(title, rows)]: the cells a panel per N; an N with more than MAX_BARS cells a panel
     per W, and any still larger in even runs of at most MAX_BARS."""
     out = []
     for n in sorted({int(r['tasks']) for r in rows}):
         at = [r for r in rows if int(r['tasks']) == n]
-        title = f'N = {pa.fmt_count(n)} tasks'
+        title = tasks_words(n)
         # W=1, 2, ... then all (0): from one at a time to every task at once
         ws = sorted({r['workers'] for r in at}, key=lambda w: int(w) or math.inf)
         parts = ([(title, at)] if len(at) <= MAX_BARS or len(ws) < 2 else
@@ -455,7 +459,7 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log, metrics=()):
         here = [j for j, x in enumerate(extra, 1) if x[1](p)]
         ax = fig.add_subplot(gs[i, 0] if here else gs[i, :])
         wall_panel(ax, p, ys, colors, log)
-        columns[0].append(ax)
+        columns[0].append((i, ax))
         ax.set_yticks(ys)
         ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
         ax.set_ylim(len(p) - 0.5, -0.5)  # the first cell on top
@@ -464,12 +468,15 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log, metrics=()):
             what, _, draw, _ = extra[j - 1]
             ax2 = fig.add_subplot(gs[i, j], sharey=ax)
             draw(ax2, p, ys, colors)
-            columns[j].append(ax2)
+            columns[j].append((i, ax2))
             ax2.tick_params(labelleft=False)
             ax2.set_title(what, fontsize=10, loc='left')
-    same_x(columns[0], log, pa.fmt_time)
-    for j, x in enumerate(extra, 1):
-        same_x(columns[j], False, x[3])
+    # one x range for the panels of one N (split by W): their bars compare by eye
+    for n in {p[0]['tasks'] for _, p in panels}:
+        at = {i for i, (_, p) in enumerate(panels) if p[0]['tasks'] == n}
+        same_x([ax for i, ax in columns[0] if i in at], log, pa.fmt_time)
+        for j, x in enumerate(extra, 1):
+            same_x([ax for i, ax in columns[j] if i in at], False, x[3])
     fig.tight_layout(rect=(0, bottom, 1, top))
     return fig
 
@@ -647,7 +654,10 @@ def sweep(plt, e, meta):
     panels = [p for p in SWEEP_PANELS
               if any(points(rs, p[0])[0] for rs in ser.values())]
     answer = sweep_answer(e.rows, ser)
-    legend_rows = math.ceil(len(ser) / 5)
+    # as many legend columns as fit across: about 6.5 px a character at 9 pt, 50 the mark
+    longest = max(len(v[3]) for v in look.values())
+    ncol = max(1, min(5, len(ser), int(1100 // (6.5 * longest + 50))))
+    legend_rows = math.ceil(len(ser) / ncol)
     h = head_in(answer, e.title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.2
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, e.title)
@@ -671,7 +681,7 @@ def sweep(plt, e, meta):
         pa.log_axis(ax, 'y', pa.fmt_bytes if unit == 'bytes' else pa.fmt_time, binary)
     handles, labels = axes[0].get_legend_handles_labels()
     legend_in = 0.25 * legend_rows + 0.15
-    fig.legend(handles, labels, loc='lower center', ncol=min(5, len(labels)), fontsize=9,
+    fig.legend(handles, labels, loc='lower center', ncol=ncol, fontsize=9,
                bbox_to_anchor=(0.5, bottom), title='model and W (tasks in flight at once)',
                title_fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, bottom + (legend_in + 0.05) / h, 1, top))
@@ -728,73 +738,108 @@ def ranking(ok, n, k):
 def machines(plt, e, meta):
     """The models x machines view of a merged set: per cell, one bar per machine of its
     speed-up over serial and of its overhead over the floor, side by side (seconds do
-    not compare across machines; these ratios do). Panels only for what the set has."""
+    not compare across machines; these ratios do). Panels only for what the set has; a
+    row of them per N, at most MAX_BARS bars a panel."""
     hosts = hosts_of(e.rows)
     if len(hosts) < 2:
         return []
     cells = {}
     for r in e.rows:
-        key = (int(r['tasks']), cr.runner_rank(r['runner']), r['runner'], r['workers'])
+        key = (int(r['tasks']), cr.runner_rank(r['runner']), r['runner'],
+               -cr.effective_workers(r), r['workers'])
         cells.setdefault(key, {})[r.get('host_id', '')] = r
-    keys = sorted(cells)
-    cols = [c for c in (('speedup', 'speed-up over serial (dashed: 1x; whiskers 95%)'),
-                        ('overhead_vs_floor', 'overhead above ideal / the bare floor (x)'))
-            if any(num(r, c[0]) is not None for k in keys for r in cells[k].values())]
+    cols = [c for c in (('speedup', 'speed-up over serial (dashed: 1x; whiskers: 95%)'),
+                        ('overhead_vs_floor', 'overhead above ideal / the bare floor'))
+            if any(num(r, c[0]) is not None for by in cells.values() for r in by.values())]
     if not cols:
         return []
+    per_panel = max(1, MAX_BARS // len(hosts))
+    rows = []  # [(title, keys)]
+    for n in sorted({k[0] for k in cells}):
+        keys = sorted(k for k in cells if k[0] == n)
+        parts = math.ceil(len(keys) / per_panel)
+        size = math.ceil(len(keys) / parts)
+        for i in range(parts):
+            rows.append((tasks_words(n) +
+                         (f' ({i + 1} of {parts})' if parts > 1 else ''),
+                         keys[i * size:(i + 1) * size]))
     answer = machines_answer(cells, hosts)
-    per = 0.22 * len(hosts) + 0.15
-    h = head_in(answer, e.title) + FOOT_IN + 1.3 + per * len(keys) + 0.3
+    heights = [0.9 + (0.2 * len(hosts) + 0.12) * len(keys) for _, keys in rows]
+    legend_in = 0.5
+    h = head_in(answer, e.title) + FOOT_IN + sum(heights) + legend_in + 0.3
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, e.title)
-    axes = [fig.add_subplot(1, len(cols), i + 1) for i in range(len(cols))]
+    gs = fig.add_gridspec(len(rows), len(cols), height_ratios=heights)
     width = 0.8 / len(hosts)
-    for ax, (col, what) in zip(axes, cols):
-        for hi, host in enumerate(hosts):
-            ys, vs, lo, up = [], [], [], []
-            for i, k in enumerate(keys):
-                r = cells[k].get(host)
-                v = num(r, col) if r else None
-                if v is None:
-                    continue
-                ys.append(i - 0.4 + width * (hi + 0.5))
-                vs.append(v)
-                low = num(r, col + '_lo') if col == 'speedup' else None
-                high = num(r, col + '_hi') if col == 'speedup' else None
-                lo.append(max(v - low, 0) if low is not None else 0)
-                up.append(max(high - v, 0) if high is not None else 0)
-            if ys:
-                ax.barh(ys, vs, width, color=pa.HOST_COLORS[hi % len(pa.HOST_COLORS)],
-                        label=host, xerr=[lo, up] if any(lo) or any(up) else None,
-                        capsize=2, ecolor='#333333')
-        ax.set_yticks(range(len(keys)))
-        ax.set_yticklabels([f"{k[2]} N={pa.fmt_count(k[0])} {pa.w_words(k[3])}"
-                            for k in keys], fontsize=9)
-        ax.set_ylim(len(keys) - 0.5, -0.5)
-        ax.set_xlabel(what)
-        pa.linear_axis(ax, 'x', pa.fmt_times)
-        if col == 'speedup':
-            ax.axvline(1, color='#555555', lw=0.8, ls='--')
-        ax.legend(fontsize=8, title='machine', title_fontsize=8, loc='lower right')
-    for ax in axes[1:]:
-        ax.tick_params(labelleft=False)
-    fig.tight_layout(rect=(0, bottom, 1, top))
+    columns = [[] for _ in cols]
+    for i, (t, keys) in enumerate(rows):
+        first = None
+        for j, (col, what) in enumerate(cols):
+            ax = fig.add_subplot(gs[i, j], sharey=first)
+            first = first or ax
+            columns[j].append(ax)
+            machine_bars(ax, col, keys, cells, hosts, width)
+            ax.set_yticks(range(len(keys)))
+            ax.set_yticklabels([f'{k[2]} {pa.w_words(k[4])}' for k in keys], fontsize=9)
+            ax.set_ylim(len(keys) - 0.5, -0.5)
+            ax.set_xlabel(what)
+            if col == 'speedup':
+                ax.axvline(1, color='#555555', lw=0.8, ls='--')
+            if j:
+                ax.tick_params(labelleft=False)
+            else:
+                ax.set_title(t, fontsize=10, loc='left')
+    for column in columns:
+        for ax in column:
+            ax.set_xlim(0, None)
+            pa.linear_axis(ax, 'x', pa.fmt_times)
+    from matplotlib.patches import Patch
+    handles = [Patch(color=pa.HOST_COLORS[i % len(pa.HOST_COLORS)]) for i in range(len(hosts))]
+    fig.legend(handles, hosts, loc='lower center', ncol=min(4, len(hosts)), fontsize=9,
+               bbox_to_anchor=(0.5, bottom), title='machine', title_fontsize=9,
+               frameon=False)
+    fig.tight_layout(rect=(0, bottom + legend_in / h, 1, top))
     return [(f'{e.name}-machines', fig)]
+
+
+def machine_bars(ax, col, keys, cells, hosts, width):
+    """One bar per machine for each cell of keys, with its 95% whiskers for a speed-up."""
+    for hi, host in enumerate(hosts):
+        ys, vs, lo, up = [], [], [], []
+        for i, k in enumerate(keys):
+            r = cells[k].get(host)
+            v = num(r, col) if r else None
+            if v is None:
+                continue
+            ys.append(i - 0.4 + width * (hi + 0.5))
+            vs.append(v)
+            low = num(r, col + '_lo') if col == 'speedup' else None
+            high = num(r, col + '_hi') if col == 'speedup' else None
+            lo.append(max(v - low, 0) if low is not None else 0)
+            up.append(max(high - v, 0) if high is not None else 0)
+        if ys:
+            ax.barh(ys, vs, width, color=pa.HOST_COLORS[hi % len(pa.HOST_COLORS)],
+                    xerr=[lo, up] if any(lo) or any(up) else None, capsize=2,
+                    ecolor='#333333')
 
 
 def machines_answer(cells, hosts):
     """How far apart the machines' speed-ups are, at the widest."""
     gaps = []
-    for (n, _, runner, w), by in cells.items():
+    for (n, _, runner, _, w), by in cells.items():
         sp = {h: num(r, 'speedup') for h, r in by.items() if num(r, 'speedup') is not None}
         if len(sp) > 1 and runner != 'serial':
             lo, hi = min(sp, key=sp.get), max(sp, key=sp.get)
-            gaps.append((sp[hi] - sp[lo], runner, w, hi, sp[hi], lo, sp[lo]))
+            gaps.append((sp[hi] / sp[lo] if sp[lo] > 0 else math.inf, n, runner, w, hi,
+                         sp[hi], lo, sp[lo]))
     if not gaps:
         return f'{len(hosts)} machines: ' + ', '.join(hosts)
-    _, runner, w, hi, shi, lo, slo = max(gaps)
-    return (f'{len(hosts)} machines; widest gap: {runner} {pa.w_words(w)} '
-            f'{pa.fmt_times(shi)} on {hi}, {pa.fmt_times(slo)} on {lo}')
+    ratio, n, runner, w, hi, shi, lo, slo = max(gaps)
+    if pa.fmt_times(shi) == pa.fmt_times(slo):
+        return f'{len(hosts)} machines, the same speed-ups over serial on each'
+    return (f'{len(hosts)} machines; the widest gap: {runner} {pa.w_words(w)} at '
+            f'N={pa.fmt_count(n)}, {pa.fmt_times(shi)} over serial on {hi}, '
+            f'{pa.fmt_times(slo)} on {lo}')
 
 
 # --- the run -----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ ARTICLES_FIGURES = [
     'd-wait-10k']
 README_FIGURES = ['cpu-countdown-10x50M', 'cpu-power-10x7777^200k', 'waiting-sweep',
                   'http-sweep', 'switch']
-NOT_PLAIN = re.compile(r'\$|\\times|×|e[+-]\d|\^\{')  # mathtext or exponents in a tick
+NOT_PLAIN = re.compile(r'\$|\\times|×|\de[+-]\d|\^\{')  # mathtext or exponents in a tick
 
 
 def make_run(concbench, folder, name):
@@ -356,6 +356,52 @@ def outcomes_beside_wall(run):
     return ''
 
 
+def as_host(run, folder, host):
+    """A copy of run as if made on machine host (its run_id and host_id replaced)."""
+    base = run[:-len('.csv')]
+    with open(base + '.meta.csv', encoding='utf-8') as f:
+        meta = dict(line.rstrip('\n').split(',', 1) for line in f if ',' in line)
+    old_run, old_host = meta['run_id'], meta['host_id']
+    new_run = old_run.replace(old_run.split('-')[1], host, 1)
+    out = os.path.join(folder, host, 'run.csv')
+    os.makedirs(os.path.dirname(out))
+    for suffix in ('.csv', '.summary.csv', '.meta.csv'):
+        with open(base + suffix, encoding='utf-8') as f:
+            text = f.read()
+        with open(out[:-len('.csv')] + suffix, 'w', encoding='utf-8') as f:
+            f.write(text.replace(old_run, new_run).replace(old_host, f'{host}-0000beef'))
+    return out
+
+
+def two_machines(tmp, cpu_run, sleep_run):
+    """Runs of two machines merged (scripts/merge): a NAME-machines figure per experiment
+    beside its own, readable; in a sweep one line style per machine."""
+    for name, run in (('cpu', cpu_run), ('sleep', sleep_run)):
+        folder = os.path.join(tmp, f'two-{name}')
+        other = as_host(run, folder, 'elsewhere')
+        r = tap.run([PY, os.path.join(HERE, 'merge'), run, other, '-o', folder],
+                    capture_output=True, text=True)
+        if r.returncode != 0:
+            return f'merge: exit {r.returncode}, {r.stderr.strip()}'
+        merged = os.path.join(folder, 'merged.csv')
+        names, faults, _, _ = drawn(merged)
+        bad = {n: f for n, f in faults.items() if f}
+        if bad:
+            return f'{name}: {bad}'
+        if name == 'cpu' and sorted(names) != ['countdown-2M', 'countdown-2M-machines',
+                                               'power-7777^3k', 'power-7777^3k-machines']:
+            return f'cpu: figures {names}'
+        if name == 'sleep':
+            figs, _, plt = figures_of(merged, keep={'sleep-5ms-sweep'})
+            lines = [ln for ln in figs['sleep-5ms-sweep'].axes[0].get_lines()
+                     if not ln.get_label().startswith('_')]
+            styles = {ln.get_label().split()[-1]: ln.get_linestyle() for ln in lines}
+            plt.close('all')
+            if len(set(styles.values())) != 2:
+                return f'sleep: line styles by machine {styles}'
+    return ''
+
+
 # --- the script --------------------------------------------------------------------------
 
 def tree_copy(tmp):
@@ -453,6 +499,8 @@ def main():
              attempt(speedup_only_where_one_is, runs['cpu'], runs['http'])),
             ('a race, a hang, a stall: their outcome beside the wall and in the heading',
              attempt(outcomes_beside_wall, ARTICLES_RUN)),
+            ('two machines: a -machines figure per experiment, a line style per machine',
+             attempt(two_machines, tmp, runs['cpu'], runs['sleep'])),
             ('more than 12 cells at one N: split into panels of 12 at most',
              attempt(crowded_split, runs['crowded'])),
             ('no run given: results/latest, or one line saying the default is missing',
