@@ -4,8 +4,11 @@ as PNG and SVG, one figure per question, each answering it in its heading:
   peak RSS per task against N, log-log, one line per model and W (NAME-sweep);
 - ping-pong: nanoseconds per hand-off per model, on a log axis (NAME);
 - any other experiment: the median wall per cell with min-max whiskers, and beside it
-  the speed-up over serial where there is one, at most MAX_BARS bars a panel, a panel
-  per N (and per W, when one N holds more) (NAME);
+  the speed-up over serial where there is one and the workload's own outcome (a race's
+  lost updates, a stall), at most MAX_BARS bars a panel, a panel per N (and per W, when
+  one N holds more) (NAME);
+- experiments of one workload that differ in one parameter alone (-p KEY=A,B,C, or
+  runs merged): the wall against the parameter, a line per model and W (NAME-KEY-sweep);
 - a set merged from several machines (scripts/merge): per experiment the models x
   machines view, speed-up and overhead over the floor per machine (NAME-machines).
 Every figure is 1200 px wide; log axes are labelled in plain units (10 ms, 1 KiB, 10k)."""
@@ -654,9 +657,7 @@ def sweep(plt, e, meta):
     panels = [p for p in SWEEP_PANELS
               if any(points(rs, p[0])[0] for rs in ser.values())]
     answer = sweep_answer(e.rows, ser)
-    # as many legend columns as fit across: about 6.5 px a character at 9 pt, 50 the mark
-    longest = max(len(v[3]) for v in look.values())
-    ncol = max(1, min(5, len(ser), int(1100 // (6.5 * longest + 50))))
+    ncol = legend_columns([v[3] for v in look.values()])
     legend_rows = math.ceil(len(ser) / ncol)
     h = head_in(answer, e.title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.2
     fig = figure(plt, h)
@@ -686,6 +687,13 @@ def sweep(plt, e, meta):
                title_fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, bottom + (legend_in + 0.05) / h, 1, top))
     return [(f'{e.name}-sweep', fig)]
+
+
+def legend_columns(labels):
+    """As many legend columns as fit across the figure: about 6.5 px a character at 9 pt,
+    50 px the mark and the gap; 5 at most."""
+    longest = max(len(t) for t in labels)
+    return max(1, min(5, len(labels), int(1100 // (6.5 * longest + 50))))
 
 
 def sweep_answer(rows, ser):
@@ -731,6 +739,124 @@ def ranking(ok, n, k):
     for r in at[1:k]:
         text += f', {name(r)} {pa.fmt_time(cost(r)[1])}'
     return text
+
+
+# --- a sweep over a workload's parameter (-p KEY=A,B,C) ---------------------------------
+
+def param_sweeps(exps):
+    """(name, key, [(value, Experiment)] by value) for each preset's workload whose
+    experiments differ in one numeric parameter alone."""
+    by = {}
+    for e in exps:
+        by.setdefault((e.preset, e.workload), []).append(e)
+    for (preset, workload), group in by.items():
+        if len(group) < 2:
+            continue
+        every = [dict(params_of(e.params)) for e in group]
+        differ = sorted({k for p in every for k in p if len({q.get(k) for q in every}) > 1})
+        if len(differ) != 1:
+            continue
+        key = differ[0]
+        try:
+            values = [float(p[key]) for p in every]
+        except (KeyError, ValueError):
+            continue
+        name = '-'.join(x for x in (preset, workload, key) if x)
+        yield safe(name), key, sorted(zip(values, group), key=lambda x: x[0])
+
+
+def param_sweep(plt, name, key, points_by, meta):
+    """The median wall against the parameter's value, one line per model, W, N and
+    machine; log-log where the values span ten times or more."""
+    lines = {}
+    for value, e in points_by:
+        for r in e.rows:
+            k = (r['runner'], r['workers'], int(r['tasks']), r.get('host_id', ''))
+            if num(r, 'median_s') is not None:
+                lines.setdefault(k, []).append((value, num(r, 'median_s')))
+    if not any(len(v) > 1 for v in lines.values()):
+        return []
+    rows = [r for _, e in points_by for r in e.rows]
+    many_n = len({k[2] for k in lines}) > 1
+    hosts = list(dict.fromkeys(k[3] for k in lines))
+    e0 = points_by[0][1]
+    values = [v for v, _ in points_by]
+    title = ((f'{e0.preset}: ' if e0.preset else '') + f'{e0.workload} over {key} = ' +
+             ', '.join(exact_words(_short_value(v)) for v in values))
+    answer = param_answer(key, lines, namer_of_keys(lines, many_n))
+    ncol = legend_columns([f'{k[0]} W=all N=1000 {k[3]}' for k in lines])
+    legend_rows = math.ceil(len(lines) / ncol)
+    h = head_in(answer, title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.3
+    fig = figure(plt, h)
+    bottom, top = frame(fig, meta, answer, title)
+    ax = fig.add_subplot(1, 1, 1)
+    variants = {}
+    for k in sorted(lines, key=lambda k: (cr.runner_rank(k[0]), k[0], k[2], k[1])):
+        variants.setdefault(k[0], []).append(k)
+        c, m, ls = pa.series_style(k[0], variants[k[0]].index(k), hosts.index(k[3]),
+                                   len(hosts))
+        pts = sorted(lines[k])
+        label = f'{k[0]} {pa.w_words(k[1])}' + (f' N={pa.fmt_count(k[2])}' if many_n else '') \
+            + (f' {k[3]}' if len(hosts) > 1 else '')
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=m, ls=ls, color=c,
+                label=label, ms=6)
+    ax.set_xlabel(f'{key} ({e0.workload})')
+    ax.set_ylabel('median wall time')
+    if max(values) >= 10 * min(values) > 0:
+        pa.log_axis(ax, 'x', pa.fmt_count, at=values if len(values) <= 9 else None)
+    else:
+        ax.set_xticks(values)
+        ax.xaxis.set_major_formatter(_fixed_formatter(pa.fmt_count))
+    pa.log_axis(ax, 'y', pa.fmt_time)
+    handles, labels = ax.get_legend_handles_labels()
+    legend_in = 0.25 * legend_rows + 0.15
+    fig.legend(handles, labels, loc='lower center', ncol=ncol, fontsize=9,
+               bbox_to_anchor=(0.5, bottom), title='model and W', title_fontsize=9,
+               frameon=False)
+    fig.tight_layout(rect=(0, bottom + (legend_in + 0.05) / h, 1, top))
+    return [(f'{name}-sweep', fig)]
+
+
+def _short_value(v):
+    return str(int(v)) if v == int(v) else f'{v:g}'
+
+
+def _fixed_formatter(fmt):
+    from matplotlib import ticker
+    return ticker.FuncFormatter(lambda v, _: fmt(v))
+
+
+def namer_of_keys(lines, many_n):
+    ws = {}
+    for k in lines:
+        ws.setdefault(k[0], set()).add(k[1])
+    hosts = {k[3] for k in lines}
+
+    def name(k):
+        text = k[0] + (' ' + pa.w_words(k[1]) if len(ws[k[0]]) > 1 else '')
+        text += f' at N={pa.fmt_count(k[2])}' if many_n else ''
+        return text + (f' on {k[3]}' if len(hosts) > 1 else '')
+    return name
+
+
+def param_answer(key, lines, name):
+    """How the wall grows with the parameter: the exponent b of wall ~ key^b between the
+    first and last value of each line, the smallest and the largest."""
+    slopes = []
+    for k, pts in lines.items():
+        pts = sorted(pts)
+        (x0, y0), (x1, y1) = pts[0], pts[-1]
+        if len(pts) > 1 and x0 > 0 and x1 > x0 and y0 > 0 and y1 > 0:
+            slopes.append((math.log(y1 / y0) / math.log(x1 / x0), k, x0, x1))
+    if not slopes:
+        return f'the wall against {key}'
+    slopes.sort(key=lambda x: x[0])
+    lo, hi = slopes[0], slopes[-1]
+    text = f'wall grows as {key}^{lo[0]:.2f} in {name(lo[1])}'
+    if hi is not lo and f'{hi[0]:.2f}' != f'{lo[0]:.2f}':
+        text += f' … {key}^{hi[0]:.2f} in {name(hi[1])}'
+    x0, x1 = min(s[2] for s in slopes), max(s[3] for s in slopes)
+    return text + f'; from {key}={pa.fmt_count(x0)} to {pa.fmt_count(x1)} (1.00: in step)'
 
 
 # --- several machines --------------------------------------------------------------------
@@ -848,7 +974,10 @@ def figures(plt, summary, meta, titles=None):
     """(name, figure) of every question the run holds, one at a time: the caller closes
     each before the next is drawn."""
     titles = cr.read_presets() if titles is None else titles
-    for e in experiments(summary, titles, scale_of(meta)):
+    exps = experiments(summary, titles, scale_of(meta))
+    for name, key, by_value in param_sweeps(exps):
+        yield from param_sweep(plt, name, key, by_value, meta)
+    for e in exps:
         if e.workload == 'pingpong' and any(num(r, 'ns_per_switch') for r in e.rows):
             yield from hand_offs(plt, e, meta)
         elif sweeps(e.rows):

@@ -402,6 +402,41 @@ def two_machines(tmp, cpu_run, sleep_run):
     return ''
 
 
+def over_a_parameter(tmp, concbench):
+    """Three runs of countdown.n merged into one set: a NAME-n-sweep figure of the wall
+    against n, log-log, readable, its heading the exponent of each line's growth."""
+    runs = []
+    for n in ('100000', '400000', '1600000'):
+        out = os.path.join(tmp, 'over-n', n, 'run.csv')
+        os.makedirs(os.path.dirname(out))
+        r = tap.run([concbench, '-w', 'countdown', '-p', f'countdown.n={n}', '-n', '2',
+                     '-j', '0,1', '-r', 'serial,threads', '--no-floors', *QUICK, '-o', out],
+                    capture_output=True, text=True)
+        if r.returncode != 0:
+            return f'concbench: exit {r.returncode}, {r.stderr.strip()}'
+        runs.append(out)
+    folder = os.path.join(tmp, 'over-n', 'set')
+    r = tap.run([PY, os.path.join(HERE, 'merge'), *runs, '-o', folder], capture_output=True,
+                text=True)
+    if r.returncode != 0:
+        return f'merge: exit {r.returncode}, {r.stderr.strip()}'
+    merged = os.path.join(folder, 'merged.csv')
+    want = ['countdown-2x100k', 'countdown-2x1.6M', 'countdown-2x400k', 'countdown-n-sweep']
+    why = check_figures(merged, want)
+    if why:
+        return why
+    figs, _, plt = figures_of(merged, keep={'countdown-n-sweep'})
+    fig = figs['countdown-n-sweep']
+    ax = fig.axes[0]
+    lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith('_')]
+    scales = (ax.get_xscale(), ax.get_yscale())
+    head = heading(fig)
+    plt.close('all')
+    if len(lines) != 3 or scales != ('log', 'log'):  # serial W=1, threads W=all and W=1
+        return f'{len(lines)} lines, scales {scales}'
+    return '' if re.match(r'wall grows as n\^-?\d\.\d\d in ', head) else head
+
+
 # --- the script --------------------------------------------------------------------------
 
 def tree_copy(tmp):
@@ -501,6 +536,8 @@ def main():
              attempt(outcomes_beside_wall, ARTICLES_RUN)),
             ('two machines: a -machines figure per experiment, a line style per machine',
              attempt(two_machines, tmp, runs['cpu'], runs['sleep'])),
+            ('a parameter over several values: the wall against it, log-log',
+             attempt(over_a_parameter, tmp, sys.argv[1])),
             ('more than 12 cells at one N: split into panels of 12 at most',
              attempt(crowded_split, runs['crowded'])),
             ('no run given: results/latest, or one line saying the default is missing',
