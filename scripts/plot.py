@@ -263,7 +263,16 @@ def head_in(answer, title):
     return 0.25 + 0.24 * len(a) + 0.2 * len(t)
 
 
-FOOT_IN = 0.35
+FOOT_CHARS = 200  # a line of the footnote at 8 pt
+
+
+def foot_lines(meta):
+    return textwrap.wrap(f'{cr.machine_line(meta)}; concbench {meta.get("version", "?")}',
+                         FOOT_CHARS)
+
+
+def foot_in(meta):
+    return 0.2 + 0.15 * len(foot_lines(meta))
 
 
 def frame(fig, meta, answer, title):
@@ -275,9 +284,9 @@ def frame(fig, meta, answer, title):
              fontweight='bold')
     fig.text(0.5, 1 - (0.14 + 0.24 * len(a)) / h, '\n'.join(t), ha='center', va='top',
              fontsize=10, color='#333333')
-    fig.text(0.01, 0.08 / h, f'{cr.machine_line(meta)}; concbench {meta.get("version", "?")}',
-             fontsize=8, color='#666666')
-    return FOOT_IN / h, 1 - head_in(answer, title) / h
+    fig.text(0.01, 0.08 / h, '\n'.join(foot_lines(meta)), fontsize=8, color='#666666',
+             va='bottom')
+    return foot_in(meta) / h, 1 - head_in(answer, title) / h
 
 
 def figure(plt, height_in):
@@ -445,7 +454,7 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log, metrics=()):
     """A row of panels per facet: the wall, then the speed-up and the workload's outcomes
     where the facet has them (a facet with none: the wall across the row)."""
     heights = [0.9 + 0.36 * len(p) for _, p in panels]
-    h = head_in(answer, title) + FOOT_IN + sum(heights) + 0.3
+    h = head_in(answer, title) + foot_in(meta) + sum(heights) + 0.3
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, title)
     extra = ([('speed-up over serial', has_speedup, speedup_panel, pa.fmt_times)]
@@ -559,7 +568,7 @@ def hand_offs(plt, e, meta):
     panels = facets(rows)
     answer = hand_offs_answer(rows)
     heights = [0.9 + 0.36 * len(p) for _, p in panels]
-    fig = figure(plt, head_in(answer, e.title) + FOOT_IN + sum(heights) + 0.3)
+    fig = figure(plt, head_in(answer, e.title) + foot_in(meta) + sum(heights) + 0.3)
     bottom, top = frame(fig, meta, answer, e.title)
     gs = fig.add_gridspec(len(panels), 1, height_ratios=heights)
     for i, (t, p) in enumerate(panels):
@@ -659,7 +668,7 @@ def sweep(plt, e, meta):
     answer = sweep_answer(e.rows, ser)
     ncol = legend_columns([v[3] for v in look.values()])
     legend_rows = math.ceil(len(ser) / ncol)
-    h = head_in(answer, e.title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.2
+    h = head_in(answer, e.title) + foot_in(meta) + 4.2 + 0.25 * legend_rows + 0.2
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, e.title)
     axes = [fig.add_subplot(1, len(panels), i + 1) for i in range(len(panels))]
@@ -786,7 +795,7 @@ def param_sweep(plt, name, key, points_by, meta):
     answer = param_answer(key, lines, namer_of_keys(lines, many_n))
     ncol = legend_columns([f'{k[0]} W=all N=1000 {k[3]}' for k in lines])
     legend_rows = math.ceil(len(lines) / ncol)
-    h = head_in(answer, title) + FOOT_IN + 4.2 + 0.25 * legend_rows + 0.3
+    h = head_in(answer, title) + foot_in(meta) + 4.2 + 0.25 * legend_rows + 0.3
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, title)
     ax = fig.add_subplot(1, 1, 1)
@@ -892,7 +901,7 @@ def machines(plt, e, meta):
     answer = machines_answer(cells, hosts)
     heights = [0.9 + (0.2 * len(hosts) + 0.12) * len(keys) for _, keys in rows]
     legend_in = 0.5
-    h = head_in(answer, e.title) + FOOT_IN + sum(heights) + legend_in + 0.3
+    h = head_in(answer, e.title) + foot_in(meta) + sum(heights) + legend_in + 0.3
     fig = figure(plt, h)
     bottom, top = frame(fig, meta, answer, e.title)
     gs = fig.add_gridspec(len(rows), len(cols), height_ratios=heights)
