@@ -337,17 +337,14 @@ def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
     """Horizontal bars of vals (None: no bar) with whiskers lo..hi, each labelled with its
     value at its end, black ticks at marks [(y, value)], a dashed line at ref; the axis
     logarithmic when log. Leaves room on the right for the labels."""
-    pts = [(y, v) for y, v in zip(ys, vals) if v is not None]
-    if not pts:
+    idx = [i for i, v in enumerate(vals) if v is not None]
+    if not idx:
         return
-    py = [y for y, _ in pts]
-    pv = [v for _, v in pts]
+    py, pv = [ys[i] for i in idx], [vals[i] for i in idx]
     err = None
-    if any(lo_ is not None for lo_ in lo):
-        err = [[max(v - (lo_ if lo_ is not None else v), 0) for (y, v), lo_ in
-                zip(pts, [lo[ys.index(y)] for y in py])],
-               [max((hi_ if hi_ is not None else v) - v, 0) for (y, v), hi_ in
-                zip(pts, [hi[ys.index(y)] for y in py])]]
+    if any(lo[i] is not None or hi[i] is not None for i in idx):
+        err = [[max(vals[i] - lo[i], 0) if lo[i] is not None else 0 for i in idx],
+               [max(hi[i] - vals[i], 0) if hi[i] is not None else 0 for i in idx]]
     left = 0
     ends = [v + (err[1][i] if err else 0) for i, v in enumerate(pv)]
     ends += [m for _, m in marks] + ([ref] if ref else [])
@@ -355,7 +352,7 @@ def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
     if log and positive:
         left = min(positive) / 2.5
     ax.barh(py, [v if v > 0 or not log else left for v in pv], left=0 if not log else None,
-            color=[colors[ys.index(y)] for y in py], xerr=err, capsize=3, ecolor='#333333',
+            color=[colors[i] for i in idx], xerr=err, capsize=3, ecolor='#333333',
             height=0.7)
     if marks:
         ax.scatter([m for _, m in marks], [y for y, _ in marks], marker='|', s=260,
@@ -364,7 +361,7 @@ def value_panel(ax, ys, vals, lo, hi, colors, fmt, log, marks=(), ref=None):
         ax.axvline(ref, color='#555555', lw=0.8, ls='--')
     top = max(ends) or 1  # all 0 (no order lost): an axis up to 1
     mark = dict(marks)
-    for (y, v), end in zip(pts, ends):
+    for y, v, end in zip(py, pv, ends):
         end = max(end, mark.get(y, 0))  # past the ideal's tick, not over it
         ax.text(end * 1.08 if log else end + top * 0.02, y, fmt(v), va='center', fontsize=9)
     if log:
@@ -445,7 +442,8 @@ def bars(plt, e, meta):
     if sum(len(p) for _, p in panels) <= MAX_FIGURE_BARS:
         return [(e.name, bars_figure(plt, panels, hosts, meta, answer, e.title, log,
                                      metrics))]
-    return [(f'{e.name}-{safe(t.replace("N = ", "").replace(" ", "-"))}',
+    # too many for one figure: a figure per panel, named by it (NAME-1k-tasks-W=2)
+    return [(f"{e.name}-{re.sub(r'[^A-Za-z0-9=.]+', '-', t[4:]).strip('-')}",
              bars_figure(plt, [(t, p)], hosts, meta, answer, e.title, log, metrics))
             for t, p in panels]
 

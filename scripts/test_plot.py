@@ -309,7 +309,34 @@ def crowded_split(run):
     plt.close('all')
     if sum(counts) != len(summary) or max(counts) > 12:
         return f'panels of {counts} bars for {len(summary)} cells'
-    return ''
+    return more_than_a_figure(summary)
+
+
+def more_than_a_figure(summary):
+    """The cells made 50 (W = 1 ... 10 for each): more than a figure holds, so a figure
+    per panel, named by its N and W, readable."""
+    import copy
+    import matplotlib.pyplot as plt
+    import plot
+    rows = []
+    for w in range(1, 11):
+        for r in summary:
+            if r['runner'] != 'serial' and r['workers'] == '0':
+                c = copy.copy(r)
+                c['workers'] = str(w)
+                rows.append(c)
+    _, _, meta, _ = cr.load_run(README_RUN, need_trials=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        e = plot.experiments(rows, {})[0]
+        figs = plot.bars(plt, e, meta)
+        faults = {n: figure_faults(f) for n, f in figs}
+    plt.close('all')
+    names = [n for n, _ in figs]
+    if len(names) != 10 or names[1] != f'{e.name}-6-tasks-W=2':
+        return f'figures {names}'
+    bad = {n: f for n, f in faults.items() if f}
+    return f'{bad}' if bad else ''
 
 
 def checker_sees_overlaps():
@@ -538,7 +565,7 @@ def main():
              attempt(two_machines, tmp, runs['cpu'], runs['sleep'])),
             ('a parameter over several values: the wall against it, log-log',
              attempt(over_a_parameter, tmp, sys.argv[1])),
-            ('more than 12 cells at one N: split into panels of 12 at most',
+            ('more than 12 cells at one N: panels of 12 at most; past 36 a figure each',
              attempt(crowded_split, runs['crowded'])),
             ('no run given: results/latest, or one line saying the default is missing',
              attempt(default_is_latest, tmp, runs['switch'])),
