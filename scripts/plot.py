@@ -399,6 +399,18 @@ def speedup_panel(ax, rows, ys, colors):
     ax.set_xlabel('dashed: 1x; whiskers: 95%; tick: ideal')
 
 
+def bar_colors(rows, every):
+    """The model's colour for each cell, each W of a model in its own shade (as in a
+    sweep), counted over every cell of the figure."""
+    ws = {}
+    for r in sorted(every, key=lambda r: int(r['workers']) or math.inf):
+        ws.setdefault(r['runner'], [])
+        if r['workers'] not in ws[r['runner']]:
+            ws[r['runner']].append(r['workers'])
+    return [pa.shade(pa.color(r['runner']), ws[r['runner']].index(r['workers']))
+            for r in rows]
+
+
 def wants_log(values):
     v = [x for x in values if x and x > 0]
     return bool(v) and max(v) / min(v) > 30
@@ -463,9 +475,10 @@ def bars_figure(plt, panels, hosts, meta, answer, title, log, metrics=()):
     gs = fig.add_gridspec(len(panels), 1 + len(extra), height_ratios=heights,
                           width_ratios=(1.4,) + (1,) * len(extra) if extra else None)
     columns = [[] for _ in range(1 + len(extra))]
+    rows_all = [r for _, p in panels for r in p]
     for i, (t, p) in enumerate(panels):
         ys = list(range(len(p)))
-        colors = [pa.color(r['runner']) for r in p]
+        colors = bar_colors(p, rows_all)
         here = [j for j, x in enumerate(extra, 1) if x[1](p)]
         ax = fig.add_subplot(gs[i, 0] if here else gs[i, :])
         wall_panel(ax, p, ys, colors, log)
@@ -580,7 +593,7 @@ def hand_offs(plt, e, meta):
             # the spread of the trials, carried over from their wall times
             lo.append(s * num(r, 'min_s') / m if s and m and num(r, 'min_s') else None)
             hi.append(s * num(r, 'max_s') / m if s and m and num(r, 'max_s') else None)
-        value_panel(ax, ys, secs, lo, hi, [pa.color(r['runner']) for r in p], pa.fmt_time,
+        value_panel(ax, ys, secs, lo, hi, bar_colors(p, rows), pa.fmt_time,
                     True)
         ax.set_yticks(ys)
         ax.set_yticklabels([bar_label(r, hosts) for r in p], fontsize=9)
