@@ -651,11 +651,11 @@ def points(rows, key, per_task=False):
 
 
 SWEEP_PANELS = (
-    # (column, per task, title, y label, unit, binary)
-    ('median_s', False, 'median wall vs N (dashed: ideal)', 'wall time', 'time', False),
-    ('overhead_per_task_s', False, 'overhead above ideal per task vs N\n'
-     '(dotted: the bare floor per task)', 'overhead per task', 'time', False),
-    ('rss_per_task_b', False, 'peak RSS per task vs N', 'RSS per task', 'bytes', True),
+    # (column, title, y label, unit)
+    ('median_s', 'median wall vs N (dashed: ideal)', 'wall time', 'time'),
+    ('overhead_per_task_s', 'overhead above ideal per task vs N\n'
+     '(dotted: the bare floor per task)', 'overhead per task', 'time'),
+    ('rss_per_task_b', 'peak RSS per task vs N', 'RSS per task', 'bytes'),
 )
 
 
@@ -685,7 +685,7 @@ def sweep(plt, e, meta):
     axes = [fig.add_subplot(1, len(panels), i + 1) for i in range(len(panels))]
     for (runner, w, host), rs in ser.items():
         c, m, ls, lab = look[(runner, w, host)]
-        for ax, (col, _, _, _, _, _) in zip(axes, panels):
+        for ax, (col, _, _, _) in zip(axes, panels):
             x, y = points(rs, col)
             ax.plot(x, y, marker=m, ls=ls if len(x) > 1 else 'none', color=c, label=lab,
                     ms=6)
@@ -694,12 +694,15 @@ def sweep(plt, e, meta):
             elif col == 'overhead_per_task_s':
                 ax.plot(*points(rs, 'floor_s', per_task=True), ':', color=c)
     ns = e.tasks()
-    for ax, (col, _, t, yl, unit, binary) in zip(axes, panels):
+    for ax, (col, t, yl, unit) in zip(axes, panels):
         ax.set_title(t, fontsize=10)
         ax.set_xlabel('tasks N')
         ax.set_ylabel(yl)
         pa.log_axis(ax, 'x', pa.fmt_count, at=ns if len(ns) <= 9 else None)
-        pa.log_axis(ax, 'y', pa.fmt_bytes if unit == 'bytes' else pa.fmt_time, binary)
+        if unit == 'bytes':  # binary steps: 1 KiB, 4 KiB, not 1000 B
+            pa.log_axis(ax, 'y', pa.fmt_bytes, binary=True)
+        else:
+            pa.log_axis(ax, 'y', pa.fmt_time)
     handles, labels = axes[0].get_legend_handles_labels()
     legend_in = 0.25 * legend_rows + 0.15
     fig.legend(handles, labels, loc='lower center', ncol=ncol, fontsize=9,
@@ -796,7 +799,6 @@ def param_sweep(plt, name, key, points_by, meta):
                 lines.setdefault(k, []).append((value, num(r, 'median_s')))
     if not any(len(v) > 1 for v in lines.values()):
         return []
-    rows = [r for _, e in points_by for r in e.rows]
     many_n = len({k[2] for k in lines}) > 1
     hosts = list(dict.fromkeys(k[3] for k in lines))
     e0 = points_by[0][1]
