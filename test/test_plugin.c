@@ -319,7 +319,8 @@ Test(plugin, the_binary_runs_it_in_all_five_models, .timeout = 120)
 	snprintf(p_so, sizeof p_so, "plugin.so=%s", CB_PLUGIN_EXAMPLE);
 	const char *args[] = {"-w", "plugin", "-p", p_so, "-p", "plugin.fn=render",
 			      "-p", "plugin.arg=rows=100", "-r", "serial,threads,procs,evloop,green",
-			      "-n", "8", "--repeat", "1", "--warmup", "0", "-o", csv, NULL};
+			      "-n", "8", "--repeat", "1", "--warmup", "0", "--no-floors", "-o", csv,
+			      NULL};
 	struct binrun r;
 	bin_run(&r, NULL, args);
 	cr_expect_eq(r.status, 0, "%s", r.err);
@@ -340,7 +341,8 @@ Test(plugin, a_relative_path_is_from_the_current_directory, .timeout = 60)
 	*strrchr(dir, '/') = '\0';
 	const char *args[] = {"-w", "plugin", "-p", "plugin.so=./libcbexample.so",
 			      "-p", "plugin.fn=render", "-p", "plugin.arg=rows=10", "-r", "procs",
-			      "-n", "2", "--repeat", "1", "--warmup", "0", "-o", "-", NULL};
+			      "-n", "2", "--repeat", "1", "--warmup", "0", "--no-floors", "-o", "-",
+			      NULL};
 	struct binrun r;
 	bin_run(&r, dir, args);
 	cr_expect_eq(r.status, 0, "%s", r.err);
