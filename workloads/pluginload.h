@@ -63,17 +63,19 @@ struct plugin {
 	concbench_init_fn *init;    /* FN_init, or NULL */
 	concbench_free_fn *free_fn; /* FN_free, or NULL */
 	concbench_check_fn *check;  /* FN_check, or NULL */
-	size_t state_size;         /* FN_state_size, or 0 */
+	size_t state_size;          /* FN_state_size, or 0 */
 };
 
-/* Opens the shared library at so_path (relative: to the current directory; the
- * result is absolute) and looks FN up. Errors, all CB_EINVAL with one line naming
+/* Opens the shared library at so_path (relative: to the current directory, so a
+ * caller with another base, a task file's folder, joins it first; pl->path is
+ * absolute) and looks FN up. Errors, all CB_EINVAL with one line naming
  * the path or symbol and what is allowed: no such file, a directory, not a shared
  * object (dlerror's words), no concbench_plugin_abi, an ABI other than
  * CONCBENCH_PLUGIN_ABI, FN not a C identifier, FN missing, FN_state_size above
  * CONCBENCH_STATE_MAX. Nothing stays open on error; *out is NULL then. */
 int plugin_open(struct plugin **out, const char *so_path, const char *fn, struct cb_err *err);
-/* dlcloses and frees; NULL is fine. After every call and state made of it is freed. */
+/* dlcloses and frees; NULL is fine. Only after every call and state made of it is
+ * freed: their functions are the library's code. */
 void plugin_close(struct plugin *pl);
 
 struct plugin_call {
