@@ -85,9 +85,6 @@ static int resolve_path(const char *so_path, char **abs, struct cb_err *err)
 	return CB_OK;
 }
 
-/* Function pointers from dlsym's void *, as POSIX has it (ISO C has no such cast). */
-#define SYM_AS(fnptr, sym) memcpy(&(fnptr), &(void *){sym}, sizeof(fnptr))
-
 static int plugin_bind(struct plugin *pl, const char *so_path, struct cb_err *err)
 {
 	const int *abi = own_symbol(pl, "concbench_plugin_abi");
@@ -103,10 +100,12 @@ static int plugin_bind(struct plugin *pl, const char *so_path, struct cb_err *er
 	if (!fn)
 		return cb_fail(err, CB_EINVAL, "%s: no function '%s' (allowed: a function the "
 			       "library exports, as concbench_compute_fn)", so_path, pl->fn_name);
-	SYM_AS(pl->fn, fn);
-	SYM_AS(pl->init, suffixed_symbol(pl, "_init"));
-	SYM_AS(pl->free_fn, suffixed_symbol(pl, "_free"));
-	SYM_AS(pl->check, suffixed_symbol(pl, "_check"));
+	/* A data pointer to a function pointer: ISO C leaves it undefined, POSIX (dlsym's
+	 * whole use) requires it to work. */
+	pl->fn = (concbench_compute_fn *)fn;
+	pl->init = (concbench_init_fn *)suffixed_symbol(pl, "_init");
+	pl->free_fn = (concbench_free_fn *)suffixed_symbol(pl, "_free");
+	pl->check = (concbench_check_fn *)suffixed_symbol(pl, "_check");
 	const size_t *size = suffixed_symbol(pl, "_state_size");
 	pl->state_size = size ? *size : 0;
 	if (pl->state_size > CONCBENCH_STATE_MAX)
