@@ -29,6 +29,11 @@ CONCBENCH_EXPORT int count_init(void *state, const char *arg, int task, int ntas
 		snprintf(msg, msglen, "the argument 'refuse' is refused");
 		return CONCBENCH_FAIL;
 	}
+	/* "refuse-task-3": only in a trial of 4 tasks or more, not the plan's task 0 of 1 */
+	if (strcmp(arg, "refuse-task-3") == 0 && task == 3) {
+		snprintf(msg, msglen, "task 3 is refused");
+		return CONCBENCH_FAIL;
+	}
 	if (!(s->owned = malloc(sizeof *s->owned)))
 		return CONCBENCH_FAIL;
 	*s->owned = task;

@@ -210,6 +210,20 @@ Test(plugin, init_free_and_check_in_every_runner, .timeout = 60)
 	}
 }
 
+/* An init that refuses one task in a trial fails the trial's build; the states made
+ * before it are freed. */
+Test(plugin, an_init_refused_in_a_trial_fails_it_and_frees_the_rest)
+{
+	const struct runner *rn;
+	FOR_EACH_C_RUNNER(rn) {
+		struct cellrun_out o = run_count(rn, "count", "refuse-task-3", 9, 0);
+		cr_expect_eq(o.code, CB_EFAIL, "%s: %d", rn->name, o.code);
+		cr_expect_eq(o.stage, 1, "%s: stage %d", rn->name, o.stage);
+		cr_expect(strstr(o.note, "count_init refused arg 'refuse-task-3' for task 3: task 3 "
+				 "is refused"), "%s: %s", rn->name, o.note);
+	}
+}
+
 Test(plugin, an_argument_init_refuses_stops_the_plan)
 {
 	const char *kv[] = {"so", CB_PLUGIN_COUNT, "fn", "count", "arg", "refuse", NULL};
