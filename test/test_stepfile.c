@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cellrun.h"
 #include "runner.h"
@@ -449,4 +450,139 @@ Test(stepfile, readme_examples_parse)
 				  "%s: %g s, %g s of CPU", c->file, t, cpu);
 		stepfile_free(&sf);
 	}
+}
+
+/* ---- compute plugin: the user's function (test/plugin_count.c, the example) ---- */
+
+Test(stepfile, plugin_line_and_quotes)
+{
+	const char *text = "compute plugin so=lib/libx.so fn=render arg=\"rows=10 name=w # x\"\n"
+			   "compute plugin so=/abs.so fn=count arg=\"say \\\"hi\\\" \\\\ \"\n"
+			   "compute plugin so=l.so fn=f\n";
+	struct stepfile sf;
+	struct cb_err err = {0};
+	cr_assert_eq(stepfile_parse(&sf, "t.steps", text, &err), CB_OK, "%s", err.msg);
+	char ops[128];
+	ops_of(&sf, ops, sizeof ops);
+	cr_expect_str_eq(ops, "plugin plugin plugin");
+	cr_expect_str_eq(sf.steps[0].plugin.so, "lib/libx.so");
+	cr_expect_str_eq(sf.steps[0].plugin.fn, "render");
+	cr_expect_str_eq(sf.steps[0].plugin.arg, "rows=10 name=w # x", "blanks and '#' quoted");
+	cr_expect_str_eq(sf.steps[1].plugin.arg, "say \"hi\" \\ ");
+	cr_expect_str_eq(sf.steps[2].plugin.arg, "", "no arg: empty");
+	cr_expect_eq(sf.nplugins, 3);
+	cr_expect_eq(sf.steps[2].n, 2, "its index among the plugin steps");
+	cr_expect(stepfile_per_task(&sf), "a plugin step has a state per task");
+	double cpu;
+	cr_expect_lt(stepfile_task_s(&sf, &cpu), 0, "a function's time is not known");
+	stepfile_free(&sf);
+
+	static const struct bad_case bad[] = {
+		{"compute plugin so=l.so\n", 1, "compute plugin: fn= is missing"},
+		{"compute plugin fn=f\n", 1, "compute plugin: so= is missing"},
+		{"sleep ms=1\ncompute plugin so=l.so fn=f arg=\"open\n", 2,
+		 "a '\"' with no closing '\"'"},
+		{"compute plugin so= fn=f\n", 1, "compute plugin: an empty so="},
+		{"compute plugins so=l.so fn=f\n", 1, "allowed: countdown, power, memwalk, spin, "
+		 "plugin"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_expect_eq(stepfile_parse(&sf, "t.steps", bad[i].text, &err), CB_EINVAL);
+		char at[32];
+		snprintf(at, sizeof at, "t.steps:%d: ", bad[i].line);
+		cr_expect(strncmp(err.msg, at, strlen(at)) == 0 && strstr(err.msg, bad[i].says),
+			  "case %zu: '%s', expected %s... '%s'", i, err.msg, at, bad[i].says);
+	}
+}
+
+/* configure on a file: its code, and err's message in msg. */
+static int configure_file(const char *text, char *msg, size_t len)
+{
+	scratch_make("stepfile");
+	scratch_file("t.steps", text);
+	char path[256];
+	scratch_path(path, sizeof path, "t.steps");
+	const struct workload *wl = workload_find("steps");
+	struct params p;
+	struct cb_err err = {0};
+	const char *kv[] = {"file", path, NULL};
+	cr_assert_eq(test_params(&p, "steps", wl->params, kv, &err), CB_OK, "%s", err.msg);
+	void *cfg = NULL;
+	int rc = wl->configure(&p, &cfg, &err);
+	if (rc == CB_OK)
+		wl->config_free(cfg);
+	params_free(&p);
+	snprintf(msg, len, "%s", err.msg);
+	scratch_remove();
+	return rc;
+}
+
+Test(stepfile, plugin_errors_name_the_line)
+{
+	static const struct {
+		const char *line2, *says;
+	} cases[] = {
+		{"compute plugin so=" CB_PLUGIN_BADABI " fn=bad", "ABI"},
+		{"compute plugin so=" CB_PLUGIN_COUNT " fn=nosuch", "nosuch"},
+		{"compute plugin so=/tmp fn=count", "directory"},
+		{"compute plugin so=no-such-lib.so fn=count", "no-such-lib.so"},
+		{"compute plugin so=" CB_PLUGIN_COUNT " fn=count arg=refuse",
+		 "the argument 'refuse' is refused"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[1024], msg[600];
+		snprintf(text, sizeof text, "sleep ms=1\n%s\n", cases[i].line2);
+		cr_expect_eq(configure_file(text, msg, sizeof msg), CB_EINVAL, "case %zu", i);
+		cr_expect(strstr(msg, "t.steps:2: compute plugin: ") && strstr(msg, cases[i].says),
+			  "case %zu: '%s' does not say line 2 and '%s'", i, msg, cases[i].says);
+	}
+}
+
+/* Two plugin steps: each its own state per task, each called once (count_check says). */
+Test(stepfile, plugin_steps_run_in_every_model)
+{
+	const char *text = "sleep ms=1\n"
+			   "compute plugin so=" CB_PLUGIN_COUNT " fn=count arg=first\n"
+			   "sleep ms=1\n"
+			   "compute plugin so=" CB_PLUGIN_COUNT " fn=count arg=second\n"
+			   "compute plugin so=" CB_PLUGIN_EXAMPLE " fn=render arg=\"rows=50 name=x\"\n";
+	for (size_t m = 0; m < NMODELS; m++) {
+		struct model_out o = run_file(text, models[m], 4, 0);
+		cr_expect_eq(o.ok, 4, "%s: %d ok, %d failed", models[m], o.ok, o.failed);
+	}
+}
+
+/* The function's wrong answer fails its task, as a built-in kernel's does. */
+Test(stepfile, plugin_wrong_answer_fails_the_task)
+{
+	const char *text = "compute plugin so=" CB_PLUGIN_COUNT " fn=count arg=odd-wrong\n"
+			   "sleep ms=1\n";
+	for (size_t m = 0; m < NMODELS; m++) {
+		struct model_out o = run_file(text, models[m], 4, 0);
+		cr_expect_eq(o.ok, 2, "%s: %d ok", models[m], o.ok);
+		cr_expect_eq(o.fail[FAIL_CHECK], 2, "%s: %d failed as check", models[m],
+			     o.fail[FAIL_CHECK]);
+	}
+}
+
+/* A relative library is found from the task file's folder, not the current one. */
+Test(stepfile, plugin_path_is_from_the_file)
+{
+	scratch_make("stepfile");
+	char lib[256], path[256];
+	scratch_path(lib, sizeof lib, "libmine.so");
+	cr_assert_eq(symlink(CB_PLUGIN_COUNT, lib), 0);
+	scratch_file("t.steps", "compute plugin so=libmine.so fn=count\n");
+	scratch_path(path, sizeof path, "t.steps");
+	const struct workload *wl = workload_find("steps");
+	struct params p;
+	struct cb_err err = {0};
+	const char *kv[] = {"file", path, NULL};
+	cr_assert_eq(test_params(&p, "steps", wl->params, kv, &err), CB_OK, "%s", err.msg);
+	void *cfg = NULL;
+	cr_expect_eq(wl->configure(&p, &cfg, &err), CB_OK, "%s", err.msg);
+	if (cfg)
+		wl->config_free(cfg);
+	params_free(&p);
+	scratch_remove();
 }

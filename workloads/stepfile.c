@@ -220,6 +220,31 @@ static int add_spin(struct sf_parser *p, const char *name, const char *const *va
 	return CB_OK;
 }
 
+static int add_plugin(struct sf_parser *p, const char *name, const char *const *val,
+		      struct cb_err *err)
+{
+	(void)name;
+	if (!*val[0] || !*val[1])
+		return sf_fail(p, err, "compute plugin: an empty %s= (allowed: so=LIBRARY "
+			       "fn=NAME [arg=\"...\"])", *val[0] ? "fn" : "so");
+	if (p->sf->nplugins >= SF_PLUGINS_MAX)
+		return sf_fail(p, err, "compute plugin: more than %d plugin steps",
+			       SF_PLUGINS_MAX);
+	struct sf_plugin pl = {strdup(val[0]), strdup(val[1]), strdup(val[2] ? val[2] : "")};
+	struct sf_step *s = pl.so && pl.fn && pl.arg ? sf_push(p, SF_PLUGIN, err) : NULL;
+	if (!s) {
+		if (!(pl.so && pl.fn && pl.arg))
+			cb_fail_errno(err, CB_ESYS, "%s", p->name);
+		free(pl.so);
+		free(pl.fn);
+		free(pl.arg);
+		return err->code;
+	}
+	s->plugin = pl;
+	s->n = p->sf->nplugins++;
+	return CB_OK;
+}
+
 static int add_sleep(struct sf_parser *p, const char *name, const char *const *val,
 		     struct cb_err *err)
 {
@@ -485,6 +510,7 @@ static const struct sf_kind sf_kinds[] = {
 	{"compute", "power", false, {"base", "exp"}, 3, add_power},
 	{"compute", "memwalk", false, {"bytes"}, 1, add_memwalk},
 	{"compute", "spin", false, {"us"}, 1, add_spin},
+	{"compute", "plugin", false, {"so", "fn", "arg"}, 3, add_plugin},
 	{"sleep", NULL, false, {"ms"}, 1, add_sleep},
 	{"fetch", NULL, false, {"url", "delay_ms", "bytes", "status", "timeout_ms"}, 0, add_fetch},
 	{"wait", NULL, true, {"timeout_ms"}, 0, add_wait},
@@ -497,7 +523,7 @@ static const struct sf_kind sf_kinds[] = {
 	{"end", NULL, false, {NULL}, 0, add_end},
 };
 
-static const char sf_kernels_allowed[] = "countdown, power, memwalk, spin";
+static const char sf_kernels_allowed[] = "countdown, power, memwalk, spin, plugin";
 
 /* "n, base" and so on: what a kind takes, for its errors. */
 static void sf_keys_list(const struct sf_kind *k, char *buf, size_t len)
@@ -561,24 +587,38 @@ static int sf_take_keys(struct sf_parser *p, const struct sf_kind *k, const char
 	return CB_OK;
 }
 
-/* Splits a line at blanks, up to a '#' that starts a word. */
+/* Splits a line at blanks, up to a '#' that starts a word. A double quote opens a
+ * stretch where blanks and '#' are kept (\" and \\ in it are a quote and a backslash);
+ * the quotes themselves are dropped. Returns the words, max + 1 when there are more,
+ * or -1 for a quote never closed. */
 static int sf_words(char *line, char **w, int max)
 {
 	int n = 0;
-	for (char *c = line; *c;) {
+	char *c = line;
+	for (;;) {
 		while (*c == ' ' || *c == '\t' || *c == '\r')
 			c++;
 		if (!*c || *c == '#')
-			break;
+			return n;
 		if (n == max)
 			return max + 1;
-		w[n++] = c;
-		while (*c && *c != ' ' && *c != '\t' && *c != '\r')
+		char *out = w[n++] = c;
+		bool quoted = false;
+		for (; *c && (quoted || (*c != ' ' && *c != '\t' && *c != '\r')); c++) {
+			if (*c == '"')
+				quoted = !quoted;
+			else if (quoted && *c == '\\' && (c[1] == '"' || c[1] == '\\'))
+				*out++ = *++c;
+			else
+				*out++ = *c;
+		}
+		if (quoted)
+			return -1;
+		bool more = *c != '\0';
+		*out = '\0';
+		if (more)
 			c++;
-		if (*c)
-			*c++ = '\0';
 	}
-	return n;
 }
 
 static int sf_line(struct sf_parser *p, char *line, struct cb_err *err)
@@ -587,6 +627,8 @@ static int sf_line(struct sf_parser *p, char *line, struct cb_err *err)
 	int nw = sf_words(line, w, SF_WORDS_MAX), used = 0;
 	if (nw == 0)
 		return CB_OK;
+	if (nw < 0)
+		return sf_fail(p, err, "a '\"' with no closing '\"'");
 	if (nw > SF_WORDS_MAX)
 		return sf_fail(p, err, "more than %d words on a line", SF_WORDS_MAX);
 	const struct sf_kind *k = sf_kind_of(p, w, nw, &used, err);
@@ -717,9 +759,12 @@ int stepfile_load(struct stepfile *sf, const char *path, struct cb_err *err)
 
 void stepfile_free(struct stepfile *sf)
 {
-	for (int i = 0; i < sf->nsteps; i++)
-		if (sf->steps[i].op == SF_FETCH)
-			free(sf->steps[i].fetch.url);
+	for (int i = 0; i < sf->nsteps; i++) {
+		free(sf->steps[i].fetch.url);
+		free(sf->steps[i].plugin.so);
+		free(sf->steps[i].plugin.fn);
+		free(sf->steps[i].plugin.arg);
+	}
 	free(sf->steps);
 	*sf = (struct stepfile){0};
 }
@@ -728,7 +773,8 @@ bool stepfile_per_task(const struct stepfile *sf)
 {
 	for (int i = 0; i < sf->nsteps; i++) {
 		enum sf_op op = sf->steps[i].op;
-		if (op == SF_AGAIN || op == SF_MEMWALK || op == SF_CHECK || op == SF_SUBTRACT)
+		if (op == SF_AGAIN || op == SF_MEMWALK || op == SF_CHECK || op == SF_SUBTRACT ||
+		    op == SF_PLUGIN)
 			return true;
 	}
 	return false;
@@ -774,7 +820,8 @@ const char *sf_op_name(enum sf_op op)
 {
 	static const char *const names[SF_OPS] = {
 		[SF_COUNTDOWN] = "countdown", [SF_POWER] = "power", [SF_MEMWALK] = "memwalk",
-		[SF_SPIN] = "spin",           [SF_SLEEP] = "sleep", [SF_FETCH] = "fetch",
+		[SF_SPIN] = "spin",           [SF_PLUGIN] = "plugin", [SF_SLEEP] = "sleep",
+		[SF_FETCH] = "fetch",
 		[SF_WAIT] = "wait",           [SF_POST] = "post",   [SF_CHECK] = "check",
 		[SF_SUBTRACT] = "subtract",   [SF_AGAIN] = "again", [SF_END] = "end",
 		[SF_FAIL] = "fail",

@@ -5,12 +5,13 @@
  *   sem NAME init=K                 account NAME balance=B
  *   compute countdown n=N           compute power base=B exp=E
  *   compute memwalk bytes=N         compute spin us=U
+ *   compute plugin so=LIB fn=NAME [arg="..."]   (your function: core/concbench_plugin.h)
  *   sleep ms=M                      fetch delay_ms=D [bytes=N] [timeout_ms=T]
  *   fetch url=URL [status=S] [bytes=N] [timeout_ms=T]
  *   wait NAME [timeout_ms=T]        post NAME
  *   repeat K ... end                check NAME amounts=A,B,... ... end   (inside: subtract NAME)
  *
- * Blocks nest; `#` starts a comment. Every error is "file:line: ..." with what is
+ * Blocks nest; `#` starts a comment; a value in double quotes may hold blanks and '#'. Every error is "file:line: ..." with what is
  * allowed. The README's "Task files" section is the user's manual. */
 #ifndef CB_STEPFILE_H
 #define CB_STEPFILE_H
@@ -25,6 +26,7 @@
 #define SF_DEPTH_MAX 16   /* blocks inside blocks */
 #define SF_AMOUNTS_MAX 64
 #define SF_NAME_MAX 32
+#define SF_PLUGINS_MAX 16 /* compute plugin lines a file may hold */
 #define SF_FILE_MAX (1 << 20)
 
 /* What a step of the program does. The first ones are written by the user; the parser
@@ -34,6 +36,7 @@ enum sf_op {
 	SF_POWER,     /* base^exp with GMP, checked */
 	SF_MEMWALK,   /* n: bytes of the task's buffer written and read back, checked */
 	SF_SPIN,      /* n: nanoseconds of the thread's CPU time */
+	SF_PLUGIN,    /* plugin.*: a function of the user's library; n: its index among them */
 	SF_SLEEP,     /* n: nanoseconds */
 	SF_FETCH,     /* fetch.*: the local server's delay and size, or a URL */
 	SF_WAIT,      /* sem; n: time-out in ns, < 0 for ever; alt: the fail step */
@@ -54,6 +57,13 @@ struct sf_fetch {
 	long timeout_ms;  /* the whole transfer */
 };
 
+/* A compute plugin line as written: the loader (pluginload.h) opens it. */
+struct sf_plugin {
+	char *so;  /* the library, as written (relative: to the task file's folder) */
+	char *fn;
+	char *arg; /* "" when not given */
+};
+
 struct sf_step {
 	enum sf_op op;
 	int line; /* the line it came from; 0 for the ones the parser added */
@@ -66,6 +76,7 @@ struct sf_step {
 	int64_t amounts[SF_AMOUNTS_MAX];
 	int namounts;
 	struct sf_fetch fetch;
+	struct sf_plugin plugin;
 };
 
 struct sf_sem {
@@ -86,6 +97,7 @@ struct stepfile {
 	struct sf_account account; /* valid when has_account */
 	bool has_account;
 	int ncounters;     /* repeat counters a task keeps */
+	int nplugins;      /* compute plugin steps */
 	int64_t walk_max;  /* the largest memwalk: the size of a task's buffer */
 };
 

@@ -2,9 +2,11 @@
  * same program. The parser (stepfile.c) reads the file at plan time; this file turns
  * its program into core/task.h steps: the compute kernels (countdown, a GMP power, a
  * memory walk, a spin on the thread's CPU clock, a balance's check and subtraction),
- * a repeat's loop (a compute step counting per task and jumping back), and fetches
- * from the local delay server, which start runs as the http workload does. */
+ * a repeat's loop (a compute step counting per task and jumping back), a function
+ * of the user's library (workloads/pluginload.h), and fetches from the local delay
+ * server, which start runs as the http workload does. */
 #include <gmp.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "bankorder.h"
 #include "fdlimit.h"
 #include "httpserver.h"
+#include "pluginload.h"
 #include "shm.h"
 #include "spin.h"
 #include "stepfile.h"
@@ -23,8 +26,16 @@
 
 #define STEPS_POWER_MOD ((1ULL << 61) - 1)
 
+/* A compute plugin line, opened: what its step's compute.arg is. */
+struct steps_plugin {
+	struct plugin *pl;
+	struct plugin_call *call;
+	int index; /* among the file's plugin steps: the task's state of it is plugin[index] */
+};
+
 struct steps_cfg {
 	struct stepfile sf;
+	struct steps_plugin plugins[SF_PLUGINS_MAX]; /* sf.nplugins of them */
 	struct step *steps;       /* sf's program as the runners read it */
 	char **urls;              /* per step: the local server's URL, made by start */
 	struct sem_decl sems[SF_SEMS_MAX];
@@ -45,12 +56,15 @@ struct steps_task {
 	int index;
 	uint64_t walks;     /* memwalks done, the seed of the next one's pattern */
 	uint64_t *buf;      /* memwalk's, made at its first walk */
+	void **plugin;      /* its state of each plugin step (NULL: the function has none) */
 	int counter[];      /* one per repeat: the rounds done */
 };
 
 /* ts->priv */
 struct steps_run {
 	struct steps_shared *sh;
+	struct plugin_states *states[SF_PLUGINS_MAX]; /* each plugin step's, for the trial */
+	void **slots; /* ntasks x nplugins: the tasks' plugin pointers */
 	char *tasks; /* ntasks states of `stride` bytes */
 	size_t stride;
 	int ntasks;
@@ -124,6 +138,14 @@ static enum step_status steps_spin(void *state, const void *arg)
 	return STEP_OK;
 }
 
+/* The user's function on this task's state of it. */
+static enum step_status steps_plugin_step(void *state, const void *arg)
+{
+	const struct steps_task *t = state;
+	const struct steps_plugin *sp = arg;
+	return plugin_step(t->plugin[sp->index], sp->call);
+}
+
 static int64_t steps_amount(const struct steps_task *t, const struct sf_step *s)
 {
 	return s->amounts[t->index % s->namounts];
@@ -179,6 +201,7 @@ static enum step_status steps_fail(void *state, const void *arg)
 static const compute_fn steps_kernel[SF_OPS] = {
 	[SF_COUNTDOWN] = steps_countdown, [SF_POWER] = steps_power,
 	[SF_MEMWALK] = steps_memwalk,     [SF_SPIN] = steps_spin,
+	[SF_PLUGIN] = steps_plugin_step,
 	[SF_CHECK] = steps_check,         [SF_SUBTRACT] = steps_subtract,
 	[SF_AGAIN] = steps_again,         [SF_END] = steps_end,
 	[SF_FAIL] = steps_fail,
@@ -195,6 +218,10 @@ static void steps_free(void *cfg)
 		free(c->urls[i]);
 	free(c->urls);
 	free(c->steps);
+	for (int k = 0; k < c->sf.nplugins; k++) {
+		plugin_call_free(c->plugins[k].call);
+		plugin_close(c->plugins[k].pl);
+	}
 	stepfile_free(&c->sf);
 	free(c);
 }
@@ -234,7 +261,8 @@ static void steps_compile(struct steps_cfg *c)
 		default:
 			st->kind = STEP_COMPUTE;
 			st->compute.fn = steps_kernel[s->op];
-			st->compute.arg = s;
+			st->compute.arg = s->op == SF_PLUGIN ? (const void *)&c->plugins[s->n]
+							     : (const void *)s;
 			break;
 		}
 	}
@@ -266,6 +294,37 @@ static int steps_withdrawal(const struct stepfile *sf)
 	return at;
 }
 
+/* Opens each compute plugin line's library (a relative path from the task file's
+ * folder) and binds its argument, so a missing library or symbol, an ABI of another
+ * version or an argument its init refuses is an error of that line, at plan time. */
+static int steps_open_plugins(struct steps_cfg *c, const char *file, struct cb_err *err)
+{
+	char dir[4200];
+	cb_copy(dir, file, sizeof dir);
+	const char *base = dirname(dir);
+	for (int i = 0; i < c->sf.nsteps; i++) {
+		const struct sf_step *s = &c->sf.steps[i];
+		if (s->op != SF_PLUGIN)
+			continue;
+		struct steps_plugin *sp = &c->plugins[s->n];
+		char so[8400];
+		if (s->plugin.so[0] == '/')
+			cb_copy(so, s->plugin.so, sizeof so);
+		else
+			snprintf(so, sizeof so, "%s/%s", base, s->plugin.so);
+		sp->index = (int)s->n;
+		int rc = plugin_open(&sp->pl, so, s->plugin.fn, err);
+		if (rc == CB_OK)
+			rc = plugin_call_new(&sp->call, sp->pl, s->plugin.arg, err);
+		if (rc) {
+			char msg[sizeof err->msg];
+			cb_copy(msg, err->msg, sizeof msg);
+			return cb_fail(err, rc, "%s:%d: compute plugin: %s", file, s->line, msg);
+		}
+	}
+	return CB_OK;
+}
+
 static int steps_configure(const struct params *p, void **cfg, struct cb_err *err)
 {
 	char buf[4200], *files[2];
@@ -292,6 +351,10 @@ static int steps_configure(const struct params *p, void **cfg, struct cb_err *er
 	if (!c->steps || !c->urls) {
 		steps_free(c);
 		return cb_fail_errno(err, CB_ESYS, "steps");
+	}
+	if ((rc = steps_open_plugins(c, files[0], err))) {
+		steps_free(c);
+		return rc;
 	}
 	steps_compile(c);
 	c->withdrawal = steps_withdrawal(&c->sf);
@@ -339,6 +402,9 @@ static void steps_release(struct taskset *ts)
 	if (run) {
 		for (int i = 0; run->tasks && i < run->ntasks; i++)
 			free(((struct steps_task *)(run->tasks + run->stride * (size_t)i))->buf);
+		for (int k = 0; k < SF_PLUGINS_MAX; k++)
+			plugin_states_free(run->states[k]);
+		free(run->slots);
 		free(run->tasks);
 		shm_free(run->sh);
 	}
@@ -365,30 +431,43 @@ static int steps_build(const void *cfg, int ntasks, int workers, struct taskset 
 	struct steps_run *run = calloc(1, sizeof *run);
 	if (!run)
 		return cb_fail(err, CB_ELIMIT, "steps: no memory");
+	ts->priv = run; /* from here on, steps_release frees whatever was made */
 	size_t stride = sizeof(struct steps_task) + sizeof(int) * (size_t)c->sf.ncounters;
+	int np = c->sf.nplugins;
 	run->stride = (stride + 15) & ~(size_t)15;
-	run->tasks = calloc((size_t)ntasks, run->stride);
-	if (!run->tasks || !(run->sh = shm_new(sizeof *run->sh, err)) ||
-	    taskset_alloc(ts, ntasks, c->steps, c->sf.nsteps, err)) {
-		if (!run->tasks)
-			cb_fail(err, CB_ELIMIT, "steps: no memory for %d tasks", ntasks);
-		free(run->tasks);
-		shm_free(run->sh);
-		free(run);
-		return err->code;
-	}
 	run->ntasks = ntasks;
+	run->tasks = calloc((size_t)ntasks, run->stride);
+	run->slots = np ? calloc((size_t)ntasks * (size_t)np, sizeof *run->slots) : NULL;
+	if (!run->tasks || (np && !run->slots)) {
+		cb_fail(err, CB_ELIMIT, "steps: no memory for %d tasks", ntasks);
+		goto fail;
+	}
+	if (!(run->sh = shm_new(sizeof *run->sh, err)))
+		goto fail;
+	for (int k = 0; k < np; k++)
+		if (plugin_states_new(&run->states[k], c->plugins[k].call, ntasks, err))
+			goto fail;
+	struct taskset made;
+	if (taskset_alloc(&made, ntasks, c->steps, c->sf.nsteps, err))
+		goto fail;
+	made.priv = run;
+	*ts = made;
 	atomic_init(&run->sh->balance, c->sf.account.balance);
 	for (int i = 0; i < ntasks; i++) {
 		struct steps_task *t = (struct steps_task *)(run->tasks + run->stride * (size_t)i);
 		t->sh = run->sh;
 		t->index = i;
+		t->plugin = np ? &run->slots[(size_t)i * (size_t)np] : NULL;
+		for (int k = 0; k < np; k++)
+			t->plugin[k] = plugin_states_get(run->states[k], i);
 		ts->tasks[i].state = t;
 	}
 	ts->sems = c->sems;
 	ts->nsems = c->sf.nsems;
-	ts->priv = run;
 	return CB_OK;
+fail:
+	steps_release(ts);
+	return err->code;
 }
 
 static const char *const steps_metrics[] = {
@@ -400,10 +479,12 @@ static const char *const steps_metrics[] = {
 static int steps_check_run(const void *cfg, struct taskset *ts, const struct task_result *res,
 			   double *metric, struct cb_err *err)
 {
-	(void)res;
 	const struct steps_cfg *c = cfg;
 	const struct steps_run *run = ts->priv;
 	metric[0] = metric[1] = metric[2] = metric[3] = metric[4] = NAN;
+	for (int k = 0; run && k < c->sf.nplugins; k++)
+		if (plugin_states_check(run->states[k], res, err))
+			return err->code;
 	if (!c->sf.has_account || !run)
 		return CB_OK;
 	int64_t final = atomic_load(&run->sh->balance);
