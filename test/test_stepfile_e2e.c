@@ -181,6 +181,9 @@ static const struct bad_file bad_files[] = {
 	{"repeat 2\n  sleep ms=1\n", ":1: repeat with no end"},
 	{"sleep ms=1\nend\n", ":2: end: no repeat or check to end"},
 	{"fetch bytes=5\n", ":1: fetch: neither url= nor delay_ms="},
+	{"sleep ms=1\ncompute plugin so=/tmp fn=render\n",
+	 ":2: compute plugin: /tmp: a directory, not a file"},
+	{"compute plugin so=" CB_PLUGIN_BADABI " fn=bad\n", ":1: compute plugin: "},
 	{NULL, "' is a directory (allowed: a task file)"},
 };
 
@@ -211,4 +214,27 @@ Test(stepfile_e2e, bad_file_exits_2_and_writes_nothing)
 		cr_expect(strstr(names, "out.") == NULL, "case %zu: wrote %s", i, names);
 		scratch_remove();
 	}
+}
+
+/* The example plugin (workloads/plugin/example.c) between two local fetches, the
+ * request handler with a real render: every task ok in every model. */
+Test(stepfile_e2e, example_plugin_in_a_file)
+{
+	scratch_make("stepfile-e2e");
+	scratch_file("t.steps", "fetch delay_ms=2 bytes=1024\n"
+				"compute plugin so=" CB_PLUGIN_EXAMPLE " fn=render "
+				"arg=\"rows=100 name=world\"\n"
+				"fetch delay_ms=2 bytes=1024\n");
+	char args[512];
+	snprintf(args, sizeof args, "-q --no-floors -w steps -p steps.file=@/t.steps -n 4 -r %s "
+		 "--repeat 1 --warmup 0 -o @/p.csv", models);
+	cr_assert_eq(concbench(args), 0, "%s", args);
+	struct doc *d = load("p.csv");
+	cr_expect_eq(d->n, 6, "a row per model");
+	for (int r = 1; r < d->n; r++) {
+		cr_expect_str_eq(field(d, r, "outcome"), "ok", "%s", field(d, r, "runner"));
+		cr_expect_str_eq(field(d, r, "tasks_ok"), "4", "%s", field(d, r, "runner"));
+	}
+	free(d);
+	scratch_remove();
 }
