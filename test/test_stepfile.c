@@ -428,6 +428,7 @@ static const struct example_case example_cases[] = {
 	{"request_handler.steps", "fetch spin fetch spin", 0.0112, 0.0012},
 	{"bank.steps", "check sleep subtract end", -1, 0},
 	{"bank_locked.steps", "wait check sleep subtract post", -1, 0},
+	{"request_handler_plugin.steps", "fetch plugin fetch", -1, 0},
 };
 
 Test(stepfile, readme_examples_parse)
