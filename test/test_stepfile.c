@@ -349,15 +349,19 @@ static struct model_out run_file(const char *text, const char *model, int ntasks
 	return o;
 }
 
-/* final_balance, granted, refused count every pass through the nested repeats. */
+/* final_balance, granted, refused count every pass through the nested repeats; the
+ * lock keeps two subtractions from interleaving (a lost update) in threads and procs. */
 Test(stepfile, nested_repeats_run_in_every_model)
 {
 	const char *text = "account a balance=1000\n"
+			   "sem lock init=1\n"
 			   "repeat 2\n"
 			   "  repeat 3\n"
+			   "    wait lock\n"
 			   "    check a amounts=1,2\n"
 			   "      subtract a\n"
 			   "    end\n"
+			   "    post lock\n"
 			   "  end\n"
 			   "  sleep ms=1\n"
 			   "end\n";
