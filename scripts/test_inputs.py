@@ -25,7 +25,7 @@ import tap  # noqa: E402
 from tap import attempt, note, report  # noqa: E402
 
 PY = '/usr/bin/python3'
-# Two presets: one bar chart, and one sweep over N (a bar chart and a sweep): 6 images.
+# Two presets: ping-pong's hand-offs, and a sweep over N: 4 images.
 RUN_ARGS = ['--preset', 'd-switch,d-memory', '--scale', '0.001', '--repeat', '2',
             '--warmup', '0', '--no-floors', '-q']
 PLAIN_ARGS = ['-w', 'sleep', '-p', 'sleep.ms=1', '-r', 'serial,threads', '-n', '1,2',
@@ -264,8 +264,7 @@ def check_valid(script, run, case, want_files=()):
     return (f'missing {missing}' if missing else f'stray {stray}' if stray else '')
 
 
-IMAGES = ['d-memory-sweep.png', 'd-memory-sweep.svg', 'd-memory.png', 'd-memory.svg',
-          'd-switch.png', 'd-switch.svg']
+IMAGES = ['d-memory-sweep.png', 'd-memory-sweep.svg', 'd-switch.png', 'd-switch.svg']
 
 
 def limit_fsize(nbytes):
@@ -466,7 +465,7 @@ def main():
              lambda: check_valid('table', os.path.join(plain, 'a.csv'), plain)),
             ('plot: a run without presets',
              lambda: check_valid('plot', os.path.join(plain, 'a.csv'), plain,
-                                 ['sleep-ms=1_steps=1.png', 'sleep-ms=1_steps=1-sweep.svg'])),
+                                 ['sleep-1ms-sweep.png', 'sleep-1ms-sweep.svg'])),
         ]
         fcase, fbase = fresh_case(tmp, good, 'failed-cell')
         fail_cell(fbase)
