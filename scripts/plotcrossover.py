@@ -112,7 +112,8 @@ def loop_vs_threads(n, lines):
     wt = {p[0]: p[1] for p in lines[th]}
     ratios = [math.log(p[1] / wt[p[0]]) for p in lines[ev] if p[0] in wt]
     if not ratios or all(abs(r) < math.log(TIE) for r in ratios):
-        return f'the event loop and threads are within {pa._short((TIE - 1) * 100)}% at every CPU share with {tasks}'
+        return (f'the event loop and threads are within {pct(TIE - 1)} of each other at '
+                f'every CPU share with {tasks}')
     if sum(ratios) < 0:
         return f'the event loop beats threads at every CPU share with {tasks}'
     return f'threads beat the event loop at every CPU share with {tasks}'
