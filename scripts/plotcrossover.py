@@ -69,17 +69,22 @@ def groups(exps):
 
 def rank_changes(a, b):
     """[(share, wall, a_ahead_below)] where series a and b (sorted (share, wall, ...))
-    change rank: between two shares where each is ahead by TIE or more, at the share where
-    their log-ratio crosses 0, read linearly between them."""
+    change rank: between two shares where each is ahead by TIE or more; at the share
+    where their log-ratio crosses 0, read linearly between the two shares around it (the
+    tied ones between included: they say where in the gap it crosses)."""
     wb = {p[0]: p[1] for p in b}
     pts = [(p[0], math.log(p[1] / wb[p[0]]), p[1]) for p in a if p[0] in wb]
-    clear = [p for p in pts if abs(p[1]) >= math.log(TIE)]
+    clear = [i for i, p in enumerate(pts) if abs(p[1]) >= math.log(TIE)]
     out = []
-    for (s0, r0, w0), (s1, r1, w1) in zip(clear, clear[1:]):
-        if (r0 < 0) == (r1 < 0):
+    for i, j in zip(clear, clear[1:]):
+        below = pts[i][1] < 0
+        if below == (pts[j][1] < 0):
             continue
+        # the first point from i on that is level or past: the crossing is before it
+        k = next(k for k in range(i + 1, j + 1) if (pts[k][1] >= 0 if below else pts[k][1] <= 0))
+        (s0, r0, w0), (s1, r1, w1) = pts[k - 1], pts[k]
         f = r0 / (r0 - r1)
-        out.append((s0 + (s1 - s0) * f, w0 * (w1 / w0) ** f, r0 < 0))
+        out.append((s0 + (s1 - s0) * f, w0 * (w1 / w0) ** f, below))
     return out
 
 

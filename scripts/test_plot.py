@@ -55,6 +55,7 @@ ARTICLES_FIGURES = [
     'b6-deadlock-timeout', 'burgers', 'c-burgers-mixed', 'c-staff-locked', 'c-staff-race',
     'd-memory-procs-sweep', 'd-memory-sweep', 'd-parallel', 'd-stall', 'd-switch',
     'd-wait-10k']
+CROSSOVER_RUN = os.path.join(cr.TREE, 'results', 'readme', 'crossover.csv')
 README_FIGURES = ['cpu-countdown-10x50M', 'cpu-power-10x7777^200k', 'waiting-sweep',
                   'http-sweep', 'switch']
 NOT_PLAIN = re.compile(r'\$|\\times|×|\de[+-]\d|\^\{')  # mathtext or exponents in a tick
@@ -585,6 +586,9 @@ def main():
         results.append(('results/readme: every figure of a real ninja bench run, readable, '
                         'its labels apart', attempt(check_figures, README_RUN,
                                                     README_FIGURES)))
+        results.append(('results/readme/crossover: the crossover of a real run at --scale 1, '
+                        'readable, its labels apart', attempt(check_figures, CROSSOVER_RUN,
+                                                              ['crossover'])))
         results.append(('results/readme/articles: every figure of every preset, readable, '
                         'its labels apart', attempt(check_figures, ARTICLES_RUN,
                                                     ARTICLES_FIGURES)))
