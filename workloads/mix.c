@@ -16,8 +16,10 @@
 #include "workload.h"
 
 #define MIX_STEPS_MAX 1000
-/* Chain links between two clock reads: about 4 µs of multiplies here, ten times the
- * read itself (a system call), so a step overshoots cpu_us by a few µs at most. */
+/* Chain links between two clock reads: about 6 µs of multiplies here (1.4 ns a link).
+ * A read is a system call, 0.1 µs on bare metal but 3.5 µs in this VM; it is CPU the
+ * thread spends too, so it counts, and a step overshoots cpu_us by one chunk and one
+ * read at most (about 10 µs: the crossover's smallest step is 20 µs). */
 #define MIX_CHUNK 4096
 #define LCG_A 6364136223846793005ULL /* Knuth's MMIX multiplier and increment */
 #define LCG_C 1442695040888963407ULL
