@@ -8,6 +8,7 @@
 
 #include "external.h"
 #include "filter.h"
+#include "sysinfo.h"
 
 /* The modules one command line names, before they join the plan: first one instance
  * per module with its defaults, then one per combination of its -p values. */
@@ -497,5 +498,10 @@ double plan_ideal_s(const struct cell *c)
 		v = wl->cpu_bound ? NAN : 0;
 	else if (wl->ideal_s)
 		v = wl->ideal_s(c->wi->cfg, c->tasks, c->workers);
+	if (wl->cpu_s && v >= 0) { /* before the run, the cores the host lists */
+		double w = runner_workers(c->tasks, c->workers), cores = sysinfo_cores();
+		double cpu = wl->cpu_s(c->wi->cfg, c->tasks) / fmax(1, w < cores ? w : cores);
+		v = fmax(v, cpu);
+	}
 	return v < 0 ? NAN : v;
 }

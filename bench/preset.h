@@ -20,7 +20,7 @@
 #include "err.h"
 
 #define PRESET_ARGS_MAX 64
-#define PRESET_SWEEPS_MAX 8
+#define PRESET_SWEEPS_MAX 16 /* the crossover sweeps 7 shares at two sizes of N */
 #define PRESET_NAME_MAX 63
 
 struct preset_sweep {

@@ -156,6 +156,12 @@ static void derive(struct summary *s, const struct summary *serial, double capac
 		double par = w < capacity ? w : capacity;
 		s->ideal_s = serial->wall.median / (par > 1 ? par : 1);
 	}
+	if (wl->cpu_s && s->ideal_s >= 0) {
+		double w = runner_workers(c->tasks, c->workers);
+		double par = w < capacity ? w : capacity;
+		double cpu = wl->cpu_s(c->wi->cfg, c->tasks) / (par > 1 ? par : 1);
+		s->ideal_s = cpu > s->ideal_s ? cpu : s->ideal_s;
+	}
 	if (s->ideal_s < 0)
 		s->ideal_s = NAN;
 	s->overhead_s = s->wall.median - s->ideal_s;

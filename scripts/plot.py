@@ -23,6 +23,7 @@ import textwrap
 
 import cbresults as cr
 import plotaxes as pa
+import plotcrossover
 from cbresults import ResultsError, num
 from plotwords import (bar_label, cell_order, exact_words, experiments, failed,
                        has_speedup, hosts_of, namer, params_of, safe, scale_of)
@@ -806,6 +807,8 @@ def figures(plt, summary, meta, titles=None):
     each before the next is drawn."""
     titles = cr.read_presets() if titles is None else titles
     exps = experiments(summary, titles, scale_of(meta))
+    drawn = yield from plotcrossover.figures(plt, exps, meta, titles)  # mix at several shares
+    exps = [e for e in exps if e not in drawn]
     for name, key, by_value in param_sweeps(exps):
         yield from param_sweep(plt, name, key, by_value, meta)
     for e in exps:

@@ -1,6 +1,6 @@
 """scripts/plot (meson test --suite unit): every kind of figure drawn from tiny real runs
 (ping-pong, a sweep over N with floors, a sweep over N and W, CPU bars, bars crowded
-past a panel, HTTP from the local server) and from the committed run of `ninja bench`
+past a panel, HTTP from the local server, the crossover preset) and from the committed run of `ninja bench`
 (results/readme), with matplotlib's warnings as errors. Each figure: no two tick labels
 of an axis, no two bar labels and no heading lines overlap, every label inside its
 axes and the figure; 1200 px wide, no text under 8 pt; log ticks in plain units; names
@@ -44,6 +44,8 @@ FIXTURES = {
                 ['countdown-100k']),
     'http': (['-w', 'http', '-p', 'http.delay_ms=2', '-n', '8,32', '-r', 'threads,evloop',
               '--no-floors'], ['http-2ms-sweep']),
+    'crossover': (['--preset', 'crossover', '-r', 'serial,threads,procs,evloop,green',
+                   '-n', '10,1000', '--scale', '0.02', '--no-floors'], ['crossover']),
 }
 ARTICLES_RUN = os.path.join(cr.TREE, 'results', 'readme', 'articles', 'run.csv')
 ARTICLES_FIGURES = [
@@ -53,6 +55,7 @@ ARTICLES_FIGURES = [
     'b6-deadlock-timeout', 'burgers', 'c-burgers-mixed', 'c-staff-locked', 'c-staff-race',
     'd-memory-procs-sweep', 'd-memory-sweep', 'd-parallel', 'd-stall', 'd-switch',
     'd-wait-10k']
+CROSSOVER_RUN = os.path.join(cr.TREE, 'results', 'readme', 'crossover.csv')
 README_FIGURES = ['cpu-countdown-10x50M', 'cpu-power-10x7777^200k', 'waiting-sweep',
                   'http-sweep', 'switch']
 NOT_PLAIN = re.compile(r'\$|\\times|×|\de[+-]\d|\^\{')  # mathtext or exponents in a tick
@@ -383,6 +386,44 @@ def outcomes_beside_wall(run):
     return ''
 
 
+def crossover_marks_rank_changes(run):
+    """The crossover preset at a small scale: a panel per N, the share from 0% to 100% on
+    x, the ideal dashed, the rank changes listed in each panel; the heading says where
+    evloop and threads change rank, as rank_changes computes it from known walls."""
+    import plotcrossover as pc
+    a = [(0.0, 1.0, None), (0.5, 2.0, None), (1.0, 4.0, None)]
+    b = [(0.0, 2.0, None), (0.5, 2.0, None), (1.0, 2.0, None)]
+    got = pc.rank_changes(a, b)
+    if len(got) != 1 or abs(got[0][0] - 0.5) > 1e-9 or not got[0][2]:
+        return f'rank_changes of a line crossing a flat one at 50%: {got}'
+    said = pc.loop_vs_threads(1000, {('evloop', '0', ''): a, ('threads', '0', ''): b})
+    if said != 'the event loop wins below 50% CPU with 1,000 tasks, threads above':
+        return f'the answer for known walls: {said!r}'
+    if pc.rank_changes(a, [(s, w * 1.05, i) for s, w, i in a]):
+        return 'walls within 10% of each other change rank'
+    figs, summary, _ = figures_of(run, {'crossover'})
+    fig = figs.get('crossover')
+    if fig is None:
+        return 'no crossover figure'
+    panels = [ax for ax in fig.axes if ax.get_title(loc='left').startswith('N = ')]
+    if [ax.get_title(loc='left') for ax in panels] != ['N = 10 tasks', 'N = 1,000 tasks']:
+        return f'panels {[ax.get_title(loc="left") for ax in panels]}'
+    for ax in panels:
+        ticks = [t.get_text() for t in shown_tick_labels(ax.xaxis)]
+        if ticks[0] != '0%' or ticks[-1] != '100%':
+            return f'x ticks {ticks}'
+        if not any(ln.get_linestyle() == '--' and ln.get_label() == 'ideal'
+                   for ln in ax.get_lines()):
+            return 'no dashed ideal'
+        listed = ax.texts[0].get_text()
+        if 'faster than' not in listed and listed != 'no pair changes rank':
+            return f'the rank changes written: {listed!r}'
+    head = heading(fig)
+    if 'event loop' not in head or 'threads' not in head or '1,000 tasks' not in head:
+        return f'heading {head!r}'
+    return ''
+
+
 def as_host(run, folder, host):
     """A copy of run as if made on machine host (its run_id and host_id replaced)."""
     base = run[:-len('.csv')]
@@ -545,6 +586,9 @@ def main():
         results.append(('results/readme: every figure of a real ninja bench run, readable, '
                         'its labels apart', attempt(check_figures, README_RUN,
                                                     README_FIGURES)))
+        results.append(('results/readme/crossover: the crossover of a real run at --scale 1, '
+                        'readable, its labels apart', attempt(check_figures, CROSSOVER_RUN,
+                                                              ['crossover'])))
         results.append(('results/readme/articles: every figure of every preset, readable, '
                         'its labels apart', attempt(check_figures, ARTICLES_RUN,
                                                     ARTICLES_FIGURES)))
@@ -563,6 +607,9 @@ def main():
              attempt(outcomes_beside_wall, ARTICLES_RUN)),
             ('two machines: a -machines figure per experiment, a line style per machine',
              attempt(two_machines, tmp, runs['cpu'], runs['sleep'])),
+            ('the crossover: the wall against the CPU share a panel per N, the ideal, the '
+             'rank changes written; the heading says where evloop and threads swap',
+             attempt(crossover_marks_rank_changes, runs['crossover'])),
             ('a parameter over several values: the wall against it, log-log',
              attempt(over_a_parameter, tmp, sys.argv[1])),
             ('more than 12 cells at one N: panels of 12 at most; past 36 a figure each',

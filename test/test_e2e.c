@@ -235,10 +235,15 @@ static const struct bad_case bad_cases[] = {
 	{"-w sleep -r serial -p ms=5", "-p: 'ms=5' is not of the form module.key=value", false},
 	{"-w sleep -r serial -p countdown.n=5", "module 'countdown' is not in this run", false},
 	{"-w power -r serial -p power.exp=200000 --scale 1000", "above its maximum 100000000", false},
+	{"-w mix -r serial -p mix.cpu_us=0 -p mix.wait_ms=0", "mix.cpu_us=0 with mix.wait_ms=0: a "
+	 "round does nothing (allowed: either above 0)", false},
+	{"-w mix -r serial -p mix.steps=0", "mix.steps: 0 is out of range", false},
+	{"-w mix -r serial -p mix.cpu_us=-5", "mix.cpu_us: -5 is out of range", false},
+	{"-w mix -r serial -p mix.cpu_us=1.5", "mix.cpu_us: '1.5' is not a whole number", false},
 	{"--bogus", "unknown option '--bogus' (see --help)", false},
 	{"-w pingpong -r threads -n 3", "pingpong: -n 3: the tasks play in pairs", false},
 	{"-w bank -r serial,py-serial", "runner py-serial: the peers run only some workloads, "
-	 "each re-implemented, not 'bank' (allowed: countdown, power, sleep, http)", false},
+	 "each re-implemented, not 'bank' (allowed: countdown, power, sleep, http, mix)", false},
 	{"-w sleep -n", "option '-n' needs a value", false},
 	{"-w sleep stray", "unexpected argument 'stray'", false},
 	{"--preset nope", "unknown preset 'nope' (allowed: all, ", false},

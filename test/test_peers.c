@@ -143,6 +143,31 @@ Test(peers, sleep_is_concurrent_and_timed_inside)
 	}
 }
 
+/* mix: 4 tasks of 3 rounds of (5 ms of CPU, 20 ms of waiting), all at once and 2 at a
+ * time; a task is its rounds in a row, and a worker's tasks follow each other. */
+Test(peers, mix_computes_and_waits)
+{
+	static const char *const kv[] = {"cpu_us", "5000", "wait_ms", "20", "steps", "3", NULL};
+	static const int limits[] = {0, 2};
+	const int n = 4;
+	const struct runner *rn;
+	FOR_EACH_PEER(rn)
+	{
+		if (!peer_ready(rn))
+			continue;
+		for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+			int w = rn->one_at_a_time ? 1 : runner_workers(n, limits[l]);
+			double ideal = (n + w - 1) / w * 3 * 0.025;
+			struct peer_outcome o = peer_try(rn, "mix", kv, n, limits[l]);
+			cr_expect_eq(o.ok, n, "%s w=%d: %d ok (%s)", rn->name, w, o.ok, o.err.msg);
+			cr_expect_geq(o.wall_s, ideal - 0.002, "%s w=%d: %.3f s < ideal %.3f",
+				      rn->name, w, o.wall_s, ideal);
+			cr_expect_lt(o.wall_s, 3 * ideal + 3.0, "%s w=%d: %.3f s, ideal %.3f",
+				     rn->name, w, o.wall_s, ideal);
+		}
+	}
+}
+
 /* Against the local delay server (CONCBENCH_HTTPD), then a port nobody listens on. */
 Test(peers, http_fetches_are_checked)
 {
@@ -171,7 +196,7 @@ Test(peers, http_fetches_are_checked)
  * that list. */
 Test(peers, every_peer_declares_its_workloads)
 {
-	static const char *const runs[] = {"countdown", "power", "sleep", "http"};
+	static const char *const runs[] = {"countdown", "power", "sleep", "http", "mix"};
 	const struct runner *rn;
 	FOR_EACH_PEER(rn)
 	{
@@ -183,7 +208,7 @@ Test(peers, every_peer_declares_its_workloads)
 				     "%s %s: %s", rn->name, runs[i], err.msg);
 		cr_expect_eq(external_check_workload(rn->external, "bank", &err), CB_EINVAL,
 			     "%s runs bank", rn->name);
-		cr_expect(strstr(err.msg, "not 'bank' (allowed: countdown, power, sleep, http)"),
+		cr_expect(strstr(err.msg, "not 'bank' (allowed: countdown, power, sleep, http, mix)"),
 			  "%s: %s", rn->name, err.msg);
 	}
 }

@@ -47,8 +47,9 @@ static const struct file_case file_cases[] = {
 	{"[a]\nin_all = no\nargs = x\n[b]\nargs = y\nin_all = yes\n", CB_OK, "a||x|1!;b||y|4"},
 	{"[a]\nargs = x\nin_all = maybe\n", CB_EINVAL,
 	 "t.preset:3: in_all = 'maybe' (allowed: yes, no)"},
-	{"[a]\nargs=1\nargs=2\nargs=3\nargs=4\nargs=5\nargs=6\nargs=7\nargs=8\nargs=9\n", CB_EINVAL,
-	 "t.preset:10: more than 8 args lines in preset 'a'"},
+	{"[a]\nargs=1\nargs=2\nargs=3\nargs=4\nargs=5\nargs=6\nargs=7\nargs=8\nargs=9\nargs=10\n"
+	 "args=11\nargs=12\nargs=13\nargs=14\nargs=15\nargs=16\nargs=17\n", CB_EINVAL,
+	 "t.preset:18: more than 16 args lines in preset 'a'"},
 	{"", CB_OK, ""},
 	{"[a\nargs=x\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},
 	{"[]\n", CB_EINVAL, "t.preset:1: a preset header is [name]"},

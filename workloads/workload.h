@@ -43,6 +43,11 @@ struct workload {
 	void (*release)(struct taskset *ts);
 	/* Seconds a perfect scheduler needs, or < 0 when not known. Optional. */
 	double (*ideal_s)(const void *cfg, int ntasks, int workers);
+	/* The CPU seconds all ntasks compute, which no scheduler spreads over more than
+	 * min(W, the cores the host gives): the ideal is at least that over those cores
+	 * (the driver takes the larger of it and ideal_s). For work that both computes and
+	 * waits. Optional. */
+	double (*cpu_s)(const void *cfg, int ntasks);
 
 	/* Floors: the same work done by hand, which a cell's overhead is a multiple of.
 	 * Either the runners do it in their model (floor_work says what the tasks are, when

@@ -10,11 +10,14 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -169,6 +172,84 @@ func sleepTask(j *job) func() bool {
 	}
 }
 
+// mix's chain, as the C workload's: x -> A x + C mod 2^64, checked against its closed form.
+const (
+	lcgA                 = 6364136223846793005
+	lcgC                 = 1442695040888963407
+	mixChunk             = 4096 // links between two reads of the thread's CPU clock, about 6 us, as in C
+	clockThreadCPUTimeID = 3    // CLOCK_THREAD_CPUTIME_ID
+)
+
+// lcgJump is x after n links, by squaring the affine map.
+func lcgJump(x, n uint64) uint64 {
+	a, c, ra, rc := uint64(lcgA), uint64(lcgC), uint64(1), uint64(0)
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			ra, rc = ra*a, rc*a+c
+		}
+		a, c = a*a, (a+1)*c
+	}
+	return ra*x + rc
+}
+
+//go:noinline
+func lcgLinks(x uint64, n int) uint64 {
+	for i := 0; i < n; i++ {
+		x = x*lcgA + lcgC
+	}
+	return x
+}
+
+func threadCPU() int64 {
+	var ts syscall.Timespec
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID,
+		uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
+
+type mixChain struct{ x, seed, n uint64 }
+
+// compute links until this goroutine has used cpuNs of CPU. Go has no per-goroutine
+// CPU clock: the goroutine is locked to its OS thread for the step, so the thread's
+// CPU clock counts its CPU alone (a locked thread runs nothing else), and time it
+// waits for a core is not counted, as in C. The price: a goroutine preempted mid-step
+// keeps its thread, so under heavy CPU the runtime may start more threads than usual.
+func (ch *mixChain) compute(cpuNs int64) bool {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	end := threadCPU() + cpuNs
+	for {
+		ch.x = lcgLinks(ch.x, mixChunk)
+		ch.n += mixChunk
+		if threadCPU() >= end {
+			break
+		}
+	}
+	return ch.x == lcgJump(ch.seed, ch.n)
+}
+
+func mixTask(j *job) func() bool {
+	cpuNs := j.integer("cpu_us", 1000) * 1000
+	wait := time.Duration(j.num("wait_ms", 9) * float64(time.Millisecond))
+	rounds := j.integer("steps", 10)
+	var next atomic.Uint64
+	return func() bool {
+		i := next.Add(1) - 1
+		seed := i*0x9e3779b97f4a7c15 + 1
+		ch := mixChain{x: seed, seed: seed}
+		for r := int64(0); r < rounds; r++ {
+			// A part of 0 is left out, as in C.
+			if cpuNs > 0 && !ch.compute(cpuNs) {
+				return false
+			}
+			if wait > 0 {
+				time.Sleep(wait)
+			}
+		}
+		return true
+	}
+}
+
 // The workloads this peer runs, in the order --list declares them: each makes one task
 // of a job, as a function.
 var workloads = []struct {
@@ -179,6 +260,7 @@ var workloads = []struct {
 	{"power", powerTask},
 	{"sleep", sleepTask},
 	{"http", httpTask},
+	{"mix", mixTask},
 }
 
 func workloadNames() []string {

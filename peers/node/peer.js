@@ -131,6 +131,61 @@ function makeHttpTask(job) {
   };
 }
 
+// mix's chain, as the C workload's: x -> A x + C mod 2^64, checked against its closed form.
+const LCG_A = 6364136223846793005n;
+const LCG_C = 1442695040888963407n;
+const MIX_CHUNK = 32; // BigInt links between two CPU clock reads, about 5 us here
+
+function lcgJump(x, n) {
+  let [a, c, ra, rc] = [LCG_A, LCG_C, 1n, 0n];
+  for (; n > 0n; n >>= 1n) {
+    if (n & 1n) [ra, rc] = [BigInt.asUintN(64, ra * a), BigInt.asUintN(64, rc * a + c)];
+    [a, c] = [BigInt.asUintN(64, a * a), BigInt.asUintN(64, (a + 1n) * c)];
+  }
+  return BigInt.asUintN(64, ra * x + rc);
+}
+
+// Node 20 has no clock of the JS thread's own CPU (process.threadCpuUsage came in 23):
+// process.cpuUsage() is the process's, which is the JS thread's but for V8's GC
+// helpers and libuv's pool; a spinning JS thread is the one busy thread here, so the
+// difference is small, and it credits the step with what they use (never less work
+// than C's clock would ask, beyond that).
+function cpuMicros() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+function makeMixTask(job) {
+  const cpuUs = num(job, 'cpu_us', 1000);
+  const waitMs = num(job, 'wait_ms', 9);
+  const rounds = num(job, 'steps', 10);
+  let next = 0n;
+  const compute = (ch) => {
+    const end = cpuMicros() + cpuUs;
+    let x = ch.x;
+    do {
+      for (let i = 0; i < MIX_CHUNK; i++) x = BigInt.asUintN(64, x * LCG_A + LCG_C);
+      ch.n += BigInt(MIX_CHUNK);
+    } while (cpuMicros() < end);
+    ch.x = x;
+    return x === lcgJump(ch.seed, ch.n);
+  };
+  return {
+    task: async () => {
+      const seed = BigInt.asUintN(64, next++ * 0x9e3779b97f4a7c15n + 1n);
+      const ch = { x: seed, seed, n: 0n };
+      for (let r = 0; r < rounds; r++) {
+        // The compute holds the loop, as a handler's work between awaits does; a part
+        // of 0 is left out, as in C.
+        if (cpuUs > 0 && !compute(ch)) return false;
+        if (waitMs > 0) await delay(waitMs);
+      }
+      return true;
+    },
+    close: () => {},
+  };
+}
+
 // The workloads this peer runs, in the order --list declares them: each makes one task
 // of the job as an async function, and what to close after the run.
 const WORKLOADS = {
@@ -138,6 +193,7 @@ const WORKLOADS = {
   power: makePowerTask,
   sleep: makeSleepTask,
   http: makeHttpTask,
+  mix: makeMixTask,
 };
 
 function makeTask(job) {

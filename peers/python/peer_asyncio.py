@@ -1,7 +1,8 @@
 """py-asyncio: one event loop; asyncio.sleep for waits, aiohttp with one
 keep-alive connector for fetches, and CPU work in a thread-pool executor
 (run_in_executor), as the luminousmen article ran it: the loop stays free but
-the GIL still serialises the work. A semaphore of W bounds the tasks in flight."""
+the GIL still serialises the work. mix's compute is the exception: it runs on the
+loop, between the task's awaits. A semaphore of W bounds the tasks in flight."""
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,6 +34,25 @@ def sleep_one(job, gate):
     return one, None
 
 
+def mix_one(job, gate):
+    """mix computes on the loop itself, not in the executor: the work between two
+    awaits of a handler, which holds the loop while it runs (what the crossover is
+    about)."""
+    cpu_s, wait_s, rounds = peerlib.mix_plan(job)
+    index = iter(range(job.tasks))
+
+    async def one():
+        chain = peerlib.MixChain(next(index))
+        async with gate:
+            for _ in range(rounds):
+                if cpu_s > 0 and not chain.compute(cpu_s):
+                    return False
+                if wait_s > 0:
+                    await asyncio.sleep(wait_s)
+            return True
+    return one, None
+
+
 def http_one(job, gate):
     urls, size, timeout = peerlib.http_plan(job)
     # limit=0: no cap of its own when every task runs at once; the gate bounds it.
@@ -60,7 +80,7 @@ def http_one(job, gate):
 async def run_all(job):
     gate = asyncio.Semaphore(job.workers)
     make = {"countdown": compute_one, "power": compute_one,
-            "sleep": sleep_one, "http": http_one}[job.workload]
+            "sleep": sleep_one, "http": http_one, "mix": mix_one}[job.workload]
     one, close = make(job, gate)
     try:
         results = await asyncio.gather(*(one() for _ in range(job.tasks)))

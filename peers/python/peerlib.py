@@ -10,7 +10,7 @@ import urllib.parse
 
 MOD = (1 << 61) - 1  # the power check: base^exp mod 2^61-1, as the C workload
 # The workloads every Python peer runs: --list declares them, the harness asks.
-WORKLOADS = ("countdown", "power", "sleep", "http")
+WORKLOADS = ("countdown", "power", "sleep", "http", "mix")
 EXIT_USAGE = 2
 EXIT_UNKNOWN_WORKLOAD = 3
 
@@ -101,6 +101,52 @@ def sleep_plan(job):
     return job.num("ms", 100) / 1000.0, job.integer("steps", 1)
 
 
+# mix's chain, as the C workload's: x -> A x + C mod 2^64, checked against its closed form.
+LCG_A, LCG_C, MASK64 = 6364136223846793005, 1442695040888963407, (1 << 64) - 1
+# Links between two reads of the thread's CPU clock: about 5 us of CPython here.
+MIX_CHUNK = 64
+
+
+def lcg_jump(x, n):
+    """x after n links, by squaring the affine map."""
+    a, c, ra, rc = LCG_A, LCG_C, 1, 0
+    while n:
+        if n & 1:
+            ra, rc = (ra * a) & MASK64, (rc * a + c) & MASK64
+        a, c = (a * a) & MASK64, ((a + 1) * c) & MASK64
+        n >>= 1
+    return (ra * x + rc) & MASK64
+
+
+class MixChain:
+    """A task's chain: where it is, where it started, links so far."""
+
+    def __init__(self, i):
+        self.x = self.seed = (i * 0x9E3779B97F4A7C15 + 1) & MASK64
+        self.n = 0
+
+    def compute(self, cpu_s):
+        """Links until this thread has used cpu_s of CPU (time.thread_time, the
+        thread's own clock: waiting for the GIL or a core is not counted); then the
+        check."""
+        end = time.thread_time() + cpu_s
+        x = self.x
+        while True:
+            for _ in range(MIX_CHUNK):
+                x = (x * LCG_A + LCG_C) & MASK64
+            self.n += MIX_CHUNK
+            if time.thread_time() >= end:
+                break
+        self.x = x
+        return x == lcg_jump(self.seed, self.n)
+
+
+def mix_plan(job):
+    """(CPU seconds per round, wait seconds per round, rounds)."""
+    return (job.integer("cpu_us", 1000) / 1e6, job.num("wait_ms", 9) / 1000.0,
+            job.integer("steps", 10))
+
+
 def http_plan(job):
     """(urls in order, expected body size or None, timeout in seconds)."""
     local = job.params.get("url", "") == ""
@@ -169,6 +215,19 @@ def blocking_task(job, pool=None):
                 time.sleep(secs)
             return True
         return sleeper
+    if job.workload == "mix":
+        cpu_s, wait_s, rounds = mix_plan(job)
+
+        def mixer(i):
+            chain = MixChain(i)
+            for _ in range(rounds):
+                # A part of 0 is left out, as in C: sleep(0) would still yield.
+                if cpu_s > 0 and not chain.compute(cpu_s):
+                    return False
+                if wait_s > 0:
+                    time.sleep(wait_s)
+            return True
+        return mixer
     urls, size, _ = http_plan(job)
     return lambda i: all(fetch_one(pool, u, size) for u in urls)
 
