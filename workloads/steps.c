@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bankorder.h"
 #include "fdlimit.h"
@@ -503,8 +502,8 @@ static int steps_check_run(const void *cfg, struct taskset *ts, const struct tas
 	return CB_OK;
 }
 
-/* Each wave of W tasks takes a task's time; and the spins need their CPU, N x spin
- * over the cores a wave can use: the ideal is the larger. */
+/* Each wave of W tasks takes a task's time. The spins' CPU (steps_cpu) the driver
+ * spreads over the cores the host gives, and takes the larger. */
 static double steps_ideal(const void *cfg, int ntasks, int workers)
 {
 	const struct steps_cfg *c = cfg;
@@ -512,15 +511,14 @@ static double steps_ideal(const void *cfg, int ntasks, int workers)
 	if (task_s < 0)
 		return -1;
 	int w = runner_workers(ntasks, workers);
-	int waves = w > 0 ? (ntasks + w - 1) / w : 0;
-	double ideal = waves * task_s;
-	if (cpu_s > 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		double par = cores > 0 && cores < w ? (double)cores : w;
-		double cpu = ntasks * cpu_s / (par > 1 ? par : 1);
-		ideal = cpu > ideal ? cpu : ideal;
-	}
-	return ideal;
+	return (w > 0 ? (ntasks + w - 1) / w : 0) * task_s;
+}
+
+static double steps_cpu(const void *cfg, int ntasks)
+{
+	const struct steps_cfg *c = cfg;
+	double cpu_s;
+	return stepfile_task_s(&c->sf, &cpu_s) < 0 ? 0 : ntasks * cpu_s;
 }
 
 /* A file of sleeps alone, all alike, has the sleep workload's floor. */
@@ -548,5 +546,6 @@ const struct workload steps_workload = {
 	.check = steps_check_run,
 	.release = steps_release,
 	.ideal_s = steps_ideal,
+	.cpu_s = steps_cpu,
 	.floor_work = steps_floor_work,
 };
