@@ -344,6 +344,13 @@ def judge(claim, run, cell):
         if s is not None and s < claim.min_serial_s:
             return 'SKIP', (f'serial {fmt_s(s)} is under the {fmt_s(claim.min_serial_s)} '
                             f'this claim needs to measure more than start-up (larger --scale)')
+        # An ideal claim judges the wall over the ideal: a short ideal is the model's
+        # start-up (N forks, their connections), however long the serial run was.
+        ideal = num(cell, 'ideal_s')
+        if claim.kind == 'ideal' and ideal is not None and ideal < claim.min_serial_s:
+            return 'SKIP', (f'the ideal {fmt_s(ideal)} is under the '
+                            f'{fmt_s(claim.min_serial_s)} this claim needs to measure more '
+                            f'than start-up (larger --scale)')
     return JUDGES[claim.kind](claim, run, cell)
 
 

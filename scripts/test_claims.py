@@ -73,9 +73,9 @@ def write_run(folder, name, cells, capacity=2.0):
 
 
 def claim(kind, bound, runners=('threads',), metrics=(), than=None, presets=('p',),
-          workers=None, tasks=None):
-    return cl.Claim(presets, runners, kind, bound, workers, than, metrics, None, 'claim', '', 0,
-                    tasks)
+          workers=None, tasks=None, min_serial_s=None):
+    return cl.Claim(presets, runners, kind, bound, workers, than, metrics, min_serial_s, 'claim',
+                    '', 0, tasks)
 
 
 def statuses(folder, name, cells, c, capacity=2.0):
@@ -95,6 +95,13 @@ def cases():
         ('ideal fails', [cell('threads', [2.0] * 3, ideal=1.0)], claim('ideal', 1.3), 2, ['FAIL']),
         ('ideal straddles: skip', [cell('threads', [1.2, 1.31, 1.4], ideal=1.0)],
          claim('ideal', 1.3), 2, ['SKIP']),
+        # a start-up guard: the ideal judged must be long enough, however long serial is
+        ('ideal under min_serial_s: skip, though serial is long',
+         [cell('serial', [1.0] * 3), cell('procs', [0.09] * 3, ideal=0.06)],
+         claim('ideal', 1.3, ('procs',), min_serial_s=0.1), 2, ['SKIP']),
+        ('ideal over min_serial_s: judged',
+         [cell('serial', [10.0] * 3), cell('procs', [0.9] * 3, ideal=0.6)],
+         claim('ideal', 1.3, ('procs',), min_serial_s=0.1), 2, ['FAIL']),
         ('ideal without ok trials fails', [cell('threads', [1.0] * 3, ideal=1.0, outcome='timeout')],
          claim('ideal', 1.3), 2, ['FAIL']),
         # cores used, per trial
