@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "powerkernel.h"
 #include "stepfile.h"
 
 #define SF_WORDS_MAX 16
@@ -161,18 +162,6 @@ static int add_countdown(struct sf_parser *p, const char *name, const char *cons
 	return CB_OK;
 }
 
-#define SF_POWER_MOD ((1ULL << 61) - 1)
-
-/* base^exp mod 2^61-1 by square-and-multiply: the check of a GMP power. */
-static uint64_t sf_powmod(uint64_t b, uint64_t e)
-{
-	uint64_t r = 1;
-	for (b %= SF_POWER_MOD; e; e >>= 1, b = (uint64_t)((unsigned __int128)b * b % SF_POWER_MOD))
-		if (e & 1)
-			r = (uint64_t)((unsigned __int128)r * b % SF_POWER_MOD);
-	return r;
-}
-
 static int add_power(struct sf_parser *p, const char *name, const char *const *val,
 		     struct cb_err *err)
 {
@@ -186,7 +175,7 @@ static int add_power(struct sf_parser *p, const char *name, const char *const *v
 		return err->code;
 	s->base = (unsigned long)base;
 	s->exp = (unsigned long)exp;
-	s->expect = sf_powmod((uint64_t)base, (uint64_t)exp);
+	s->expect = powerkernel_expect(s->base, s->exp);
 	return CB_OK;
 }
 
