@@ -45,7 +45,7 @@ tr.failed td { background:#fde8ec; } tr.noisy td { background:#fff6e0; }
 .mark-failed { color:var(--fail); font-weight:700; } .mark-noisy { color:var(--noisy); font-weight:700; }
 .PASS { color:var(--pass); font-weight:700; } .FAIL { color:var(--fail); font-weight:700; }
 .SKIP { color:var(--noisy); font-weight:700; }
-.faster { color:var(--pass); font-weight:700; } .slower { color:var(--fail); font-weight:700; }
+.faster { color:var(--pass); font-weight:700; white-space:nowrap; } .slower { color:var(--fail); font-weight:700; white-space:nowrap; }
 .swatch { display:inline-block; width:.8em; height:.8em; margin-right:.3em; border-radius:2px;
           vertical-align:-.05em; }
 figure { margin:.5em 0 1em; } figure img { max-width:100%; height:auto; display:block; }
@@ -95,7 +95,8 @@ SCRIPT = """
     for (var j = 0; j < imgs.length; j++) if (!imgs[j].complete || !imgs[j].naturalWidth) bad++;
     var m = document.createElement('p');
     m.id = 'page-check'; m.hidden = true;
-    m.textContent = 'page-check images=' + imgs.length + ' broken=' + bad + ' errors=' + errors;
+    m.textContent = 'page-check images=' + imgs.length + ' svgs=' +
+      document.getElementsByTagName('svg').length + ' broken=' + bad + ' errors=' + errors;
     document.body.appendChild(m);
   });
 })();

@@ -239,9 +239,9 @@ def figure_html(name, svg, alt):
             '</figcaption></figure>')
 
 
-def section_html(e, figs, lead):
+def section_html(e, figs, lead, titles):
     title = e.title
-    preset_title = cr.read_presets().get(e.preset, '') if e.preset else ''
+    preset_title = titles.get(e.preset, '') if e.preset else ''
     if preset_title and preset_title not in title:  # one of several experiments of a preset
         title = f'{preset_title}. This part: {title}'
     body = [f'<section id="{esc(e.name)}" aria-labelledby="h-{esc(e.name)}">',
@@ -396,7 +396,7 @@ def report_html(trials, summary, meta, header, run_name):
         parts.append('<p class="muted">No plots: matplotlib is missing for this Python '
                      '(apt-get install python3-matplotlib); the tables hold every number.</p>')
     parts.append(f'<nav class="toc" aria-label="sections"><ul>{toc}</ul></nav>')
-    parts += [section_html(e, by.get(e.name, []), lead) for e in exps]
+    parts += [section_html(e, by.get(e.name, []), lead, titles) for e in exps]
     if by.get(None):
         parts.append('<section id="more"><h2>More figures</h2>' +
                      ''.join(figure_html(n, s, a) for n, s, a in by[None]) + '</section>')
