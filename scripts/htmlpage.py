@@ -50,10 +50,10 @@ tr.failed td { background:#fde8ec; } tr.noisy td { background:#fff6e0; }
           vertical-align:-.05em; }
 figure { margin:.5em 0 1em; } figure img { max-width:100%; height:auto; display:block; }
 ul.summary li { margin:.25em 0; }
-nav.toc { columns:3 16em; font-size:.9em; }
+nav.toc { font-size:.9em; } nav.toc ul { columns:3 16em; margin:.3em 0; }
 @media (max-width:700px) {
   body { padding:.5em .6em; font-size:14px; }
-  h1 { font-size:1.3em; } nav.toc { columns:1; }
+  h1 { font-size:1.3em; } nav.toc ul { columns:1; }
   dl.machine { grid-template-columns:1fr; } dl.machine dd { margin-left:.8em; }
   table { font-size:.8em; }
 }

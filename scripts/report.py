@@ -16,7 +16,7 @@ import htmlpage as hp
 import plotaxes as pa
 from cbresults import ResultsError, fmt_s, num
 from htmlpage import esc
-from plotwords import experiments, hosts_of, scale_of
+from plotwords import experiments, hosts_of, namer, scale_of
 
 DEFAULT_RUN = os.path.join(cr.TREE, 'results', 'latest')
 NAME = 'report.html'
@@ -88,8 +88,8 @@ def fastest_line(e):
     at.sort(key=lambda r: num(r, 'median_s'))
     best = at[0]
     lo, hi = median_interval(best)
-    parts = [f'<strong>{hp.swatch(best["runner"])}{esc(model_name(best))}</strong>'
-             f'{"" if int(best["workers"]) == 0 else " W=" + best["workers"]} is fastest'
+    name = namer(at)  # the model, and W where it ran with several
+    parts = [f'<strong>{hp.swatch(best["runner"])}{esc(name(best))}</strong> is fastest'
              + (f' at N = {pa.fmt_count(n)}' if len(e.tasks()) > 1 else '') +
              f': {fmt_s(num(best, "median_s"))} {interval_text(lo, hi, fmt_s)}']
     sp = num(best, 'speedup')
@@ -100,7 +100,7 @@ def fastest_line(e):
     nxt = next((r for r in at[1:] if r['runner'] != best['runner']), None)
     if nxt:
         parts.append(f'{times(num(nxt, "median_s") / num(best, "median_s"))} ahead of the '
-                     f'next model, {esc(model_name(nxt))} ({fmt_s(num(nxt, "median_s"))})')
+                     f'next model, {esc(name(nxt))} ({fmt_s(num(nxt, "median_s"))})')
     rss = num(best, 'rss_per_task_b')
     if rss is not None:
         parts.append(f'at {rss_text(rss)} of RSS per task')
@@ -111,8 +111,29 @@ def fastest_line(e):
     return '; '.join(parts)
 
 
+class _Rows:
+    """An experiment's cells on one machine, for fastest_line."""
+
+    def __init__(self, e, rows):
+        self.rows, self.name = rows, e.name
+
+    def tasks(self):
+        return sorted({int(r['tasks']) for r in self.rows})
+
+
+def answer(e):
+    """fastest_line of the experiment, per machine where it holds several."""
+    hosts = hosts_of(e.rows)
+    if len(hosts) < 2:
+        return fastest_line(e)
+    return '<ul>' + ''.join(
+        f'<li>on <strong>{esc(h)}</strong>: '
+        f'{fastest_line(_Rows(e, [r for r in e.rows if r.get("host_id", "") == h]))}</li>'
+        for h in hosts) + '</ul>'
+
+
 def summary_html(exps):
-    items = [f'<li><a href="#{esc(e.name)}">{esc(e.name)}</a>: {fastest_line(e)}</li>'
+    items = [f'<li><a href="#{esc(e.name)}">{esc(e.name)}</a>: {answer(e)}</li>'
              for e in exps]
     return ('<section id="summary" aria-labelledby="summary-h"><h2 id="summary-h">Summary: '
             'the fastest model of each question</h2>\n<ul class="summary">' + '\n'.join(items) +
@@ -130,10 +151,22 @@ MACHINE_KEYS = (('cpu', 'CPU'), ('cores', 'cores'), ('kernel', 'kernel'), ('arch
                 ('date', 'date'), ('version', 'concbench'))
 
 
+def merged_machines_html(meta):
+    """A merged set: a column per run, a row per machine key."""
+    runs = cr.merged_runs(meta)
+    metas = [cr.run_meta(meta, r) for r in runs]
+    keys = [('host_id', 'machine')] + [k for k in MACHINE_KEYS if any(m.get(k[0]) for m in metas)]
+    keys.append(('command', 'command'))
+    rows = [('', [(esc(label), None)] + [(esc(m.get(k, '')), None) for m in metas])
+            for k, label in keys]
+    return hp.table([('', True)] + [(r, True) for r in runs], rows, sortable=False,
+                    caption=f'{len(runs)} runs merged (scripts/merge)')
+
+
 def machine_html(meta):
     rows = []
     if cr.merged_runs(meta):
-        rows.append(('machines', esc(cr.machine_line(meta))))
+        return merged_machines_html(meta)
     for key, label in MACHINE_KEYS:
         if meta.get(key):
             rows.append((label, esc(meta[key])))
@@ -352,10 +385,15 @@ def articles_html(trials, summary, meta, header, titles):
     import pages
     import reference
     from cbrun import Run
-    run = Run(trials, summary, meta, header)
-    ours = [p for p in run.presets() if pages.article_of(p) in pages.ARTICLES]
+    ours = list(dict.fromkeys(r['preset'] for r in summary
+                              if r['preset'] and pages.article_of(r['preset']) in pages.ARTICLES))
     if not ours:
         return '', None
+    if cr.merged_runs(meta):  # the claims judge one run's trials on one machine
+        return ('<section id="articles" aria-labelledby="articles-h"><h2 id="articles-h">'
+                'The articles\' claims</h2><p>Not judged on a merged set: the claims judge '
+                'one run on one machine; make the report of each run.</p></section>', None)
+    run = Run(trials, summary, meta, header)
     claims = cl.load_claims(cl.default_path(), titles, cr.RUNNERS)
     cl.need_metrics(run, claims)
     refs = reference.read_reference(os.path.join(cr.TREE, 'results', 'reference'))
