@@ -355,6 +355,57 @@ def compare_page(a, b, page):
     return ''
 
 
+def merged_machines(a, b, tmp):
+    """Two runs as if of two machines, merged: the page shows each run's machine, the
+    summary per machine and a models x machines table per question."""
+    import test_merge
+    other = test_merge.as_host(b, tmp, 'other', 'otherbox')
+    out = os.path.join(tmp, 'merged')
+    r = tap.run([os.path.join(SCRIPTS, 'merge'), a, other, '-o', out], capture_output=True,
+                text=True, timeout=120)
+    if r.returncode != 0:
+        return f'merge exit {r.returncode}: {r.stderr}'
+    r = run_report([out])
+    if r.returncode != 0:
+        return f'exit {r.returncode}: {r.stderr}'
+    p, text = parse(os.path.join(out, 'report.html'))
+    _, summary, _, _ = cr.load_run(os.path.join(out, 'merged.csv'), need_trials=False)
+    hosts = sorted({c['host_id'] for c in summary})
+    views = [t for t in p.tables if t['head'] and sorted(t['head'][0][3:]) == hosts]
+    workloads = {c['workload'] for c in summary}
+    if len(views) != len(workloads):
+        return f'{len(views)} models x machines tables for {len(workloads)} questions'
+    for t in views:
+        if len(t['rows']) != len(summary) // len(hosts) // len(workloads):
+            return f'a models x machines table of {len(t["rows"])} rows'
+    for h in hosts:
+        if text.count(f'on <strong>{h}</strong>') != len(workloads):
+            return f'the summary does not answer per machine ({h})'
+    return ''
+
+
+def default_run(tmp, run_dir):
+    """No run given: results/latest; none there: says so, exit 2."""
+    import report
+    latest = os.path.join(tmp, 'latest')
+    os.symlink(run_dir, latest)
+    report.DEFAULT_RUN = latest
+    import contextlib
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = report.main(['-o', os.path.join(tmp, 'latest.html')])
+    if status != 0 or not os.path.exists(os.path.join(tmp, 'latest.html')):
+        return f'exit {status}: {err.getvalue()}'
+    report.DEFAULT_RUN = os.path.join(tmp, 'nothing')
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = report.main([])
+    if status != 2 or 'results/latest' not in err.getvalue() or out.getvalue():
+        return f'without results/latest: exit {status}, {err.getvalue()!r}'
+    return ''
+
+
 def refused(cmd, out, why_in):
     """Exit 2, one line naming the problem, out not written, no temporary left."""
     folder = os.path.dirname(out)
@@ -407,6 +458,11 @@ def main():
         results.append(('chromium: the compare page opens, no console error, not blank',
                         tap.attempt(in_browser, cpage, 0, cp.svgs, 1200, 1000)))
 
+        results.append(('a set merged from two machines: each run\'s machine, the summary '
+                        'per machine, a models x machines table per question',
+                        tap.attempt(merged_machines, runs['a'], runs['b'], tmp)))
+        results.append(('no run given: results/latest; none: says so, exit 2',
+                        tap.attempt(default_run, tmp, os.path.dirname(runs['a']))))
         nosum = os.path.join(tmp, 'nosum')
         os.makedirs(nosum)
         shutil.copy(runs['a'], os.path.join(nosum, 'run.csv'))
