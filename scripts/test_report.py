@@ -111,7 +111,7 @@ def run_report(args):
 
 # --- a real browser ------------------------------------------------------------------------
 
-def chromium(args, tmp, timeout=40):
+def chromium(args, tmp, timeout=25):
     """(status, stdout, stderr) of headless Chromium in a new session with a profile of
     its own; the whole process group is killed after it, so nothing is left behind."""
     profile = tempfile.mkdtemp(dir=tmp, prefix='chromium-')
@@ -120,8 +120,10 @@ def chromium(args, tmp, timeout=40):
            '--disable-sync', '--disable-extensions', '--enable-logging=stderr', '--v=0',
            f'--user-data-dir={profile}'] + args
     tap.note('$ ' + ' '.join(cmd))
+    # Its home and caches in the profile: nothing written outside the test's folder.
+    env = dict(os.environ, HOME=profile, XDG_CONFIG_HOME=profile, XDG_CACHE_HOME=profile)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
+                         stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -264,9 +266,16 @@ def report_of_fixture(run_csv, page):
             return f'section {s["id"]}: question {s["question"]!r}, {s["tables"]} tables'
         if s['figures'] < 1:
             return f'section {s["id"]}: no figure'
+    import base64
+    import re
     for img in p.images:
         if not img.get('src', '').startswith('data:image/svg+xml;base64,') or not img.get('alt'):
             return f'an image not inline or without alt: {str(img)[:120]}'
+        svg = base64.b64decode(img['src'].split(',', 1)[1]).decode('utf-8')
+        # only the page's own fragments (#id) and the namespaces' names, nothing to fetch
+        refs = [h for h in re.findall(r'(?:href|src)="([^"]*)"', svg) if not h.startswith('#')]
+        if refs or '<image' in svg or '@import' in svg or '@font-face' in svg:
+            return f'an SVG refers outside itself: {refs[:3]}'
     rows = [row for t in p.tables for row in t['rows']]
     if len(rows) != len(summary):
         return f'{len(rows)} table rows for {len(summary)} cells'
