@@ -364,6 +364,47 @@ def compare_page(a, b, page):
     return ''
 
 
+# Added to a copy of the page: click the first table's "median" heading twice, and write
+# the column's values in the order shown after each click.
+SORT_PROBE = """<script>
+window.addEventListener('load', function () {
+  var th = Array.prototype.find.call(document.querySelectorAll('th.sort'),
+                                     function (h) { return h.textContent.trim() === 'median'; });
+  var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+  var body = th.closest('table').tBodies[0], out = [];
+  [0, 1].forEach(function () {
+    th.click();
+    out.push(Array.prototype.map.call(body.rows, function (r) {
+      return r.cells[col].getAttribute('data-v'); }).join(','));
+  });
+  var p = document.createElement('p');
+  p.id = 'sort-probe'; p.textContent = 'sort-probe ' + out.join(' / ') + ' end';
+  document.body.appendChild(p);
+});
+</script>
+"""
+
+
+def sorts_in_browser(page, tmp):
+    """A click on a heading sorts its table up, a second click down (in Chromium)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return SKIP + 'chromium is not installed (scripts/setup installs it)'
+    probe = os.path.join(tmp, 'sort-probe.html')
+    with open(page, encoding='utf-8') as f:
+        text = f.read()
+    with open(probe, 'w', encoding='utf-8') as f:
+        f.write(text.replace('</body>', SORT_PROBE + '</body>'))
+    status, dom, err = chromium(['--dump-dom', 'file://' + probe], tmp)
+    import re
+    m = re.search(r'id="sort-probe">sort-probe ([^<]*) end<', dom)
+    if status != 0 or not m:
+        return f'exit {status}, no probe result: {console_errors(err)[:3]}'
+    up, down = ([float(v) for v in side.split(',') if v] for side in m.group(1).split(' / '))
+    if len(up) < 2 or up != sorted(up) or down != sorted(down, reverse=True):
+        return f'not sorted: up {up}, down {down}'
+    return ''
+
+
 def merged_machines(a, b, tmp):
     """Two runs as if of two machines, merged: the page shows each run's machine, the
     summary per machine and a models x machines table per question."""
@@ -462,6 +503,8 @@ def main():
         results.append(('chromium: the report opens at 1200 px, every image loaded, no '
                         'console error, not blank',
                         tap.attempt(in_browser, page, len(ap.images), ap.svgs, 1200, 2000)))
+        results.append(('chromium: a click on a heading sorts the table, up then down',
+                        tap.attempt(sorts_in_browser, page, tmp)))
         results.append(('chromium: the report at a phone width (400 px) is not blank',
                         tap.attempt(in_browser, page, len(ap.images), ap.svgs, 400, 900)))
         results.append(('chromium: the compare page opens, no console error, not blank',
