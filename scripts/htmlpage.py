@@ -37,15 +37,18 @@ table { border-collapse:collapse; margin:.5em 0 1em; font-size:.9em; }
 th, td { border:1px solid var(--line); padding:.2em .45em; text-align:right; vertical-align:top; }
 th { background:var(--band); position:sticky; top:0; }
 th.sort { cursor:pointer; user-select:none; }
-th.sort::after { content:"\\2195"; color:var(--muted); font-weight:normal; font-size:.8em; margin-left:.15em; }
+th.sort::after { content:"\\2195"; color:var(--muted); font-weight:normal; font-size:.8em;
+                 margin-left:.15em; }
 th[aria-sort=ascending]::after { content:"\\2191"; }
 th[aria-sort=descending]::after { content:"\\2193"; }
 td { white-space:nowrap; } td.t, th.t { text-align:left; white-space:normal; }
 tr.failed td { background:#fde8ec; } tr.noisy td { background:#fff6e0; }
-.mark-failed { color:var(--fail); font-weight:700; } .mark-noisy { color:var(--noisy); font-weight:700; }
+.mark-failed { color:var(--fail); font-weight:700; }
+.mark-noisy { color:var(--noisy); font-weight:700; }
 .PASS { color:var(--pass); font-weight:700; } .FAIL { color:var(--fail); font-weight:700; }
 .SKIP { color:var(--noisy); font-weight:700; }
-.faster { color:var(--pass); font-weight:700; white-space:nowrap; } .slower { color:var(--fail); font-weight:700; white-space:nowrap; }
+.faster { color:var(--pass); font-weight:700; white-space:nowrap; }
+.slower { color:var(--fail); font-weight:700; white-space:nowrap; }
 .swatch { display:inline-block; width:.8em; height:.8em; margin-right:.3em; border-radius:2px;
           vertical-align:-.05em; }
 figure { margin:.5em 0 1em; } figure img { max-width:100%; height:auto; display:block; }
@@ -74,7 +77,9 @@ SCRIPT = """
     var table = th.closest('table'), body = table.tBodies[0];
     var i = Array.prototype.indexOf.call(th.parentNode.children, th);
     var asc = th.getAttribute('aria-sort') !== 'ascending';
-    Array.prototype.forEach.call(th.parentNode.children, function (h) { h.removeAttribute('aria-sort'); });
+    Array.prototype.forEach.call(th.parentNode.children, function (h) {
+      h.removeAttribute('aria-sort');
+    });
     th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {

@@ -36,12 +36,23 @@ def parse_args(argv):
 # --- numbers in words --------------------------------------------------------------------
 
 def median_interval(r):
-    """The 95% interval of the median (the summary's sign-test interval; an older
-    summary's ci95 columns), or (None, None)."""
-    lo, hi = num(r, 'median_lo_s'), num(r, 'median_hi_s')
-    if lo is None or hi is None:
-        lo, hi = num(r, 'ci95_lo_s'), num(r, 'ci95_hi_s')
-    return lo, hi
+    """(lo, hi, text) of the median's 95% interval as concbench's table gives it: the
+    sign-test interval from 6 trials; under 6 the min ... max with the coverage it has
+    (75% for 3). A summary from before median_lo_s: its ci95 columns. (None, None, '')
+    where there is none."""
+    if 'median_lo_s' in r:
+        lo, hi = num(r, 'median_lo_s'), num(r, 'median_hi_s')
+        if lo is not None and hi is not None:
+            return lo, hi, f'[{fmt_s(lo)}, {fmt_s(hi)}]'
+        n = int(r['trials_ok'] or 0)
+        lo, hi = num(r, 'min_s'), num(r, 'max_s')
+        if n >= 2 and lo is not None and hi is not None:
+            return lo, hi, f'{fmt_s(lo)} … {fmt_s(hi)} ({1 - 2 * 0.5 ** n:.0%})'
+        return None, None, ''
+    lo, hi = num(r, 'ci95_lo_s'), num(r, 'ci95_hi_s')
+    if lo is None or hi is None or lo <= 0:
+        return None, None, ''
+    return lo, hi, f'[{fmt_s(lo)}, {fmt_s(hi)}]'
 
 
 def interval_text(lo, hi, fmt):
@@ -87,15 +98,16 @@ def fastest_line(e):
     at = [r for r in ok if int(r['tasks']) == n]
     at.sort(key=lambda r: num(r, 'median_s'))
     best = at[0]
-    lo, hi = median_interval(best)
+    _, _, iv = median_interval(best)
     name = namer(at)  # the model, and W where it ran with several
     parts = [f'<strong>{hp.swatch(best["runner"])}{esc(name(best))}</strong> is fastest'
              + (f' at N = {pa.fmt_count(n)}' if len(e.tasks()) > 1 else '') +
-             f': {fmt_s(num(best, "median_s"))} {interval_text(lo, hi, fmt_s)}']
+             f': {fmt_s(num(best, "median_s"))} {iv}']
     sp = num(best, 'speedup')
     if sp is not None and best['runner'] != (best.get('baseline') or 'serial'):
         slo, shi = num(best, 'speedup_lo'), num(best, 'speedup_hi')
-        parts.append(f'{times(sp)} {interval_text(slo, shi, times)} the speed of '
+        parts.append(f'{times(sp)} {interval_text(slo, shi, times)} '.replace('  ', ' ') +
+                     'the speed of '
                      f'{esc(best.get("baseline") or "serial")}')
     nxt = next((r for r in at[1:] if r['runner'] != best['runner']), None)
     if nxt:
@@ -199,7 +211,7 @@ HEAD = (('model', True), ('N', False), ('W', False), ('median', False),
 
 def cell_row(r, lead=()):
     med = num(r, 'median_s')
-    lo, hi = median_interval(r)
+    lo, _, iv = median_interval(r)
     sp, slo, shi = num(r, 'speedup'), num(r, 'speedup_lo'), num(r, 'speedup_hi')
     ideal, ovh, vsf = num(r, 'ideal_s'), num(r, 'overhead_per_task_s'), num(r, 'overhead_vs_floor')
     rss = num(r, 'rss_per_task_b')
@@ -213,7 +225,7 @@ def cell_row(r, lead=()):
     cells = [(esc(r[c]), None) for c in lead]
     cells += [(hp.swatch(r['runner']) + esc(model_name(r)), None),
               (r['tasks'], r['tasks']), (workers_text(r), r['workers']),
-              (fmt_s(med), med), (interval_text(lo, hi, fmt_s), lo),
+              (fmt_s(med), med), (iv, lo),
               (times(sp) if sp is not None else '', sp),
               (interval_text(slo, shi, times), slo),
               (fmt_s(ideal), ideal), (fmt_s(ovh), ovh),
