@@ -100,8 +100,11 @@ SCRIPT = """
     for (var j = 0; j < imgs.length; j++) if (!imgs[j].complete || !imgs[j].naturalWidth) bad++;
     var m = document.createElement('p');
     m.id = 'page-check'; m.hidden = true;
+    // wider than the window: the page would scroll sideways (a table scrolls in its box)
+    var over = document.documentElement.scrollWidth > window.innerWidth + 1 ? 1 : 0;
     m.textContent = 'page-check images=' + imgs.length + ' svgs=' +
-      document.getElementsByTagName('svg').length + ' broken=' + bad + ' errors=' + errors;
+      document.getElementsByTagName('svg').length + ' broken=' + bad + ' errors=' + errors +
+      ' overflow=' + over;
     document.body.appendChild(m);
   });
 })();
