@@ -506,9 +506,13 @@ def main():
                         tap.attempt(in_browser, page, len(ap.images), ap.svgs, 1200, 2000)))
         results.append(('chromium: a click on a heading sorts the table, up then down',
                         tap.attempt(sorts_in_browser, page, tmp)))
-        results.append(('chromium: the report at a phone width (500 px, the narrowest headless Chromium lays out): no sideways scroll, '
-                        'not blank',
+        results.append(('chromium: the report at a phone width (500 px, the narrowest '
+                        'headless Chromium lays out): no sideways scroll, not blank',
                         tap.attempt(in_browser, page, len(ap.images), ap.svgs, 500, 900)))
+        arp, _ = parse(apage) if os.path.exists(apage) else (Page(), '')
+        results.append(('chromium: the articles run\'s page (every figure) opens, no console '
+                        'error, not blank',
+                        tap.attempt(in_browser, apage, len(arp.images), arp.svgs, 1200, 2000)))
         results.append(('chromium: the compare page opens, no console error, not blank',
                         tap.attempt(in_browser, cpage, 0, cp.svgs, 1200, 1000)))
 
