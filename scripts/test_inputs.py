@@ -1,9 +1,10 @@
 """Bad input to the scripts that read results (meson test --suite unit): table, plot,
-articles and report on empty, binary, wrong-shape and wrong-type files and on an --out they cannot
-write; crosscheck and throughput on bad files from the concbench they run. Each must exit
-2 (1 for a failure at run time) with one line naming the file, the line and the column,
-no traceback, and nothing written: table's stdout empty, the old images and pages
-untouched (report's earlier page too), no new file. Valid runs, failed cells among them, must still work. TAP.
+articles and report on empty, binary, wrong-shape and wrong-type files and on an --out
+they cannot write; crosscheck and throughput on bad files from the concbench they run.
+Each must exit 2 (1 for a failure at run time) with one line naming the file, the line
+and the column, no traceback, and nothing written: table's stdout empty, the old images
+and pages untouched (report's earlier page too), no new file. Valid runs, failed cells
+among them, must still work. TAP.
 
 usage: test_inputs.py CONCBENCH"""
 
