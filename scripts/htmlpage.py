@@ -67,8 +67,7 @@ nav.toc { font-size:.9em; } nav.toc ul { columns:3 16em; margin:.3em 0; }
 # the browser test reads from the DOM.
 SCRIPT = """
 (function () {
-  var errors = 0;
-  window.addEventListener('error', function () { errors++; }, true);
+
   function key(td) {
     var v = td.getAttribute('data-v');
     return v === null ? td.textContent.trim().toLowerCase() : (v === '' ? null : parseFloat(v));
@@ -103,11 +102,22 @@ SCRIPT = """
     // wider than the window: the page would scroll sideways (a table scrolls in its box)
     var over = document.documentElement.scrollWidth > window.innerWidth + 1 ? 1 : 0;
     m.textContent = 'page-check images=' + imgs.length + ' svgs=' +
-      document.getElementsByTagName('svg').length + ' broken=' + bad + ' errors=' + errors +
-      ' overflow=' + over;
+      document.getElementsByTagName('svg').length + ' broken=' + bad +
+      ' errors=' + window.cbErrors + ' overflow=' + over;
     document.body.appendChild(m);
   });
 })();
+"""
+
+
+# In <head>, before anything else runs: an uncaught error, a resource that failed to load,
+# or a console.error, counted for the load check.
+WATCH = """
+window.cbErrors = 0;
+window.addEventListener('error', function () { window.cbErrors++; }, true);
+(function (original) {
+  console.error = function () { window.cbErrors++; return original.apply(console, arguments); };
+})(console.error);
 """
 
 
@@ -118,7 +128,8 @@ def esc(text):
 def page(title, body):
     return (DOCTYPE + MARKER + '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n'
+            f'<title>{esc(title)}</title>\n<script>{WATCH}</script>\n'
+            f'<style>{CSS}</style>\n</head>\n<body>\n'
             f'{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n')
 
 
