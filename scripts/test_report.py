@@ -291,8 +291,21 @@ def report_of_fixture(run_csv, page):
                  '×floor', 'RSS/task', 'outcomes'):
         if want not in heads:
             return f'no column {want} in {heads}'
-    if 'fastest' not in p.summary[0]:
-        return f'the summary does not name the fastest: {p.summary[0]!r}'
+    for line, w in zip(p.summary, workloads):
+        if 'fastest' not in line:
+            return f'the summary does not name the fastest: {line!r}'
+        # the fastest cell's speed-up with its interval, and its memory, as the summary has them
+        cells = [c for c in summary if c['workload'] == w and cr.num(c, 'median_s')]
+        best = min(cells, key=lambda c: cr.num(c, 'median_s'))
+        if not line.split(':', 1)[1].strip().startswith(best['runner']):
+            return f'{w}: the fastest is {best["runner"]}, the summary says {line!r}'
+        lo, hi = cr.num(best, 'speedup_lo'), cr.num(best, 'speedup_hi')
+        if best['runner'] != best['baseline'] and lo is not None and \
+                f'[{lo:.2f}x, {hi:.2f}x]' not in line:
+            return f'{w}: no speed-up interval [{lo:.2f}x, {hi:.2f}x] in {line!r}'
+        rss = cr.num(best, 'rss_per_task_b')
+        if rss is not None and 'RSS per task' not in line:
+            return f'{w}: no memory ({rss} B per task) in {line!r}'
     if os.path.getsize(page) > MAX_BYTES:
         return f'{os.path.getsize(page)} bytes'
     return ''
