@@ -14,10 +14,13 @@ trial's speed-up over its run's serial trial of the same index (the trials are
 interleaved), or for a cell without one its overhead over its run's floor; --absolute
 compares seconds anyway.
 
-usage: compare A B [--format table|md|csv|json] [--alpha 0.05] [--threshold 0.05]
-                   [--absolute] [--fail-on slower]
+usage: compare A B [--format table|md|csv|json|html] [-o FILE] [--alpha 0.05]
+                   [--threshold 0.05] [--absolute] [--fail-on slower]
 A and B: a run (any of its files, its directory, its run id) or a set of one machine's
-runs merged by scripts/merge, whose trials are pooled. Exit status 0; 1 with
+runs merged by scripts/merge, whose trials are pooled. --format html writes one
+self-contained page (comparehtml.py): each cell's change and verdict beside both runs'
+trials as a strip plot; -o FILE writes it there (whole, never over a file not ours).
+Exit status 0; 1 with
 --fail-on slower when a cell got slower; 2 on bad input."""
 
 import argparse
@@ -52,7 +55,9 @@ def parse_args(argv):
     p = OneLineParser(prog='compare', description='Compare two concbench runs.')
     p.add_argument('a', help='the old run: its trials CSV, .summary.csv or .meta.csv')
     p.add_argument('b', help='the new run')
-    p.add_argument('--format', choices=('table', 'md', 'csv', 'json'), default='table')
+    p.add_argument('--format', choices=('table', 'md', 'csv', 'json', 'html'), default='table')
+    p.add_argument('-o', '--output', default=None,
+                   help='with --format html: the page to write (default: stdout)')
     p.add_argument('--alpha', type=float, default=0.05,
                    help='significance after Holm\'s correction (default 0.05)')
     p.add_argument('--threshold', type=float, default=0.05,
@@ -64,6 +69,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if not 0 < a.alpha < 1:
         p.error(f'--alpha {a.alpha}: allowed: between 0 and 1')
+    if a.output is not None and a.format != 'html':
+        p.error(f'-o {a.output}: allowed with --format html only (the others go to stdout)')
     if not 0 <= a.threshold < 10:
         p.error(f'--threshold {a.threshold}: allowed: 0 or more, below 10')
     return a
@@ -169,7 +176,8 @@ def compare(a, b, alpha, threshold, absolute):
         _, vb, _ = samples(b, k, absolute)
         r = {'cell': cell_name(k), 'key': k, 'metric': what or '', 'n_a': len(va),
              'n_b': len(vb), 'a': None, 'b': None, 'ratio': None, 'lo': None, 'hi': None,
-             'p': None, 'p_holm': None, 'verdict': 'too few trials', 'higher_is_better': higher}
+             'p': None, 'p_holm': None, 'verdict': 'too few trials', 'higher_is_better': higher,
+             'va': va, 'vb': vb}
         if what is None:
             r['verdict'] = 'not comparable across machines'
         elif len(va) >= MIN_TRIALS and len(vb) >= MIN_TRIALS:
@@ -294,6 +302,9 @@ def render_json(rows, only_a, only_b, ctx):
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if a.output is not None:
+            import htmlpage
+            htmlpage.check_target(a.output)  # before any work
         ra, rb = load(a.a), load(a.b)
         rows, only_a, only_b, same_host, absolute = compare(ra, rb, a.alpha, a.threshold,
                                                             a.absolute)
@@ -309,6 +320,17 @@ def main(argv=None):
         text = render_csv(rows, only_a, only_b)
     elif a.format == 'json':
         text = render_json(rows, only_a, only_b, ctx)
+    elif a.format == 'html':
+        import comparehtml
+        text = comparehtml.render_html(rows, only_a, only_b, ctx, header_lines(ctx))
+        if a.output is not None:
+            try:
+                comparehtml.write(a.output, text)
+            except (ResultsError, cr.WriteError) as e:
+                return cr.refuse('compare', e)
+            print(f'compare: wrote {a.output} ({len(text.encode("utf-8")) // 1024} KiB)')
+            return 1 if a.fail_on == 'slower' and any(r['verdict'] == 'slower'
+                                                       for r in rows) else 0
     else:
         colour = sys.stdout.isatty() and not os.environ.get('NO_COLOR')
         text = render_table(rows, only_a, only_b, ctx, colour)

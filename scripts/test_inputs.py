@@ -1,9 +1,10 @@
-"""Bad input to the scripts that read results (meson test --suite unit): table, plot and
-articles on empty, binary, wrong-shape and wrong-type files and on an --out they cannot
-write; crosscheck and throughput on bad files from the concbench they run. Each must exit
-2 (1 for a failure at run time) with one line naming the file, the line and the column,
-no traceback, and nothing written: table's stdout empty, the old images and pages
-untouched, no new file. Valid runs, failed cells among them, must still work. TAP.
+"""Bad input to the scripts that read results (meson test --suite unit): table, plot,
+articles and report on empty, binary, wrong-shape and wrong-type files and on an --out
+they cannot write; crosscheck and throughput on bad files from the concbench they run.
+Each must exit 2 (1 for a failure at run time) with one line naming the file, the line
+and the column, no traceback, and nothing written: table's stdout empty, the old images
+and pages untouched (report's earlier page too), no new file. Valid runs, failed cells
+among them, must still work. TAP.
 
 usage: test_inputs.py CONCBENCH"""
 
@@ -31,6 +32,9 @@ RUN_ARGS = ['--preset', 'd-switch,d-memory', '--scale', '0.001', '--repeat', '2'
 PLAIN_ARGS = ['-w', 'sleep', '-p', 'sleep.ms=1', '-r', 'serial,threads', '-n', '1,2',
               '--repeat', '2', '--warmup', '0', '--no-floors', '-q']
 OLD = b'old, not to be touched'
+# An earlier page of scripts/report's: its -o may replace it, but not on bad input.
+OLD_PAGE = b'<!DOCTYPE html>\n<!-- concbench page: written by scripts/report or ' \
+           b'scripts/compare -->\nold, not to be touched'
 
 
 # --- editing a copy of a run ------------------------------------------------------------
@@ -121,7 +125,8 @@ def fail_cell(base):
 
 # (title, scripts, edit of the copy at base, what stderr must name)
 S, M, T = '.summary.csv', '.meta.csv', '.csv'
-ALL = ('table', 'plot', 'articles')
+ALL = ('table', 'plot', 'articles', 'report')
+TRIALS = ('articles', 'report')  # the scripts that read the trials too
 
 
 def bad_field(where, line, column, value, scripts=ALL, also=()):
@@ -170,13 +175,13 @@ def bad_cases():
          ['a.meta.csv:', 'UTF-8']),
         ('a meta row of three fields', ALL, lambda b: reshape_row(b + M, 3, 1),
          ['a.meta.csv:3:', 'fields']),
-        ('an empty trials file', ('articles',), lambda b: put(b + T, b''), ['a.csv', 'empty']),
-        ('a binary trials file', ('articles',), lambda b: put(b + T, GARBAGE), ['a.csv:']),
-        bad_field(T, 4, 'tasks', 'three', scripts=('articles',)),
-        bad_field(T, 5, 'wall_s', 'nan', scripts=('articles',)),
-        ('an ok trial without wall_s', ('articles',),
+        ('an empty trials file', TRIALS, lambda b: put(b + T, b''), ['a.csv', 'empty']),
+        ('a binary trials file', TRIALS, lambda b: put(b + T, GARBAGE), ['a.csv:']),
+        bad_field(T, 4, 'tasks', 'three', scripts=TRIALS),
+        bad_field(T, 5, 'wall_s', 'nan', scripts=TRIALS),
+        ('an ok trial without wall_s', TRIALS,
          lambda b: set_field(b + T, 5, 'wall_s', ''), ['a.csv:5:', "column 'wall_s'"]),
-        ('a short row in the trials', ('articles',), lambda b: reshape_row(b + T, 3, -1),
+        ('a short row in the trials', TRIALS, lambda b: reshape_row(b + T, 3, -1),
          ['a.csv:3:', 'fields']),
     ]
 
@@ -198,13 +203,18 @@ def out_folder(case, script):
     """The output folder of plot or articles, holding an old file of the name it writes."""
     out = os.path.join(case, f'out-{script}')
     os.makedirs(out, exist_ok=True)
-    put(os.path.join(out, 'd-switch.png' if script == 'plot' else 'd.md'), OLD)
+    if script == 'report':
+        put(os.path.join(out, 'report.html'), OLD_PAGE)
+    else:
+        put(os.path.join(out, 'd-switch.png' if script == 'plot' else 'd.md'), OLD)
     return out
 
 
 def command(script, run, out=None, extra=()):
     cmd = [PY, os.path.join(HERE, script), run, *extra]
-    if out is not None:
+    if out is not None and script == 'report':
+        cmd += ['-o', os.path.join(out, 'report.html')]
+    elif out is not None:
         cmd += ['--out', out]
     return cmd
 
@@ -461,6 +471,10 @@ def main():
             ('table: a valid run', lambda: check_valid('table', run, tmp)),
             ('plot: a valid run, every image', lambda: check_valid('plot', run, tmp, IMAGES)),
             ('articles: a valid run', lambda: check_valid('articles', run, tmp, ['d.md'])),
+            ('report: a valid run', lambda: check_valid('report', run, tmp, ['report.html'])),
+            ('report: a run without presets',
+             lambda: check_valid('report', os.path.join(plain, 'a.csv'), plain,
+                                 ['report.html'])),
             ('table: a run without presets',
              lambda: check_valid('table', os.path.join(plain, 'a.csv'), plain)),
             ('plot: a run without presets',
@@ -469,7 +483,8 @@ def main():
         ]
         fcase, fbase = fresh_case(tmp, good, 'failed-cell')
         fail_cell(fbase)
-        for script, files in (('table', ()), ('plot', IMAGES), ('articles', ['d.md'])):
+        for script, files in (('table', ()), ('plot', IMAGES), ('articles', ['d.md']),
+                              ('report', ['report.html'])):
             valid.append((f'{script}: a run with a failed cell (empty median)',
                           lambda s=script, f=files: check_valid(s, fbase + '.csv', fcase, f)))
         for name, fn in valid:
