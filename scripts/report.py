@@ -489,7 +489,10 @@ def main(argv=None):
                 from None
         name = os.path.basename(spath)[:-len('.summary.csv')]
         folder = os.path.basename(os.path.dirname(os.path.abspath(spath)))
-        text = report_html(trials, summary, meta, header, f'{folder}/{name}')
+        # A run's own id names it, not its folder: ninja bench writes the page while the
+        # run's folder still has its temporary name.
+        label = meta.get('run_id') or f'{folder}/{name}'
+        text = report_html(trials, summary, meta, header, label)
         hp.write(out, text)
     except (ResultsError, cr.WriteError) as e:
         return cr.refuse('report', e)
