@@ -12,6 +12,8 @@ from cbcsv import integer, number
 
 SCRIPTS = os.path.dirname(os.path.realpath(__file__))
 TREE = os.path.dirname(SCRIPTS)
+# What scripts read when no run is named: `ninja -C build bench`'s newest run.
+DEFAULT_RUN = os.path.join(TREE, 'results', 'latest')
 
 # The columns these scripts read; concbench only ever adds columns, so a file that lacks
 # one of these was written by another (older) version.
@@ -293,3 +295,13 @@ def read_presets(folder=None):
             elif name and line.startswith('title') and '=' in line:
                 titles[name] = line.split('=', 1)[1].strip()
     return titles
+
+
+def chosen_run(given):
+    """The run to read: the one given, else results/latest, which must exist."""
+    if given is not None:
+        return given
+    if not os.path.exists(DEFAULT_RUN):
+        raise ResultsError('no run given, and no results/latest to default to (it points at '
+                           'the newest `ninja -C build bench` run): name a run')
+    return DEFAULT_RUN

@@ -18,7 +18,6 @@ from cbresults import ResultsError, fmt_s, num
 from htmlpage import esc
 from plotwords import experiments, hosts_of, namer, scale_of
 
-DEFAULT_RUN = os.path.join(cr.TREE, 'results', 'latest')
 NAME = 'report.html'
 
 
@@ -458,20 +457,12 @@ def report_html(trials, summary, meta, header, run_name):
     return hp.page(f'concbench: {run_name}', '\n'.join(parts))
 
 
-def chosen_run(given):
-    if given is not None:
-        return given
-    if not os.path.exists(DEFAULT_RUN):
-        raise ResultsError('no run given, and no results/latest to default to (it points at '
-                           'the newest `ninja -C build bench` run): name a run')
-    return DEFAULT_RUN
-
 
 def main(argv=None):
     """The page is made whole from the checked run, then written in one rename."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        run = chosen_run(args.run)
+        run = cr.chosen_run(args.run)
         try:
             path = cr.resolve_run(run)
             tpath, spath, _ = cr.run_paths(path)

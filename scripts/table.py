@@ -2,7 +2,6 @@
 merged set (scripts/merge), its host and run first where it has several."""
 
 import argparse
-import os
 import sys
 
 import cbresults as cr
@@ -10,7 +9,6 @@ from cbresults import ResultsError, fmt_s, num
 
 
 # The newest run of `ninja -C build bench` (scripts/bench points it at its folder).
-DEFAULT_RUN = os.path.join(cr.TREE, 'results', 'latest')
 
 
 def parse_args(argv):
@@ -21,15 +19,6 @@ def parse_args(argv):
                         '`ninja -C build bench` run)')
     return p.parse_args(argv)
 
-
-def chosen_run(given):
-    """The run to read: the one given, else results/latest, which must exist."""
-    if given is not None:
-        return given
-    if not os.path.exists(DEFAULT_RUN):
-        raise ResultsError('no run given, and no results/latest to default to (it points at '
-                           'the newest `ninja -C build bench` run): name a run')
-    return DEFAULT_RUN
 
 
 def named(e, given):
@@ -88,7 +77,7 @@ def main(argv=None):
     """The whole table is made from the checked run before a line of it is printed."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        run = chosen_run(args.run)
+        run = cr.chosen_run(args.run)
         try:
             _, summary, meta, _ = cr.load_run(run, need_trials=False)
         except ResultsError as e:

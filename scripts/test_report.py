@@ -453,7 +453,7 @@ def default_run(tmp, run_dir):
     import report
     latest = os.path.join(tmp, 'latest')
     os.symlink(run_dir, latest)
-    report.DEFAULT_RUN = latest
+    report.cr.DEFAULT_RUN = latest
     import contextlib
     import io
     out, err = io.StringIO(), io.StringIO()
@@ -461,7 +461,7 @@ def default_run(tmp, run_dir):
         status = report.main(['-o', os.path.join(tmp, 'latest.html')])
     if status != 0 or not os.path.exists(os.path.join(tmp, 'latest.html')):
         return f'exit {status}: {err.getvalue()}'
-    report.DEFAULT_RUN = os.path.join(tmp, 'nothing')
+    report.cr.DEFAULT_RUN = os.path.join(tmp, 'nothing')
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = report.main([])

@@ -16,7 +16,7 @@ import tap  # noqa: E402
 
 def table_says(argv, latest):
     """(status, stdout, stderr) of table.main(argv) with results/latest at `latest`."""
-    table.DEFAULT_RUN = latest
+    table.cr.DEFAULT_RUN = latest
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = table.main(argv)
